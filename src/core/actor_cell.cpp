@@ -1,0 +1,356 @@
+// Implements actor_cell: the mailbox hand-off, the receive loop with its retry-then-poison
+// failure rule, in-actor asks, wakeups, and the exit sequence (children first, then the
+// actor's own receive, then dead letters for whatever is left).
+#include "core/actor_cell.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/defer.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+
+#include "core/reply_endpoint.hpp"
+#include "system/system_core.hpp"
+
+namespace thespian::detail {
+namespace {
+
+// Handled without a pause between them before the loop yields its thread to other actors,
+// so one busy actor cannot starve the rest (or keep simpleSystemBase from going quiet).
+constexpr int kMessagesPerTurn = 64;
+
+// A named coroutine, not a lambda: g++ 12 miscompiles capturing lambda coroutines.
+asio::awaitable<void> run_actor_loop(std::shared_ptr<actor_cell> cell) { co_await cell->run(); }
+
+}  // namespace
+
+actor_cell::actor_cell(system_core& core, std::uint64_t id, const actor_type* type,
+                       std::string type_name, Requirements requirements, ActorAddress parent,
+                       std::string global_name)
+    : endpoint(core.id(), id),
+      core_(core),
+      type_(type),
+      type_name_(std::move(type_name)),
+      requirements_(std::move(requirements)),
+      parent_(std::move(parent)),
+      global_name_(std::move(global_name)) {}
+
+actor_cell::~actor_cell() = default;
+
+std::string actor_cell::describe() const { return endpoint::describe(); }
+
+void actor_cell::start(std::unique_ptr<Actor> actor) {
+  address_ = ActorAddress(shared_from_this());
+  actor_ = std::move(actor);
+  actor_->cell_ = this;
+  actor_->log_ = Logger(core_.log(), address_.to_string());
+  auto self = std::static_pointer_cast<actor_cell>(shared_from_this());
+  asio::co_spawn(core_.context(), run_actor_loop(self),
+                 [self](std::exception_ptr error) {
+                   if (error) {
+                     self->core_.log(LogLevel::critical,
+                                     "actor loop of " + self->describe() +
+                                         " failed: " + describe_exception(error));
+                   }
+                 });
+}
+
+void actor_cell::mark_failed() {
+  std::lock_guard lock(mutex_);
+  exited_ = true;
+}
+
+void actor_cell::abandon() {
+  std::optional<waiter> loop;
+  {
+    std::lock_guard lock(mutex_);
+    exited_ = true;
+    if (waiter_) {
+      loop.emplace(std::move(*waiter_));
+      waiter_.reset();
+    }
+    incoming_.clear();
+  }
+  loop.reset();
+  wakeups_.clear();
+  actor_.reset();
+  batch_.clear();
+  held_.clear();
+  children_.clear();
+  address_ = ActorAddress{};
+}
+
+bool actor_cell::deliver(envelope&& e) {
+  std::optional<waiter> wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (exited_) return false;
+    incoming_.push_back(std::move(e));
+    if (waiter_) {
+      wake.emplace(std::move(*waiter_));
+      waiter_.reset();
+    }
+  }
+  if (wake) core_.resume(std::move(*wake));
+  return true;
+}
+
+void actor_cell::send(const ActorAddress& to, Message message) {
+  core_.send(address_, to, std::move(message));
+  sent_.fetch_add(1, std::memory_order_relaxed);
+}
+
+const Capabilities& actor_cell::capabilities() {
+  const std::uint64_t generation = core_.capabilities_generation();
+  if (generation != caps_generation_) {
+    caps_ = core_.capabilities();
+    caps_generation_ = generation;
+  }
+  return caps_;
+}
+
+asio::awaitable<void> actor_cell::wait_for_mail() {
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [this](waiter handler) {
+        std::unique_lock lock(mutex_);
+        if (!incoming_.empty()) {
+          lock.unlock();
+          core_.resume(std::move(handler));
+          return;
+        }
+        waiter_.emplace(std::move(handler));
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<envelope> actor_cell::next_arrival() {
+  while (batch_.empty()) {
+    {
+      std::lock_guard lock(mutex_);
+      batch_.swap(incoming_);
+    }
+    if (batch_.empty()) co_await wait_for_mail();
+  }
+  envelope e = std::move(batch_.front());
+  batch_.pop_front();
+  co_return e;
+}
+
+asio::awaitable<void> actor_cell::run() {
+  int handled_this_turn = 0;
+  while (actor_) {
+    if (!held_.empty()) {
+      envelope e = std::move(held_.front());
+      held_.pop_front();
+      co_await handle(std::move(e));
+    } else {
+      // Not handle(co_await ...): g++ 12 mishandles a temporary that spans two co_awaits.
+      envelope e = co_await next_arrival();
+      co_await handle(std::move(e));
+    }
+    if (++handled_this_turn == kMessagesPerTurn && actor_) {
+      handled_this_turn = 0;
+      co_await asio::defer(asio::use_awaitable);
+    }
+  }
+}
+
+asio::awaitable<void> actor_cell::handle(envelope e) {
+  switch (e.kind) {
+    case envelope_kind::wakeup:
+      wakeups_.erase(e.tag);
+      co_await invoke(e);
+      co_return;
+    case envelope_kind::ask_reply:
+    case envelope_kind::ask_timeout:
+    case envelope_kind::child_wait:
+      co_return;  // stale: the ask or exit it belonged to is over
+    case envelope_kind::user:
+      break;
+  }
+  ++received_;
+  if (e.message.is<StatusRequest>()) {
+    if (e.sender) core_.send(address_, e.sender, status());
+    co_return;
+  }
+  if (e.message.is<ActorExitRequest>()) {
+    co_await exit_sequence(std::move(e));
+    co_return;
+  }
+  if (const auto* exited = e.message.get<ChildActorExited>()) {
+    std::erase(children_, exited->child);
+  }
+  co_await invoke(e);
+}
+
+asio::awaitable<void> actor_cell::invoke(const envelope& e) {
+  std::exception_ptr error;
+  try {
+    co_await actor_->receive(e.message, e.sender);
+    co_return;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  const std::string first = describe_exception(error);
+  if (e.message.is<ActorExitRequest>()) {
+    core_.log(LogLevel::warning, describe() + " threw while handling ActorExitRequest (it exits "
+                                              "anyway): " + first);
+    co_return;
+  }
+  core_.log(LogLevel::info, describe() + " threw on a " + e.message.type_name() +
+                                " message; retrying once: " + first);
+  try {
+    co_await actor_->receive(e.message, e.sender);
+    co_return;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  const std::string details = describe_exception(error);
+  if (e.message.is<PoisonMessage>() || !e.sender) {
+    core_.log(LogLevel::warning, describe() + " failed twice on a " + e.message.type_name() +
+                                     " message; not returned to its sender: " + details);
+    co_return;
+  }
+  core_.log(LogLevel::warning, describe() + " failed twice on a " + e.message.type_name() +
+                                   " message; returned as PoisonMessage: " + details);
+  core_.send(address_, e.sender, PoisonMessage{e.message, details});
+}
+
+asio::awaitable<std::optional<Message>> actor_cell::ask(ActorAddress to, Message message,
+                                                        std::chrono::nanoseconds timeout) {
+  if (!to) throw InvalidActorAddress("ask to the null address from " + describe());
+  const std::uint64_t tag = ++next_tag_;
+  std::weak_ptr<actor_cell> weak_self = std::static_pointer_cast<actor_cell>(shared_from_this());
+  auto reply = std::make_shared<reply_endpoint>(
+      core_.id(), core_.next_endpoint_id(), [weak_self, tag](envelope&& e) {
+        if (auto self = weak_self.lock()) {
+          self->deliver(envelope{std::move(e.message), std::move(e.sender),
+                                 envelope_kind::ask_reply, tag});
+        }
+      });
+  auto timer = std::make_shared<asio::steady_timer>(core_.context(), timeout);
+  timer->async_wait([weak_self, reply, tag](const std::error_code& ec) {
+    if (ec || !reply->close()) return;
+    if (auto self = weak_self.lock()) {
+      self->deliver(envelope{Message{}, ActorAddress{}, envelope_kind::ask_timeout, tag});
+    }
+  });
+  envelope request{std::move(message), ActorAddress(reply), envelope_kind::user, 0};
+  sent_.fetch_add(1, std::memory_order_relaxed);
+  if (!to.endpoint()->deliver(std::move(request))) {
+    core_.dead_letter(to, std::move(request));
+    timer->cancel();
+    reply->close();
+    co_return std::nullopt;  // the target is gone: no reply can come
+  }
+  for (;;) {
+    envelope e = co_await next_arrival();
+    if (e.kind == envelope_kind::ask_reply && e.tag == tag) {
+      timer->cancel();
+      co_return std::move(e.message);
+    }
+    if (e.kind == envelope_kind::ask_timeout && e.tag == tag) co_return std::nullopt;
+    if (e.kind == envelope_kind::ask_reply || e.kind == envelope_kind::ask_timeout) continue;
+    held_.push_back(std::move(e));  // non-reentrant: handled after the ask
+  }
+}
+
+void actor_cell::wakeup_after(std::chrono::nanoseconds delay, Message payload) {
+  const std::uint64_t tag = ++next_tag_;
+  auto timer = std::make_shared<asio::steady_timer>(core_.context(), delay);
+  wakeups_.emplace(tag, timer);
+  std::weak_ptr<actor_cell> weak_self = std::static_pointer_cast<actor_cell>(shared_from_this());
+  timer->async_wait([weak_self, tag, wakeup = WakeupMessage{delay, std::move(payload)}](
+                        const std::error_code& ec) mutable {
+    if (ec) return;
+    if (auto self = weak_self.lock()) {
+      // Fails quietly once the actor has exited: a cancelled wakeup is not a dead letter.
+      self->deliver(envelope{std::move(wakeup), self->address_, envelope_kind::wakeup, tag});
+    }
+  });
+}
+
+asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
+  exiting_ = true;
+  const auto& exit_request = request.message.as<ActorExitRequest>();
+  if (exit_request.recursive && !children_.empty()) {
+    for (const ActorAddress& child : children_) {
+      envelope e{ActorExitRequest{true}, address_, envelope_kind::user, 0};
+      child.endpoint()->deliver(std::move(e));  // a child already gone reports itself anyway
+    }
+    const std::uint64_t tag = ++next_tag_;
+    asio::steady_timer patience(core_.context(), core_.options().shutdown_timeout);
+    std::weak_ptr<actor_cell> weak_self =
+        std::static_pointer_cast<actor_cell>(shared_from_this());
+    patience.async_wait([weak_self, tag](const std::error_code& ec) {
+      if (ec) return;
+      if (auto self = weak_self.lock()) {
+        self->deliver(envelope{Message{}, ActorAddress{}, envelope_kind::child_wait, tag});
+      }
+    });
+    std::deque<envelope> later;
+    while (!children_.empty()) {
+      envelope e = co_await next_arrival();
+      if (e.kind == envelope_kind::child_wait && e.tag == tag) {
+        core_.log(LogLevel::warning, describe() + " exits before all of its children did");
+        break;
+      }
+      if (e.kind != envelope_kind::user) continue;  // wakeups are cancelled by the exit
+      if (const auto* exited = e.message.get<ChildActorExited>()) {
+        std::erase(children_, exited->child);
+        co_await invoke(e);
+      } else {
+        later.push_back(std::move(e));
+      }
+    }
+    patience.cancel();
+    for (auto& e : later) held_.push_back(std::move(e));
+  }
+  co_await invoke(request);
+  finish_exit();
+}
+
+void actor_cell::finish_exit() {
+  std::deque<envelope> left;
+  {
+    std::lock_guard lock(mutex_);
+    exited_ = true;
+    left.swap(incoming_);
+  }
+  for (auto& [tag, timer] : wakeups_) timer->cancel();
+  wakeups_.clear();
+  // The actor goes first (its destructor may join helper threads that still send), then
+  // whatever it never handled becomes dead letters, then the parent hears of it.
+  actor_.reset();
+  for (auto* queue : {&held_, &batch_, &left}) {
+    for (envelope& e : *queue) {
+      if (e.kind == envelope_kind::user) core_.dead_letter(address_, std::move(e));
+    }
+    queue->clear();
+  }
+  if (parent_ && global_name_.empty()) {
+    envelope e{ChildActorExited{address_}, address_, envelope_kind::user, 0};
+    if (!parent_.endpoint()->deliver(std::move(e))) core_.dead_letter(parent_, std::move(e));
+  }
+  children_.clear();
+  core_.actor_exited(*this);
+  address_ = ActorAddress{};  // it refers to this cell: keeping it would keep the cell forever
+}
+
+ActorStatus actor_cell::status() const {
+  ActorStatus s;
+  s.address = address_;
+  s.type_name = type_name_;
+  s.parent = parent_;
+  s.children = children_;
+  {
+    std::lock_guard lock(mutex_);
+    s.pending_messages = incoming_.size();
+  }
+  s.pending_messages += batch_.size() + held_.size();
+  s.pending_wakeups = wakeups_.size();
+  s.received = received_;
+  s.sent = sent_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace thespian::detail

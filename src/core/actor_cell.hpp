@@ -1,0 +1,103 @@
+// actor_cell: one live actor as the system sees it — its mailbox, its coroutine receive loop,
+// its children, timers and counters, and its exit sequence. The cell is the endpoint behind
+// the actor's address. deliver() and send() may be called from any thread; everything else
+// runs on the actor's primary thread (the one running its loop at the time).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "core/endpoint.hpp"
+#include "thespian/actor.hpp"
+#include "thespian/system_messages.hpp"
+
+namespace thespian::detail {
+
+class system_core;
+
+class actor_cell final : public endpoint {
+ public:
+  actor_cell(system_core& core, std::uint64_t id, const actor_type* type, std::string type_name,
+             Requirements requirements, ActorAddress parent, std::string global_name);
+  ~actor_cell() override;
+
+  // Binds the actor to this cell and starts its receive loop on the system's executor.
+  void start(std::unique_ptr<Actor> actor);
+  // The constructor threw: the cell is born exited, so messages to it become dead letters.
+  void mark_failed();
+  // After the system's threads have stopped: drops the actor and its suspended loop.
+  void abandon();
+
+  bool deliver(envelope&& e) override;
+  std::string describe() const override;
+
+  // --- for Actor's protected members (primary thread unless noted)
+  const ActorAddress& address() const noexcept { return address_; }
+  const std::string& global_name() const noexcept { return global_name_; }
+  const std::string& type_name() const noexcept { return type_name_; }
+  const actor_type* type() const noexcept { return type_; }
+  const Requirements& requirements() const noexcept { return requirements_; }
+  const ActorAddress& parent() const noexcept { return parent_; }
+  system_core& core() noexcept { return core_; }
+  const Capabilities& capabilities();
+  void send(const ActorAddress& to, Message message);  // any thread
+  void adopt(const ActorAddress& child) { children_.push_back(child); }
+  asio::awaitable<std::optional<Message>> ask(ActorAddress to, Message message,
+                                              std::chrono::nanoseconds timeout);
+  void wakeup_after(std::chrono::nanoseconds delay, Message payload);
+
+  // The receive loop (run by a named coroutine, see actor_cell.cpp).
+  asio::awaitable<void> run();
+
+ private:
+  using waiter = asio::async_result<asio::use_awaitable_t<>, void()>::handler_type;
+
+  asio::awaitable<void> wait_for_mail();
+  // Next envelope from the mailbox, ignoring messages held back during an ask.
+  asio::awaitable<envelope> next_arrival();
+  asio::awaitable<void> handle(envelope e);
+  asio::awaitable<void> invoke(const envelope& e);
+  asio::awaitable<void> exit_sequence(envelope request);
+  void finish_exit();
+  ActorStatus status() const;
+
+  system_core& core_;
+  const actor_type* type_;
+  const std::string type_name_;
+  const Requirements requirements_;
+  const ActorAddress parent_;
+  const std::string global_name_;
+  ActorAddress address_;  // set by start(), cleared at exit (it refers to this cell)
+
+  // Shared with senders on other threads.
+  mutable std::mutex mutex_;
+  std::deque<envelope> incoming_;
+  std::optional<waiter> waiter_;
+  bool exited_ = false;
+  std::atomic<std::uint64_t> sent_{0};
+
+  // Primary thread only.
+  std::unique_ptr<Actor> actor_;
+  std::deque<envelope> batch_;     // taken from incoming_ in one lock, not yet handled
+  std::deque<envelope> held_;      // arrived while an ask was pending; handled next
+  std::vector<ActorAddress> children_;
+  std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> wakeups_;
+  std::uint64_t next_tag_ = 0;
+  std::uint64_t received_ = 0;
+  bool exiting_ = false;
+  Capabilities caps_;
+  std::uint64_t caps_generation_ = 0;
+};
+
+}  // namespace thespian::detail

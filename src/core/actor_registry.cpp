@@ -1,0 +1,102 @@
+// Implements the actor type registry (see actor_registry.hpp). Entries are added at static
+// initialisation (and by loaded sources), read whenever an actor is created.
+#include "core/actor_registry.hpp"
+
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <typeindex>
+#include <unordered_map>
+#include <vector>
+
+#include "thespian/message.hpp"
+
+namespace thespian::detail {
+namespace {
+
+struct requirement {
+  std::string name;
+  std::optional<CapabilityValue> value;  // nullopt: must be truthy
+};
+
+struct registry {
+  std::shared_mutex mutex;
+  std::map<std::string, const actor_type*, std::less<>> by_name;
+  std::unordered_map<std::type_index, std::string> names;
+  std::unordered_map<std::type_index, std::vector<requirement>> requirements;
+};
+
+registry& reg() {
+  static registry r;
+  return r;
+}
+
+}  // namespace
+
+void register_actor_type(const char* name, const actor_type& type) {
+  auto& r = reg();
+  std::unique_lock lock(r.mutex);
+  r.by_name.emplace(name, &type);
+  r.names.emplace(std::type_index(*type.type), name);
+}
+
+void register_actor_requirement(const std::type_info& type, const char* name,
+                                std::optional<CapabilityValue> value) {
+  auto& r = reg();
+  std::unique_lock lock(r.mutex);
+  r.requirements[std::type_index(type)].push_back(requirement{name, std::move(value)});
+}
+
+const actor_type* find_actor_type(std::string_view name) {
+  auto& r = reg();
+  std::shared_lock lock(r.mutex);
+  auto it = r.by_name.find(name);
+  return it == r.by_name.end() ? nullptr : it->second;
+}
+
+std::string actor_type_name(const actor_type& type) {
+  {
+    auto& r = reg();
+    std::shared_lock lock(r.mutex);
+    auto it = r.names.find(std::type_index(*type.type));
+    if (it != r.names.end()) return it->second;
+  }
+  return demangle(*type.type);
+}
+
+std::optional<std::string> unmet_requirement(const actor_type& type, const Capabilities& caps,
+                                             const Requirements& req) {
+  std::vector<requirement> declared;
+  {
+    auto& r = reg();
+    std::shared_lock lock(r.mutex);
+    auto it = r.requirements.find(std::type_index(*type.type));
+    if (it != r.requirements.end()) declared = it->second;
+  }
+  for (const requirement& need : declared) {
+    auto have = caps.find(need.name);
+    if (!need.value) {
+      if (have == caps.end() || !is_truthy(have->second)) {
+        return "requires capability '" + need.name + "' to be true";
+      }
+    } else if (have == caps.end() || have->second != *need.value) {
+      return "requires capability '" + need.name + "' = '" + to_string(*need.value) + "'";
+    }
+  }
+  if (type.check && !type.check(caps, req)) {
+    std::string text = "its actor_system_capability_check rejected this system";
+    if (!req.empty()) {
+      text += " for requirements {";
+      bool first = true;
+      for (const auto& [name, value] : req) {
+        text += (first ? "" : ", ") + name + "=" + to_string(value);
+        first = false;
+      }
+      text += "}";
+    }
+    return text;
+  }
+  return std::nullopt;
+}
+
+}  // namespace thespian::detail

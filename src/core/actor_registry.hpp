@@ -1,0 +1,25 @@
+// The process-wide registry of actor types: names from THESPIAN_ACTOR, requirements from
+// THESPIAN_ACTOR_REQUIRES, and the placement rule that decides whether a system qualifies.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+
+#include "thespian/actor.hpp"
+#include "thespian/capabilities.hpp"
+
+namespace thespian::detail {
+
+// nullptr when no type is registered under that name.
+const actor_type* find_actor_type(std::string_view name);
+// The registered name of the type, else its demangled C++ name.
+std::string actor_type_name(const actor_type& type);
+
+// std::nullopt when `caps` can host the type with these requirements; otherwise a sentence
+// naming the unmet requirement.
+std::optional<std::string> unmet_requirement(const actor_type& type, const Capabilities& caps,
+                                             const Requirements& req);
+
+}  // namespace thespian::detail

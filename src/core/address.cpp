@@ -1,0 +1,85 @@
+// ActorAddress's printable and wire forms. An address leaves the process as (system id,
+// endpoint id); the endpoint is entered in a process-wide table the first time it is written,
+// so that decoding in this process finds the same endpoint (and equality still holds).
+#include <map>
+#include <mutex>
+#include <ostream>
+
+#include <absl/strings/str_format.h>
+
+#include "core/endpoint.hpp"
+#include "thespian/address.hpp"
+
+namespace thespian::detail {
+namespace {
+
+// An address decoded here whose endpoint this process does not know: it accepts nothing.
+class unknown_endpoint final : public endpoint {
+ public:
+  using endpoint::endpoint;
+  bool deliver(envelope&&) override { return false; }
+};
+
+struct wire_table {
+  std::mutex mutex;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::weak_ptr<endpoint>> endpoints;
+};
+
+wire_table& table() {
+  static wire_table t;
+  return t;
+}
+
+void remember(const std::shared_ptr<endpoint>& ep) {
+  auto& t = table();
+  std::lock_guard lock(t.mutex);
+  t.endpoints[{ep->system_id(), ep->id()}] = ep;
+}
+
+std::shared_ptr<endpoint> resolve(std::uint64_t system_id, std::uint64_t id) {
+  auto& t = table();
+  std::lock_guard lock(t.mutex);
+  auto& slot = t.endpoints[{system_id, id}];
+  if (auto ep = slot.lock()) return ep;
+  auto ep = std::make_shared<unknown_endpoint>(system_id, id);
+  slot = ep;
+  return ep;
+}
+
+}  // namespace
+
+std::string endpoint::describe() const {
+  return absl::StrFormat("ActorAddr-(local:%d/#%d)", system_id_, id_);
+}
+
+}  // namespace thespian::detail
+
+namespace thespian {
+
+std::string ActorAddress::to_string() const {
+  return endpoint_ ? endpoint_->describe() : std::string("ActorAddr-(null)");
+}
+
+std::ostream& operator<<(std::ostream& os, const ActorAddress& a) { return os << a.to_string(); }
+
+void ActorAddress::save(cereal::PortableBinaryOutputArchive& ar) const {
+  const bool present = static_cast<bool>(endpoint_);
+  ar(present);
+  if (!present) return;
+  detail::remember(endpoint_);
+  ar(endpoint_->system_id(), endpoint_->id());
+}
+
+void ActorAddress::load(cereal::PortableBinaryInputArchive& ar) {
+  bool present = false;
+  ar(present);
+  if (!present) {
+    endpoint_.reset();
+    return;
+  }
+  std::uint64_t system_id = 0, id = 0;
+  ar(system_id, id);
+  endpoint_ = detail::resolve(system_id, id);
+}
+
+}  // namespace thespian

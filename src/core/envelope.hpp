@@ -1,0 +1,28 @@
+// envelope: a message in flight, with its sender and what kind of delivery it is. Internal
+// kinds let timers and ask replies travel through the same mailbox as user messages, so an
+// actor's coroutine has exactly one thing to wait on.
+#pragma once
+
+#include <cstdint>
+
+#include "thespian/address.hpp"
+#include "thespian/message.hpp"
+
+namespace thespian::detail {
+
+enum class envelope_kind : std::uint8_t {
+  user,         // an ordinary message
+  wakeup,       // a WakeupMessage from wakeup_after; dropped (not dead-lettered) after exit
+  ask_reply,    // the reply to the actor's pending ask `tag`
+  ask_timeout,  // the timer of the actor's pending ask `tag` fired
+  child_wait,   // the timer bounding how long an exiting actor waits for its children
+};
+
+struct envelope {
+  Message message;
+  ActorAddress sender;
+  envelope_kind kind = envelope_kind::user;
+  std::uint64_t tag = 0;
+};
+
+}  // namespace thespian::detail

@@ -1,0 +1,427 @@
+// Implements system_core: creation and placement of actors, global names, dead letters,
+// capabilities and their re-checks, correlated asks from outside, status, and the ordered
+// shutdown (children before parents, then the threads).
+#include "system/system_core.hpp"
+
+#include <cxxabi.h>
+
+#include <thread>
+
+#include <absl/strings/str_cat.h>
+#include <asio/steady_timer.hpp>
+
+#include "core/actor_cell.hpp"
+#include "core/actor_registry.hpp"
+#include "core/reply_endpoint.hpp"
+#include "system/external_endpoint.hpp"
+#include "thespian/errors.hpp"
+
+namespace thespian::detail {
+namespace {
+
+std::atomic<std::uint64_t> next_system_id{0};
+
+constexpr const char* kVersion = "0.1.0";
+
+Capabilities default_capabilities(std::string_view base) {
+  return Capabilities{
+      {"Thespian Generation", std::string("3.10")},
+      {"Thespian Version", std::string(kVersion)},
+      {"Thespian ActorSystem Name", std::string(base)},
+      {"Thespian ActorSystem Version", std::int64_t{1}},
+      {"Thespian Watch Supported", false},
+      {"C++ Standard", std::int64_t{__cplusplus}},
+  };
+}
+
+std::size_t thread_count_from(const Capabilities& caps) {
+  auto it = caps.find("Thread Count");
+  if (it != caps.end()) {
+    if (const auto* n = std::get_if<std::int64_t>(&it->second); n && *n > 0) {
+      return static_cast<std::size_t>(*n);
+    }
+    if (const auto* d = std::get_if<double>(&it->second); d && *d >= 1) {
+      return static_cast<std::size_t>(*d);
+    }
+    throw ActorSystemStartupFailure("capability 'Thread Count' must be a positive number, not '" +
+                                    to_string(it->second) + "'");
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+std::string describe_exception(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return demangle(typeid(e)) + ": " + e.what();
+  } catch (...) {
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    return type ? demangle(*type) : std::string("unknown exception");
+  }
+}
+
+// A correlated ask from outside: completes exactly once, with the reply, nullopt on timeout,
+// or an error when the system shuts down first.
+struct system_core::pending_ask {
+  explicit pending_ask(asio::io_context& context, ask_callback callback)
+      : timer(context), done(std::move(callback)) {}
+  asio::steady_timer timer;
+  std::shared_ptr<reply_endpoint> reply;
+  ask_callback done;
+  std::atomic<bool> finished{false};
+
+  // Exactly one caller wins; the winner completes the handler.
+  bool finish(std::exception_ptr error, std::optional<Message> result) {
+    if (finished.exchange(true)) return false;
+    ask_callback callback = std::move(done);
+    callback(error, std::move(result));
+    return true;
+  }
+};
+
+system_core::system_core(std::string_view base, Capabilities caps, SystemOptions options)
+    : id_(next_system_id.fetch_add(1) + 1),
+      base_(base),
+      options_(std::move(options)),
+      log_(std::make_shared<log_hub>(options_)),
+      context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1) {
+  if (base != "simpleSystemBase" && base != "multithreadBase") {
+    throw ActorSystemStartupFailure(
+        "unknown or unavailable system base '" + std::string(base) +
+        "' (this build has simpleSystemBase and multithreadBase)");
+  }
+  caps_ = default_capabilities(base);
+  if (base == "multithreadBase") {
+    const std::size_t threads = thread_count_from(caps);
+    caps_["Thread Count"] = static_cast<std::int64_t>(threads);
+    driver_ = make_multithread_driver(context_, threads);
+  } else {
+    driver_ = make_simple_driver(context_, options_.simple_run_limit);
+  }
+  for (auto& [name, value] : caps) caps_[name] = value;
+  external_ = std::make_shared<external_endpoint>(*this, next_endpoint_id());
+}
+
+system_core::~system_core() {
+  shutdown();
+  driver_.reset();
+}
+
+void system_core::log(LogLevel level, std::string_view text) const {
+  if (!log_->enabled(level)) return;
+  log_->write(LogRecord{level, "system:" + std::to_string(id_), std::string(text),
+                        std::chrono::system_clock::now()});
+}
+
+void system_core::ensure_running(std::string_view what) const {
+  if (shut_down_.load()) {
+    throw ActorSystemFailure(std::string(what) + ": the actor system (" + base_ +
+                             ") has been shut down");
+  }
+}
+
+void system_core::send(const ActorAddress& from, const ActorAddress& to, Message message) {
+  if (!to) {
+    throw InvalidActorAddress("cannot send a " + message.type_name() +
+                              " message to the null ActorAddress");
+  }
+  envelope e{std::move(message), from, envelope_kind::user, 0};
+  if (!to.endpoint()->deliver(std::move(e))) dead_letter(to, std::move(e));
+}
+
+void system_core::dead_letter(const ActorAddress& to, envelope&& e) {
+  dead_letters_.fetch_add(1, std::memory_order_relaxed);
+  ActorAddress handler;
+  {
+    std::lock_guard lock(dead_letter_mutex_);
+    handler = dead_letter_handler_;
+  }
+  if (handler && handler != to && !e.message.is<DeadEnvelope>()) {
+    envelope wrapped{DeadEnvelope{to, std::move(e.message)}, e.sender, envelope_kind::user, 0};
+    if (handler.endpoint()->deliver(std::move(wrapped))) return;
+    e.message = wrapped.message.as<DeadEnvelope>().dead_message;
+  }
+  log(LogLevel::info, "dead letter discarded: a " + e.message.type_name() + " message to " +
+                          to.to_string() + " from " + e.sender.to_string());
+}
+
+void system_core::set_dead_letter_handler(const ActorAddress& handler, bool start) {
+  std::lock_guard lock(dead_letter_mutex_);
+  if (start) {
+    dead_letter_handler_ = handler;
+  } else if (dead_letter_handler_ == handler) {
+    dead_letter_handler_ = ActorAddress{};
+  }
+}
+
+ActorAddress system_core::create_actor(const actor_type& type, Requirements req,
+                                       std::string global_name, actor_cell* parent) {
+  const std::string type_name = actor_type_name(type);
+  if (global_name.empty()) return spawn(type, type_name, std::move(req), {}, parent);
+  // Held across the construction, so concurrent creates of one name yield one actor.
+  std::lock_guard lock(names_mutex_);
+  if (auto it = names_.find(global_name); it != names_.end()) return it->second;
+  ActorAddress created = spawn(type, type_name, std::move(req), global_name, nullptr);
+  names_.emplace(std::move(global_name), created);
+  return created;
+}
+
+ActorAddress system_core::create_actor(std::string_view type_name, Requirements req,
+                                       std::string global_name, const std::string& source_hash,
+                                       actor_cell* parent) {
+  if (!source_hash.empty()) {
+    throw InvalidActorSourceHash("no loaded source has hash '" + source_hash + "'");
+  }
+  if (!global_name.empty()) {
+    std::lock_guard lock(names_mutex_);
+    if (auto it = names_.find(global_name); it != names_.end()) return it->second;
+  }
+  const actor_type* type = find_actor_type(type_name);
+  if (!type) {
+    throw InvalidActorSpecification("no actor type is registered under the name '" +
+                                    std::string(type_name) + "' (use THESPIAN_ACTOR)");
+  }
+  return create_actor(*type, std::move(req), std::move(global_name), parent);
+}
+
+ActorAddress system_core::spawn(const actor_type& type, const std::string& type_name,
+                                Requirements req, std::string global_name, actor_cell* parent) {
+  if (auto unmet = unmet_requirement(type, capabilities(), req)) {
+    throw NoCompatibleSystemForActor("no compatible actor system for actor type '" + type_name +
+                                     "': it " + *unmet);
+  }
+  const ActorAddress parent_address = parent ? parent->address() : ActorAddress{};
+  auto cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, type_name,
+                                           std::move(req), parent_address, global_name);
+  std::unique_ptr<Actor> actor;
+  try {
+    actor = type.make();
+  } catch (...) {
+    const std::string why = describe_exception(std::current_exception());
+    if (!parent || !global_name.empty()) {
+      throw InvalidActorSpecification("actor type '" + type_name +
+                                      "' could not be created: its constructor threw " + why);
+    }
+    log(LogLevel::warning, "child actor of type '" + type_name + "' of " + parent->describe() +
+                               " failed in its constructor: " + why);
+    cell->mark_failed();
+    ActorAddress dead(cell);
+    envelope e{ChildActorExited{dead}, dead, envelope_kind::user, 0};
+    parent->deliver(std::move(e));
+    return dead;
+  }
+  {
+    std::lock_guard lock(actors_mutex_);
+    actors_.emplace(cell->id(), cell);
+  }
+  cell->start(std::move(actor));
+  if (parent && global_name.empty()) parent->adopt(cell->address());
+  return cell->address();
+}
+
+void system_core::actor_exited(actor_cell& cell) {
+  if (!cell.global_name().empty()) {
+    std::lock_guard lock(names_mutex_);
+    auto it = names_.find(cell.global_name());
+    if (it != names_.end() && it->second.endpoint() == &cell) names_.erase(it);
+  }
+  set_dead_letter_handler(cell.address(), false);
+  std::shared_ptr<actor_cell> keep;  // released outside the lock
+  {
+    std::lock_guard lock(actors_mutex_);
+    auto it = actors_.find(cell.id());
+    if (it != actors_.end()) {
+      keep = std::move(it->second);
+      actors_.erase(it);
+    }
+  }
+  driver_->notify();
+}
+
+std::size_t system_core::actor_count() const {
+  std::lock_guard lock(actors_mutex_);
+  return actors_.size();
+}
+
+std::vector<std::shared_ptr<actor_cell>> system_core::live_cells() const {
+  std::lock_guard lock(actors_mutex_);
+  std::vector<std::shared_ptr<actor_cell>> cells;
+  cells.reserve(actors_.size());
+  for (const auto& [id, cell] : actors_) cells.push_back(cell);
+  return cells;
+}
+
+Capabilities system_core::capabilities() const {
+  std::lock_guard lock(caps_mutex_);
+  return caps_;
+}
+
+void system_core::update_capability(std::string name, std::optional<CapabilityValue> value) {
+  Capabilities now;
+  {
+    std::lock_guard lock(caps_mutex_);
+    auto it = caps_.find(name);
+    if (value) {
+      if (it != caps_.end() && it->second == *value) return;  // same value: no-op
+      caps_[name] = *value;
+    } else {
+      if (it == caps_.end()) return;
+      caps_.erase(it);
+    }
+    caps_generation_.fetch_add(1);
+    now = caps_;
+  }
+  for (const auto& cell : live_cells()) {
+    if (unmet_requirement(*cell->type(), now, cell->requirements())) {
+      envelope e{ActorExitRequest{true}, external_ ? ActorAddress(external_) : ActorAddress{},
+                 envelope_kind::user, 0};
+      cell->deliver(std::move(e));
+    }
+  }
+}
+
+std::shared_ptr<external_endpoint> system_core::new_external_endpoint() {
+  return std::make_shared<external_endpoint>(*this, next_endpoint_id());
+}
+
+void system_core::start_async_ask(const ActorAddress& to, Message message,
+                                  std::chrono::nanoseconds timeout, ask_callback done) {
+  if (!to) {
+    done(std::make_exception_ptr(InvalidActorAddress("async_ask to the null ActorAddress")),
+         std::nullopt);
+    return;
+  }
+  if (shut_down_.load()) {
+    done(std::make_exception_ptr(ActorSystemFailure("async_ask: the actor system (" + base_ +
+                                                    ") has been shut down")),
+         std::nullopt);
+    return;
+  }
+  auto ask = std::make_shared<pending_ask>(context_, std::move(done));
+  std::weak_ptr<system_core> weak_core = weak_from_this();
+  pending_ask* key = ask.get();
+  ask->reply = std::make_shared<reply_endpoint>(
+      id_, next_endpoint_id(), [ask, weak_core](envelope&& e) {
+        if (ask->finish(nullptr, std::move(e.message))) {
+          if (auto core = weak_core.lock()) core->ask_finished(ask.get());
+        }
+      });
+  {
+    std::lock_guard lock(asks_mutex_);
+    asks_.emplace(key, ask);
+  }
+  ask->timer.expires_after(timeout);
+  ask->timer.async_wait([ask, weak_core](const std::error_code& ec) {
+    if (ec || !ask->reply->close()) return;
+    if (ask->finish(nullptr, std::nullopt)) {
+      if (auto core = weak_core.lock()) core->ask_finished(ask.get());
+    }
+  });
+  envelope e{std::move(message), ActorAddress(ask->reply), envelope_kind::user, 0};
+  if (!to.endpoint()->deliver(std::move(e))) {
+    dead_letter(to, std::move(e));
+    if (ask->reply->close() && ask->finish(nullptr, std::nullopt)) ask_finished(key);
+  }
+  if (base_ == "simpleSystemBase") {
+    const auto deadline = clock::now() + timeout;
+    driver_->wait_until([ask] { return ask->finished.load(); }, deadline);
+    driver_->run_until_quiet();
+  }
+}
+
+void system_core::ask_finished(pending_ask* ask) {
+  std::shared_ptr<pending_ask> keep;
+  {
+    std::lock_guard lock(asks_mutex_);
+    auto it = asks_.find(ask);
+    if (it == asks_.end()) return;
+    keep = std::move(it->second);
+    asks_.erase(it);
+  }
+  // The timer belongs to the io_context's threads; cancel it there.
+  asio::post(context_, [keep] { keep->timer.cancel(); });
+}
+
+SystemStatus system_core::status() {
+  driver_->run_until_quiet();
+  SystemStatus s;
+  s.admin_address = "local:" + std::to_string(id_);
+  s.base = base_;
+  s.capabilities = capabilities();
+  {
+    std::lock_guard lock(names_mutex_);
+    for (const auto& [name, address] : names_) s.global_names.emplace(name, address);
+  }
+  {
+    std::lock_guard lock(dead_letter_mutex_);
+    s.dead_letter_handler = dead_letter_handler_;
+  }
+  s.actor_count = actor_count();
+  return s;
+}
+
+void system_core::request_exit(bool top_level_only) {
+  std::vector<std::shared_ptr<actor_cell>> targets;
+  {
+    std::lock_guard lock(actors_mutex_);
+    for (const auto& [id, cell] : actors_) {
+      const endpoint* parent = cell->parent().endpoint();
+      // A child whose parent is alive is taken down by that parent.
+      if (top_level_only && parent && parent->system_id() == id_ &&
+          actors_.contains(parent->id())) {
+        continue;
+      }
+      targets.push_back(cell);
+    }
+  }
+  for (const auto& cell : targets) {
+    envelope e{ActorExitRequest{true}, ActorAddress(external_), envelope_kind::user, 0};
+    cell->deliver(std::move(e));
+  }
+}
+
+void system_core::begin_shutdown() {
+  if (shut_down_.exchange(true)) return;
+  request_exit(true);
+}
+
+void system_core::shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    shut_down_.store(true);
+    const auto deadline = clock::now() + options_.shutdown_timeout;
+    // Top-level actors first, recursively (their children exit before them); then whatever
+    // a non-recursive exit left behind.
+    for (int round = 0; round < 2 && actor_count() > 0; ++round) {
+      request_exit(round == 0);
+      driver_->wait_until([this] { return actor_count() == 0; },
+                          round == 0 ? deadline : deadline + std::chrono::seconds(1));
+    }
+    if (actor_count() > 0) {
+      log(LogLevel::error, absl::StrCat(actor_count(), " actors did not exit within the "
+                                                       "shutdown timeout; they are abandoned"));
+    }
+    std::vector<std::shared_ptr<pending_ask>> asks;
+    {
+      std::lock_guard lock(asks_mutex_);
+      for (auto& [key, ask] : asks_) asks.push_back(ask);
+      asks_.clear();
+    }
+    for (const auto& ask : asks) {
+      ask->reply->close();
+      ask->finish(std::make_exception_ptr(ActorSystemFailure(
+                      "async_ask: the actor system (" + base_ + ") shut down before a reply")),
+                  std::nullopt);
+    }
+    external_->close();
+    driver_->stop();
+    // No thread runs actors any more: release what the abandoned ones still hold while the
+    // io_context their coroutines belong to is alive.
+    for (const auto& cell : live_cells()) cell->abandon();
+    std::lock_guard lock(actors_mutex_);
+    actors_.clear();
+  });
+}
+
+}  // namespace thespian::detail

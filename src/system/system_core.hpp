@@ -1,0 +1,144 @@
+// system_core: the state one ActorSystem shares with its actors and external endpoints — the
+// io_context and its driver, the table of live actors, global names, capabilities, the
+// dead-letter handler and the logger. Everything here is thread-safe unless it says otherwise.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <asio/defer.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include "core/endpoint.hpp"
+#include "core/log_hub.hpp"
+#include "system/base_driver.hpp"
+#include "thespian/actor.hpp"
+#include "thespian/capabilities.hpp"
+#include "thespian/detail/async_ask.hpp"
+#include "thespian/system_messages.hpp"
+#include "thespian/system_options.hpp"
+
+namespace thespian::detail {
+
+class actor_cell;
+class external_endpoint;
+class reply_endpoint;
+
+class system_core : public std::enable_shared_from_this<system_core> {
+ public:
+  system_core(std::string_view base, Capabilities caps, SystemOptions options);
+  ~system_core();
+
+  // --- identity and plumbing
+  std::uint64_t id() const noexcept { return id_; }
+  const std::string& base() const noexcept { return base_; }
+  std::uint64_t next_endpoint_id() noexcept { return next_endpoint_id_.fetch_add(1) + 1; }
+  asio::io_context& context() noexcept { return context_; }
+  base_driver& driver() noexcept { return *driver_; }
+  const SystemOptions& options() const noexcept { return options_; }
+  const std::shared_ptr<log_hub>& log() const noexcept { return log_; }
+  void log(LogLevel level, std::string_view text) const;
+  // Resumes a suspended actor coroutine: on the same thread when called from one of the
+  // system's threads (a hot pair of actors hands over without a thread switch), else posted.
+  template <class Handler>
+  void resume(Handler&& handler) {
+    auto ex = context_.get_executor();
+    if (ex.running_in_this_thread()) {
+      asio::defer(ex, std::forward<Handler>(handler));
+    } else {
+      asio::post(ex, std::forward<Handler>(handler));
+    }
+  }
+
+  // --- messaging
+  // Delivers from `from` to `to`; a message that the target does not take becomes a dead
+  // letter. Throws InvalidActorAddress for the null address.
+  void send(const ActorAddress& from, const ActorAddress& to, Message message);
+  void dead_letter(const ActorAddress& to, envelope&& e);
+  void set_dead_letter_handler(const ActorAddress& handler, bool start);
+  std::uint64_t dead_letter_count() const noexcept { return dead_letters_.load(); }
+
+  // --- actors
+  // parent == nullptr: created from outside (a throwing constructor throws here).
+  ActorAddress create_actor(const actor_type& type, Requirements req, std::string global_name,
+                            actor_cell* parent);
+  ActorAddress create_actor(std::string_view type_name, Requirements req,
+                            std::string global_name, const std::string& source_hash,
+                            actor_cell* parent);
+  void actor_exited(actor_cell& cell);
+  std::size_t actor_count() const;
+
+  // --- capabilities
+  Capabilities capabilities() const;
+  std::uint64_t capabilities_generation() const noexcept { return caps_generation_.load(); }
+  void update_capability(std::string name, std::optional<CapabilityValue> value);
+
+  // --- outside callers
+  const std::shared_ptr<external_endpoint>& default_endpoint() const noexcept {
+    return external_;
+  }
+  std::shared_ptr<external_endpoint> new_external_endpoint();
+  void start_async_ask(const ActorAddress& to, Message message, std::chrono::nanoseconds timeout,
+                       ask_callback done);
+  SystemStatus status();
+  // Throws ActorSystemFailure once the system is shut down.
+  void ensure_running(std::string_view what) const;
+  void shutdown();
+  // From inside an actor: stops taking outside calls and asks every actor to exit; the
+  // ActorSystem's shutdown() or destructor finishes the job.
+  void begin_shutdown();
+  bool is_shut_down() const noexcept { return shut_down_.load(); }
+
+ private:
+  struct pending_ask;
+  ActorAddress spawn(const actor_type& type, const std::string& type_name, Requirements req,
+                     std::string global_name, actor_cell* parent);
+  void ask_finished(pending_ask* ask);
+  std::vector<std::shared_ptr<actor_cell>> live_cells() const;
+  void request_exit(bool top_level_only);
+
+  const std::uint64_t id_;
+  const std::string base_;
+  const SystemOptions options_;
+  std::shared_ptr<log_hub> log_;
+  std::atomic<std::uint64_t> next_endpoint_id_{0};
+
+  asio::io_context context_;
+  std::unique_ptr<base_driver> driver_;
+
+  mutable std::mutex caps_mutex_;
+  Capabilities caps_;
+  std::atomic<std::uint64_t> caps_generation_{1};
+
+  mutable std::mutex actors_mutex_;
+  absl::flat_hash_map<std::uint64_t, std::shared_ptr<actor_cell>> actors_;
+
+  std::mutex names_mutex_;
+  std::map<std::string, ActorAddress, std::less<>> names_;
+
+  mutable std::mutex dead_letter_mutex_;
+  ActorAddress dead_letter_handler_;
+  std::atomic<std::uint64_t> dead_letters_{0};
+
+  std::mutex asks_mutex_;
+  std::map<pending_ask*, std::shared_ptr<pending_ask>> asks_;
+
+  std::shared_ptr<external_endpoint> external_;
+  std::atomic<bool> shut_down_{false};
+  std::once_flag shutdown_once_;
+};
+
+// "Type: what()" of an exception, for PoisonMessage::details and error messages.
+std::string describe_exception(const std::exception_ptr& error);
+
+}  // namespace thespian::detail
