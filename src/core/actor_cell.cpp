@@ -138,13 +138,34 @@ asio::awaitable<envelope> actor_cell::next_arrival() {
 asio::awaitable<void> actor_cell::run() {
   int handled_this_turn = 0;
   while (actor_) {
+    envelope e;
     if (!held_.empty()) {
-      envelope e = std::move(held_.front());
+      e = std::move(held_.front());
       held_.pop_front();
-      co_await handle(std::move(e));
     } else {
-      // Not handle(co_await ...): g++ 12 mishandles a temporary that spans two co_awaits.
-      envelope e = co_await next_arrival();
+      while (batch_.empty()) {
+        {
+          std::lock_guard lock(mutex_);
+          batch_.swap(incoming_);
+        }
+        if (batch_.empty()) co_await wait_for_mail();
+      }
+      e = std::move(batch_.front());
+      batch_.pop_front();
+    }
+    if (e.kind == envelope_kind::user && !e.message.is<StatusRequest>() &&
+        !e.message.is<ActorExitRequest>() && !e.message.is<ChildActorExited>()) {
+      // The common case, kept to a single coroutine call: receive, and only on failure
+      // the retry-then-poison path.
+      ++received_;
+      std::exception_ptr error;
+      try {
+        co_await actor_->receive(e.message, e.sender);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      if (error) co_await recover(e, error);
+    } else {
       co_await handle(std::move(e));
     }
     if (++handled_this_turn == kMessagesPerTurn && actor_) {
@@ -186,10 +207,13 @@ asio::awaitable<void> actor_cell::invoke(const envelope& e) {
   std::exception_ptr error;
   try {
     co_await actor_->receive(e.message, e.sender);
-    co_return;
   } catch (...) {
     error = std::current_exception();
   }
+  if (error) co_await recover(e, error);
+}
+
+asio::awaitable<void> actor_cell::recover(const envelope& e, std::exception_ptr error) {
   const std::string first = describe_exception(error);
   if (e.message.is<ActorExitRequest>()) {
     core_.log(LogLevel::warning, describe() + " threw while handling ActorExitRequest (it exits "

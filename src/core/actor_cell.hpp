@@ -68,6 +68,8 @@ class actor_cell final : public endpoint {
   asio::awaitable<envelope> next_arrival();
   asio::awaitable<void> handle(envelope e);
   asio::awaitable<void> invoke(const envelope& e);
+  // receive() threw `error` on e: retry once, then return PoisonMessage to the sender.
+  asio::awaitable<void> recover(const envelope& e, std::exception_ptr error);
   asio::awaitable<void> exit_sequence(envelope request);
   void finish_exit();
   ActorStatus status() const;
