@@ -54,14 +54,14 @@ void ExternalContext::tell(const ActorAddress& to, Message message) {
 std::optional<Message> ExternalContext::ask(const ActorAddress& to, Message message,
                                             std::chrono::nanoseconds timeout) {
   core_->ensure_running("ask");
-  const auto deadline = detail::clock::now() + timeout;
+  const auto deadline = detail::deadline_after(timeout);
   core_->send(address_, to, std::move(message));
   return endpoint_->listen(deadline);
 }
 
 std::optional<Message> ExternalContext::listen(std::chrono::nanoseconds timeout) {
   core_->ensure_running("listen");
-  return endpoint_->listen(detail::clock::now() + timeout);
+  return endpoint_->listen(detail::deadline_after(timeout));
 }
 
 const ActorAddress& ExternalContext::address() const { return address_; }

@@ -15,6 +15,14 @@ namespace thespian::detail {
 
 using clock = std::chrono::steady_clock;
 
+// now + timeout, saturated: a caller may pass nanoseconds::max() to mean "no limit".
+inline clock::time_point deadline_after(std::chrono::nanoseconds timeout) {
+  const auto now = clock::now();
+  if (timeout <= std::chrono::nanoseconds::zero()) return now;
+  if (timeout >= clock::time_point::max() - now) return clock::time_point::max();
+  return now + timeout;
+}
+
 class base_driver {
  public:
   virtual ~base_driver() = default;

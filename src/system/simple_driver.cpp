@@ -1,8 +1,8 @@
 // simpleSystemBase's driver: no threads of its own. Actors run on the calling thread during
 // tell/ask/listen/status, until they are quiet or the caller's wait is over.
-#include <asio/post.hpp>
-
 #include "system/base_driver.hpp"
+
+#include <asio/post.hpp>
 
 namespace thespian::detail {
 namespace {

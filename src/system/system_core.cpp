@@ -216,9 +216,11 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
     std::lock_guard lock(actors_mutex_);
     actors_.emplace(cell->id(), cell);
   }
+  // Taken before start(): from then on the actor may run, and even exit, on another thread.
+  const ActorAddress address(cell);
   cell->start(std::move(actor));
-  if (parent && global_name.empty()) parent->adopt(cell->address());
-  return cell->address();
+  if (parent && global_name.empty()) parent->adopt(address);
+  return address;
 }
 
 void system_core::actor_exited(actor_cell& cell) {
@@ -325,7 +327,7 @@ void system_core::start_async_ask(const ActorAddress& to, Message message,
     if (ask->reply->close() && ask->finish(nullptr, std::nullopt)) ask_finished(key);
   }
   if (base_ == "simpleSystemBase") {
-    const auto deadline = clock::now() + timeout;
+    const auto deadline = deadline_after(timeout);
     driver_->wait_until([ask] { return ask->finished.load(); }, deadline);
     driver_->run_until_quiet();
   }
@@ -390,13 +392,13 @@ void system_core::begin_shutdown() {
 void system_core::shutdown() {
   std::call_once(shutdown_once_, [this] {
     shut_down_.store(true);
-    const auto deadline = clock::now() + options_.shutdown_timeout;
+    const auto deadline = deadline_after(options_.shutdown_timeout);
     // Top-level actors first, recursively (their children exit before them); then whatever
     // a non-recursive exit left behind.
     for (int round = 0; round < 2 && actor_count() > 0; ++round) {
       request_exit(round == 0);
       driver_->wait_until([this] { return actor_count() == 0; },
-                          round == 0 ? deadline : deadline + std::chrono::seconds(1));
+                          round == 0 ? deadline : deadline_after(std::chrono::seconds(1)));
     }
     if (actor_count() > 0) {
       log(LogLevel::error, absl::StrCat(actor_count(), " actors did not exit within the "
