@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <concepts>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeinfo>
 
 #include <asio/awaitable.hpp>
@@ -68,11 +70,21 @@ struct requirement_registrar {
   explicit requirement_registrar(const char* name) {
     register_actor_requirement(typeid(A), name, std::nullopt);
   }
-  requirement_registrar(const char* name, const char* value) {
-    register_actor_requirement(typeid(A), name, CapabilityValue(std::string(value)));
-  }
-  requirement_registrar(const char* name, CapabilityValue value) {
-    register_actor_requirement(typeid(A), name, std::move(value));
+  // Literal values keep their kind: "sm90" is a string, 0 and 8 are integers (not pointers).
+  template <class V>
+  requirement_registrar(const char* name, V&& value) {
+    using T = std::decay_t<V>;
+    if constexpr (std::is_same_v<T, bool>) {
+      register_actor_requirement(typeid(A), name, CapabilityValue(value));
+    } else if constexpr (std::is_integral_v<T>) {
+      register_actor_requirement(typeid(A), name,
+                                 CapabilityValue(static_cast<std::int64_t>(value)));
+    } else if constexpr (std::is_convertible_v<T, const char*>) {
+      const char* text = value;
+      register_actor_requirement(typeid(A), name, CapabilityValue(std::string(text ? text : "")));
+    } else {
+      register_actor_requirement(typeid(A), name, CapabilityValue(std::forward<V>(value)));
+    }
   }
 };
 

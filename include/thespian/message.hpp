@@ -64,6 +64,16 @@ template <class T>
 using stored_t = std::conditional_t<std::is_convertible_v<std::decay_t<T>, const char*>,
                                     std::string, std::decay_t<T>>;
 
+template <class T>
+stored_t<T> to_stored(T&& value) {
+  if constexpr (std::is_convertible_v<std::decay_t<T>, const char*>) {
+    const char* text = value;  // a null C string is stored as ""
+    return std::string(text ? text : "");
+  } else {
+    return stored_t<T>(std::forward<T>(value));
+  }
+}
+
 THESPIAN_EXPORT std::string demangle(const std::type_info& type);
 THESPIAN_EXPORT std::string message_type_name(const std::type_info& type);
 [[noreturn]] THESPIAN_EXPORT void throw_bad_message_cast(const std::type_info& want,
@@ -80,7 +90,7 @@ class THESPIAN_EXPORT Message {
     requires(!std::same_as<std::remove_cvref_t<T>, Message>)
   Message(T&& value)  // NOLINT(google-explicit-constructor)
       : payload_(std::make_shared<const detail::payload<detail::stored_t<T>>>(
-            detail::stored_t<T>(std::forward<T>(value)))) {}
+            detail::to_stored(std::forward<T>(value)))) {}
 
   template <class T>
   bool is() const noexcept {

@@ -23,6 +23,7 @@ class unknown_endpoint final : public endpoint {
 struct wire_table {
   std::mutex mutex;
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::weak_ptr<endpoint>> endpoints;
+  std::size_t size_after_sweep = 0;
 };
 
 wire_table& table() {
@@ -30,10 +31,19 @@ wire_table& table() {
   return t;
 }
 
+// Drops the entries of endpoints that are gone, whenever the table has doubled since the
+// last sweep, so it stays proportional to the live endpoints that were ever serialised.
+void sweep_if_grown(wire_table& t) {
+  if (t.endpoints.size() < 2 * t.size_after_sweep + 64) return;
+  std::erase_if(t.endpoints, [](const auto& entry) { return entry.second.expired(); });
+  t.size_after_sweep = t.endpoints.size();
+}
+
 void remember(const std::shared_ptr<endpoint>& ep) {
   auto& t = table();
   std::lock_guard lock(t.mutex);
   t.endpoints[{ep->system_id(), ep->id()}] = ep;
+  sweep_if_grown(t);
 }
 
 std::shared_ptr<endpoint> resolve(std::uint64_t system_id, std::uint64_t id) {
@@ -43,6 +53,7 @@ std::shared_ptr<endpoint> resolve(std::uint64_t system_id, std::uint64_t id) {
   if (auto ep = slot.lock()) return ep;
   auto ep = std::make_shared<unknown_endpoint>(system_id, id);
   slot = ep;
+  sweep_if_grown(t);
   return ep;
 }
 

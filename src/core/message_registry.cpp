@@ -41,12 +41,13 @@ std::string demangle(const std::type_info& type) {
 void register_message_codec(message_codec codec) {
   auto& t = table();
   std::unique_lock lock(t.mutex);
+  // The rule is one registration per type and one type per name. A second one (a type alias
+  // registered again, a name reused) would make the wire ambiguous: the first one stays.
+  if (t.by_name.contains(codec.wire_name) || t.by_type.contains(std::type_index(*codec.type))) {
+    return;
+  }
   auto owned = std::make_unique<message_codec>(std::move(codec));
-  // A second registration of the same name for another type would make the wire ambiguous;
-  // the first one stays (the macro's rule is once per type per program).
-  if (t.by_name.contains(owned->wire_name)) return;
-  const message_codec* raw = owned.get();
-  t.by_name.emplace(owned->wire_name, raw);
+  t.by_name.emplace(owned->wire_name, owned.get());
   t.by_type.emplace(std::type_index(*owned->type), std::move(owned));
 }
 

@@ -93,14 +93,14 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
         "' (this build has simpleSystemBase and multithreadBase)");
   }
   caps_ = default_capabilities(base);
+  for (auto& [name, value] : caps) caps_[name] = value;
   if (base == "multithreadBase") {
     const std::size_t threads = thread_count_from(caps);
-    caps_["Thread Count"] = static_cast<std::int64_t>(threads);
+    caps_["Thread Count"] = static_cast<std::int64_t>(threads);  // what runs, as an integer
     driver_ = make_multithread_driver(context_, threads);
   } else {
     driver_ = make_simple_driver(context_, options_.simple_run_limit);
   }
-  for (auto& [name, value] : caps) caps_[name] = value;
   external_ = std::make_shared<external_endpoint>(*this, next_endpoint_id());
 }
 

@@ -1,0 +1,178 @@
+// Unit tests of ActorAddress (include/thespian/address.hpp, src/core/address.cpp): the null
+// address, value semantics (equality, ordering, std::hash and absl hash agree), the printable
+// form, and the cereal form that resolves back to the same endpoint inside one process.
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_set>
+
+#include <absl/container/flat_hash_set.h>
+#include <absl/hash/hash.h>
+
+#include "../support.hpp"
+#include "thespian/address.hpp"
+
+namespace {
+
+using thespian::ActorAddress;
+using unit_support::make_recording_endpoint;
+using unit_support::recording_endpoint;
+using unit_support::round_trip;
+
+// The wire form of an address that no endpoint of this process ever had.
+std::string foreign_address_bytes(std::uint64_t system_id, std::uint64_t id) {
+  std::stringstream buffer;
+  {
+    cereal::PortableBinaryOutputArchive out(buffer);
+    out(true, system_id, id);
+  }
+  return buffer.str();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(core_address)
+
+BOOST_AUTO_TEST_CASE(default_constructed_address_is_null_and_false) {
+  const ActorAddress a;
+  BOOST_TEST(!a);
+  BOOST_TEST(a.endpoint() == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(null_addresses_are_equal_and_hash_alike) {
+  const ActorAddress a, b;
+  BOOST_TEST((a == b));
+  BOOST_TEST(!(a < b));
+  BOOST_TEST(std::hash<ActorAddress>{}(a) == std::hash<ActorAddress>{}(b));
+  BOOST_TEST(absl::Hash<ActorAddress>{}(a) == absl::Hash<ActorAddress>{}(b));
+}
+
+BOOST_AUTO_TEST_CASE(null_address_prints_something_printable) {
+  const std::string text = ActorAddress{}.to_string();
+  BOOST_TEST(!text.empty());
+  BOOST_TEST(unit_support::is_printable(text), text);
+}
+
+BOOST_AUTO_TEST_CASE(address_of_an_endpoint_is_true_and_differs_from_null) {
+  auto ep = make_recording_endpoint();
+  const ActorAddress a(ep);
+  BOOST_TEST(static_cast<bool>(a));
+  BOOST_TEST((a != ActorAddress{}));
+  BOOST_TEST(a.to_string() != ActorAddress{}.to_string());
+}
+
+BOOST_AUTO_TEST_CASE(copies_are_equal_and_hash_alike_under_both_hashes) {
+  auto ep = make_recording_endpoint();
+  const ActorAddress a(ep);
+  const ActorAddress b = a;  // NOLINT(performance-unnecessary-copy-initialization)
+  BOOST_TEST((a == b));
+  BOOST_TEST(!(a != b));
+  BOOST_TEST(!(a < b));
+  BOOST_TEST(!(b < a));
+  BOOST_TEST(std::hash<ActorAddress>{}(a) == std::hash<ActorAddress>{}(b));
+  BOOST_TEST(absl::Hash<ActorAddress>{}(a) == absl::Hash<ActorAddress>{}(b));
+}
+
+BOOST_AUTO_TEST_CASE(addresses_of_distinct_endpoints_are_unequal_and_strictly_ordered) {
+  auto e1 = make_recording_endpoint();
+  auto e2 = make_recording_endpoint();
+  const ActorAddress a(e1), b(e2);
+  BOOST_TEST((a != b));
+  BOOST_TEST(((a < b) != (b < a)));  // exactly one of them is less
+  BOOST_TEST(!(a < a));
+  const ActorAddress null;
+  BOOST_TEST(((null < a) != (a < null)));
+}
+
+BOOST_AUTO_TEST_CASE(equal_addresses_collapse_in_ordered_and_hashed_sets) {
+  auto e1 = make_recording_endpoint();
+  auto e2 = make_recording_endpoint();
+  const ActorAddress a(e1), a_copy(a), b(e2);
+  const std::set<ActorAddress> ordered{a, a_copy, b, ActorAddress{}};
+  const std::unordered_set<ActorAddress> hashed{a, a_copy, b, ActorAddress{}};
+  const absl::flat_hash_set<ActorAddress> absl_hashed{a, a_copy, b, ActorAddress{}};
+  BOOST_TEST(ordered.size() == 3u);
+  BOOST_TEST(hashed.size() == 3u);
+  BOOST_TEST(absl_hashed.size() == 3u);
+  BOOST_TEST(absl_hashed.contains(a_copy));
+  BOOST_TEST(hashed.count(a_copy) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(to_string_is_printable_and_stable_across_calls_and_copies) {
+  auto ep = make_recording_endpoint();
+  const ActorAddress a(ep);
+  const std::string first = a.to_string();
+  BOOST_TEST(!first.empty());
+  BOOST_TEST(unit_support::is_printable(first), first);
+  BOOST_TEST(a.to_string() == first);
+  BOOST_TEST(ActorAddress(a).to_string() == first);
+}
+
+BOOST_AUTO_TEST_CASE(to_string_tells_distinct_endpoints_apart) {
+  auto e1 = make_recording_endpoint();
+  auto e2 = make_recording_endpoint();
+  BOOST_TEST(ActorAddress(e1).to_string() != ActorAddress(e2).to_string());
+}
+
+BOOST_AUTO_TEST_CASE(stream_output_writes_to_string) {
+  auto ep = make_recording_endpoint();
+  const ActorAddress a(ep);
+  std::ostringstream out;
+  out << a << '|' << ActorAddress{};
+  BOOST_TEST(out.str() == a.to_string() + "|" + ActorAddress{}.to_string());
+}
+
+BOOST_AUTO_TEST_CASE(cereal_round_trip_resolves_to_the_same_address_in_process) {
+  auto ep = make_recording_endpoint();
+  const ActorAddress a(ep);
+  const ActorAddress back = round_trip(a);
+  BOOST_TEST((back == a));
+  BOOST_TEST(back.endpoint() == ep.get());
+  BOOST_TEST(back.to_string() == a.to_string());
+  BOOST_TEST(std::hash<ActorAddress>{}(back) == std::hash<ActorAddress>{}(a));
+}
+
+BOOST_AUTO_TEST_CASE(decoded_address_delivers_to_the_original_endpoint) {
+  auto ep = make_recording_endpoint();
+  const ActorAddress back = round_trip(ActorAddress(ep));
+  thespian::detail::envelope e{std::string("via the wire"), ActorAddress{},
+                               thespian::detail::envelope_kind::user, 0};
+  BOOST_TEST(back.endpoint()->deliver(std::move(e)));
+  BOOST_REQUIRE(ep->received().size() == 1u);
+  BOOST_TEST(ep->received().front().message.as<std::string>() == "via the wire");
+}
+
+BOOST_AUTO_TEST_CASE(cereal_round_trip_keeps_the_null_address_null) {
+  BOOST_TEST(!round_trip(ActorAddress{}));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_wire_address_decodes_to_one_address_that_accepts_nothing) {
+  const std::uint64_t system_id = unit_support::fresh_system_id();
+  const std::string bytes = foreign_address_bytes(system_id, 77);
+  const auto first = unit_support::decode<ActorAddress>(bytes);
+  const auto second = unit_support::decode<ActorAddress>(bytes);
+  BOOST_TEST(static_cast<bool>(first));
+  BOOST_TEST((first == second));
+  thespian::detail::envelope e{std::string("lost"), ActorAddress{},
+                               thespian::detail::envelope_kind::user, 0};
+  BOOST_TEST(!first.endpoint()->deliver(std::move(e)));
+  BOOST_TEST(unit_support::is_printable(first.to_string()), first.to_string());
+}
+
+BOOST_AUTO_TEST_CASE(address_decoded_after_its_endpoint_is_gone_does_not_reach_it) {
+  auto ep = make_recording_endpoint();
+  const std::string bytes = unit_support::encode(ActorAddress(ep));
+  std::weak_ptr<recording_endpoint> weak = ep;
+  ep.reset();
+  BOOST_REQUIRE(weak.expired());  // the wire table must not keep the endpoint alive
+  const auto back = unit_support::decode<ActorAddress>(bytes);
+  BOOST_TEST(static_cast<bool>(back));
+  thespian::detail::envelope e{std::string("late"), ActorAddress{},
+                               thespian::detail::envelope_kind::user, 0};
+  BOOST_TEST(!back.endpoint()->deliver(std::move(e)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
