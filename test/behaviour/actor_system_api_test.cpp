@@ -1,0 +1,173 @@
+// Port of Thespian's actor system API tests: what ActorSystem itself promises (its base, its
+// capabilities, shutdown, errors for misuse, private contexts) independently of any actor logic.
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include "fixture.hpp"
+
+namespace actor_system_api_test {
+
+using thespian::ActorAddress;
+using thespian::Message;
+using thespian_test::is_text;
+
+std::atomic<int> alive{0};
+
+// Counts live instances; can create a child of its own kind and stop the whole system.
+class Census : public thespian::Actor {
+ public:
+  Census() { alive.fetch_add(1); }
+  ~Census() override { alive.fetch_sub(1); }
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (is_text(m, "spawn")) send(from, create_actor<Census>());
+    if (is_text(m, "ping")) send(from, std::string("pong"));
+    if (is_text(m, "capabilities")) send(from, system_capabilities());
+    if (is_text(m, "shutdown")) actor_system_shutdown();
+    co_return;
+  }
+};
+
+}  // namespace actor_system_api_test
+
+using namespace actor_system_api_test;
+using thespian_test::brief;
+using thespian_test::current_base;
+using thespian_test::patience;
+using thespian_test::reply_as;
+
+BOOST_FIXTURE_TEST_SUITE(actor_system_api, thespian_test::system_fixture)
+
+BOOST_AUTO_TEST_CASE(system_reports_the_base_it_was_created_with) {
+  BOOST_TEST(std::string(sys.base()) == current_base());
+}
+
+BOOST_AUTO_TEST_CASE(unknown_base_name_throws_actor_system_startup_failure) {
+  BOOST_CHECK_THROW(thespian::ActorSystem("noSuchSystemBase"), thespian::ActorSystemStartupFailure);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_is_idempotent) {
+  auto actor = sys.create_actor<Census>();
+  BOOST_REQUIRE(is_text(sys.ask(actor, "ping", patience), "pong"));
+  BOOST_CHECK_NO_THROW(sys.shutdown());
+  BOOST_CHECK_NO_THROW(sys.shutdown());
+  BOOST_CHECK_NO_THROW(sys.shutdown());
+}
+
+BOOST_AUTO_TEST_CASE(calls_after_shutdown_throw_actor_system_failure) {
+  auto actor = sys.create_actor<Census>();
+  sys.shutdown();
+  BOOST_CHECK_THROW(sys.create_actor<Census>(), thespian::ActorSystemFailure);
+  BOOST_CHECK_THROW(sys.tell(actor, "ping"), thespian::ActorSystemFailure);
+  BOOST_CHECK_THROW((void)sys.ask(actor, "ping", brief), thespian::ActorSystemFailure);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_destroys_every_actor_including_children) {
+  alive = 0;
+  auto a = sys.create_actor<Census>();
+  auto b = sys.create_actor<Census>();
+  auto child = reply_as<ActorAddress>(sys.ask(a, "spawn", patience));
+  BOOST_REQUIRE(is_text(sys.ask(child, "ping", patience), "pong"));
+  BOOST_TEST(alive.load() == 3);
+  sys.shutdown();
+  BOOST_TEST(alive.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(destroying_the_system_shuts_it_down) {
+  alive = 0;
+  {
+    thespian::ActorSystem own(current_base());
+    auto a = own.create_actor<Census>();
+    auto child = reply_as<ActorAddress>(own.ask(a, "spawn", patience));
+    BOOST_REQUIRE(is_text(own.ask(child, "ping", patience), "pong"));
+    BOOST_TEST(alive.load() == 2);
+  }
+  BOOST_TEST(alive.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(actor_can_shut_the_system_down) {
+  alive = 0;
+  auto a = sys.create_actor<Census>();
+  (void)sys.create_actor<Census>();
+  sys.tell(a, "shutdown");
+  BOOST_TEST(thespian_test::wait_until([] { return alive.load() == 0; }));
+}
+
+BOOST_AUTO_TEST_CASE(tell_to_the_null_address_throws_invalid_actor_address) {
+  BOOST_CHECK_THROW(sys.tell(ActorAddress{}, "hello"), thespian::InvalidActorAddress);
+}
+
+BOOST_AUTO_TEST_CASE(ask_to_the_null_address_throws_invalid_actor_address) {
+  BOOST_CHECK_THROW((void)sys.ask(ActorAddress{}, "hello", brief), thespian::InvalidActorAddress);
+}
+
+BOOST_AUTO_TEST_CASE(listen_returns_nullopt_when_nothing_arrives) {
+  (void)sys.create_actor<Census>();
+  const auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(!sys.listen(brief).has_value());
+  BOOST_TEST((std::chrono::steady_clock::now() - start >= brief));
+}
+
+BOOST_AUTO_TEST_CASE(ask_from_a_thread_other_than_the_creator_is_safe) {
+  auto actor = sys.create_actor<Census>();
+  std::optional<Message> reply;
+  std::thread other([&] { reply = sys.ask(actor, "ping", patience); });
+  other.join();
+  BOOST_TEST(thespian_test::text_of(reply) == "pong");
+}
+
+BOOST_AUTO_TEST_CASE(capabilities_given_at_construction_are_reported_to_users_and_actors) {
+  thespian::ActorSystem own(current_base(), {{"Color", std::string("blue")}, {"Cores", std::int64_t{3}}});
+  auto caps = own.capabilities();
+  BOOST_REQUIRE(caps.count("Color") == 1);
+  BOOST_CHECK(caps.at("Color") == thespian::CapabilityValue(std::string("blue")));
+  BOOST_REQUIRE(caps.count("Cores") == 1);
+  BOOST_CHECK(caps.at("Cores") == thespian::CapabilityValue(std::int64_t{3}));
+
+  auto actor = own.create_actor<Census>();
+  auto seen = reply_as<thespian::Capabilities>(own.ask(actor, "capabilities", patience));
+  BOOST_REQUIRE(seen.count("Color") == 1);
+  BOOST_CHECK(seen.at("Color") == thespian::CapabilityValue(std::string("blue")));
+  own.shutdown();
+}
+
+BOOST_AUTO_TEST_CASE(private_contexts_have_distinct_non_null_addresses) {
+  auto one = sys.private_context();
+  auto two = sys.private_context();
+  BOOST_TEST(static_cast<bool>(one.address()));
+  BOOST_TEST(static_cast<bool>(two.address()));
+  BOOST_TEST(one.address() != two.address());
+}
+
+BOOST_AUTO_TEST_CASE(private_context_can_create_and_talk_to_actors) {
+  auto ctx = sys.private_context();
+  auto actor = ctx.create_actor<Census>();
+  BOOST_TEST(thespian_test::text_of(ctx.ask(actor, "ping", patience)) == "pong");
+  // The reply went to the context, not to the system's shared endpoint.
+  BOOST_TEST(!sys.listen(brief).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(private_context_keeps_working_after_a_move) {
+  auto actor = sys.create_actor<Census>();
+  auto first = sys.private_context();
+  const ActorAddress before = first.address();
+  thespian::ExternalContext moved(std::move(first));
+  BOOST_TEST(moved.address() == before);
+  BOOST_TEST(thespian_test::text_of(moved.ask(actor, "ping", patience)) == "pong");
+}
+
+BOOST_AUTO_TEST_CASE(two_systems_live_side_by_side_independently) {
+  thespian::ActorSystem other(current_base());
+  auto here = sys.create_actor<Census>();
+  auto there = other.create_actor<Census>();
+  BOOST_TEST(here != there);
+  BOOST_TEST(thespian_test::text_of(sys.ask(here, "ping", patience)) == "pong");
+  BOOST_TEST(thespian_test::text_of(other.ask(there, "ping", patience)) == "pong");
+  other.shutdown();
+  BOOST_TEST(thespian_test::text_of(sys.ask(here, "ping", patience)) == "pong");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

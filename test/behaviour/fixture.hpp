@@ -1,0 +1,171 @@
+// Shared helpers for the behaviour tests: which system base this run targets (THESPIAN_TEST_BASE),
+// a fixture owning one system per test case, the suite's timeouts, waits on conditions with
+// deadlines (never fixed sleeps), and a few tiny actors and recorders that many suites use.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include <thespian/thespian.hpp>
+
+namespace thespian_test {
+
+using namespace std::chrono_literals;
+
+// The system base this run of the executable targets; "simpleSystemBase" when unset.
+inline std::string current_base() {
+  const char* env = std::getenv("THESPIAN_TEST_BASE");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string("simpleSystemBase");
+}
+
+inline bool is_multithread() { return current_base() == "multithreadBase"; }
+
+// For waits that should succeed: generous, so a loaded machine does not fail the suite.
+constexpr std::chrono::nanoseconds patience = 5s;
+// For waits that must expire (nothing is expected to arrive).
+constexpr std::chrono::nanoseconds brief = 200ms;
+// The step of wait_until's polling loop.
+constexpr std::chrono::nanoseconds poll_step = 10ms;
+
+// One system per test case, shut down when the test case ends.
+struct system_fixture {
+  thespian::ActorSystem sys{current_base()};
+
+  system_fixture() = default;
+  system_fixture(const system_fixture&) = delete;
+  system_fixture& operator=(const system_fixture&) = delete;
+  ~system_fixture() {
+    try {
+      sys.shutdown();
+    } catch (const std::exception& e) {
+      BOOST_ERROR("ActorSystem::shutdown() threw: " << e.what());
+    } catch (...) {
+      BOOST_ERROR("ActorSystem::shutdown() threw a non-standard exception");
+    }
+  }
+};
+
+// Waits until pred() holds or the deadline passes; returns pred()'s last value. It listens on a
+// private endpoint of its own between checks, which is what lets simpleSystemBase run its actors
+// (and fire wakeups) meanwhile; on threaded bases the listen is merely the polling step.
+template <class Pred>
+bool wait_until(thespian::ActorSystem& sys, Pred&& pred,
+                std::chrono::nanoseconds timeout = patience) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (pred()) return true;
+  auto driver = sys.private_context();
+  for (;;) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return pred();
+    (void)driver.listen(poll_step);
+  }
+}
+
+// The same without a system to drive (for instance after it has shut down): polls pred().
+template <class Pred>
+bool wait_until(Pred&& pred, std::chrono::nanoseconds timeout = patience) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return pred();
+    std::this_thread::sleep_for(poll_step);
+  }
+}
+
+// The reply as a T; fails the test case (with what arrived instead) when it is not one.
+template <class T>
+T reply_as(const std::optional<thespian::Message>& reply) {
+  BOOST_REQUIRE_MESSAGE(reply.has_value(), "expected a reply, but nothing arrived in time");
+  BOOST_REQUIRE_MESSAGE(reply->is<T>(), "the reply holds a " << reply->type_name());
+  return reply->as<T>();
+}
+
+inline bool is_text(const thespian::Message& m, std::string_view text) {
+  const auto* s = m.get<std::string>();
+  return s != nullptr && *s == text;
+}
+
+inline bool is_text(const std::optional<thespian::Message>& m, std::string_view text) {
+  return m.has_value() && is_text(*m, text);
+}
+
+inline std::string text_of(const std::optional<thespian::Message>& m) {
+  if (!m) return "<nothing>";
+  if (const auto* s = m->get<std::string>()) return *s;
+  return "<a " + m->type_name() + ">";
+}
+
+// The messages the framework itself sends to actors; simple test actors ignore them.
+inline bool is_system_message(const thespian::Message& m) {
+  return m.is<thespian::ActorExitRequest>() || m.is<thespian::ChildActorExited>() ||
+         m.is<thespian::PoisonMessage>() || m.is<thespian::DeadEnvelope>() ||
+         m.is<thespian::WakeupMessage>() || m.is<thespian::WatchMessage>() ||
+         m.is<thespian::ActorSystemConventionUpdate>() || m.is<thespian::LoadedSource>() ||
+         m.is<thespian::UnloadedSource>() || m.is<thespian::ValidateSource>() ||
+         m.is<thespian::ValidatedSource>() || m.is<thespian::StatusRequest>();
+}
+
+// Replies every application message to its sender, unchanged.
+class echo_actor : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(thespian::Message m, thespian::ActorAddress from) override {
+    if (!is_system_message(m)) send(from, m);
+    co_return;
+  }
+};
+
+// Takes every message and never answers.
+class silent_actor : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(thespian::Message, thespian::ActorAddress) override { co_return; }
+};
+
+// A thread-safe list of events (actors record from their threads, the test reads).
+class event_log {
+ public:
+  void clear() {
+    std::lock_guard lock(mutex_);
+    events_.clear();
+  }
+  void add(std::string event) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(std::move(event));
+  }
+  std::vector<std::string> snapshot() const {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+  std::size_t count(std::string_view event) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(std::count(events_.begin(), events_.end(), event));
+  }
+  bool contains(std::string_view event) const { return count(event) > 0; }
+  // Position of the first occurrence, or size() when absent.
+  std::size_t index_of(std::string_view event) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(std::find(events_.begin(), events_.end(), event) -
+                                    events_.begin());
+  }
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return events_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> events_;
+};
+
+}  // namespace thespian_test
