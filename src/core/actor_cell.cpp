@@ -36,8 +36,6 @@ actor_cell::actor_cell(system_core& core, std::uint64_t id, const actor_type* ty
 
 actor_cell::~actor_cell() = default;
 
-std::string actor_cell::describe() const { return endpoint::describe(); }
-
 void actor_cell::start(std::unique_ptr<Actor> actor) {
   address_ = ActorAddress(shared_from_this());
   actor_ = std::move(actor);
@@ -122,16 +120,20 @@ asio::awaitable<void> actor_cell::wait_for_mail() {
       asio::use_awaitable);
 }
 
-asio::awaitable<envelope> actor_cell::next_arrival() {
-  while (batch_.empty()) {
-    {
-      std::lock_guard lock(mutex_);
-      batch_.swap(incoming_);
-    }
-    if (batch_.empty()) co_await wait_for_mail();
+bool actor_cell::take_arrival(envelope& out) {
+  if (batch_.empty()) {
+    std::lock_guard lock(mutex_);
+    batch_.swap(incoming_);
+    if (batch_.empty()) return false;
   }
-  envelope e = std::move(batch_.front());
+  out = std::move(batch_.front());
   batch_.pop_front();
+  return true;
+}
+
+asio::awaitable<envelope> actor_cell::next_arrival() {
+  envelope e;
+  while (!take_arrival(e)) co_await wait_for_mail();
   co_return e;
 }
 
@@ -143,15 +145,8 @@ asio::awaitable<void> actor_cell::run() {
       e = std::move(held_.front());
       held_.pop_front();
     } else {
-      while (batch_.empty()) {
-        {
-          std::lock_guard lock(mutex_);
-          batch_.swap(incoming_);
-        }
-        if (batch_.empty()) co_await wait_for_mail();
-      }
-      e = std::move(batch_.front());
-      batch_.pop_front();
+      // Inline rather than next_arrival(): one coroutine frame fewer per message.
+      while (!take_arrival(e)) co_await wait_for_mail();
     }
     if (e.kind == envelope_kind::user && !e.message.is<StatusRequest>() &&
         !e.message.is<ActorExitRequest>() && !e.message.is<ChildActorExited>()) {

@@ -40,7 +40,6 @@ class actor_cell final : public endpoint {
   void abandon();
 
   bool deliver(envelope&& e) override;
-  std::string describe() const override;
 
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
@@ -64,6 +63,8 @@ class actor_cell final : public endpoint {
   using waiter = asio::async_result<asio::use_awaitable_t<>, void()>::handler_type;
 
   asio::awaitable<void> wait_for_mail();
+  // The next envelope already in the mailbox, without waiting; false when there is none.
+  bool take_arrival(envelope& out);
   // Next envelope from the mailbox, ignoring messages held back during an ask.
   asio::awaitable<envelope> next_arrival();
   asio::awaitable<void> handle(envelope e);
