@@ -25,26 +25,34 @@ namespace detail {
 
 // The shared, immutable box behind a Message. `type` is stored inline so that is<T>() costs
 // one comparison and no virtual call on the hot path.
+// The system messages that the receive loop handles itself (StatusRequest, ActorExitRequest,
+// ChildActorExited) say so here, so the loop tests one flag per message, not three type_infos.
+template <class T>
+struct is_control_message : std::false_type {};
+
 class payload_base {
  public:
-  explicit payload_base(const std::type_info& type) noexcept : type_(&type) {}
+  payload_base(const std::type_info& type, bool control) noexcept
+      : type_(&type), control_(control) {}
   virtual ~payload_base() = default;
   payload_base(const payload_base&) = delete;
   payload_base& operator=(const payload_base&) = delete;
 
   const std::type_info& type() const noexcept { return *type_; }
+  bool is_control() const noexcept { return control_; }
   virtual const void* value() const noexcept = 0;
   // Same dynamic type is checked by the caller.
   virtual bool equals(const payload_base& other) const = 0;
 
  private:
   const std::type_info* type_;
+  bool control_;
 };
 
 template <class T>
 class payload final : public payload_base {
  public:
-  explicit payload(T v) : payload_base(typeid(T)), value_(std::move(v)) {}
+  explicit payload(T v) : payload_base(typeid(T), is_control_message<T>::value), value_(std::move(v)) {}
   const void* value() const noexcept override { return &value_; }
   bool equals(const payload_base& other) const override {
     if constexpr (std::equality_comparable<T>) {
@@ -111,6 +119,8 @@ class THESPIAN_EXPORT Message {
   // The wire name of a registered type, else the demangled C++ name; "" when empty.
   std::string type_name() const;
   bool empty() const noexcept { return !payload_; }
+  // Internal: one of the system messages the receive loop handles itself.
+  bool is_control() const noexcept { return payload_ && payload_->is_control(); }
   const std::type_info& type() const noexcept { return payload_ ? payload_->type() : typeid(void); }
 
   // Same type and equal values under that type's ==; a type without == equals only copies.

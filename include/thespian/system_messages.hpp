@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <cereal/types/chrono.hpp>
@@ -151,5 +152,11 @@ struct THESPIAN_EXPORT SystemStatus {
        dead_letter_handler, source_authority, loaded_sources, actor_count);
   }
 };
+
+namespace detail {
+template <> struct is_control_message<ActorExitRequest> : std::true_type {};
+template <> struct is_control_message<ChildActorExited> : std::true_type {};
+template <> struct is_control_message<StatusRequest> : std::true_type {};
+}  // namespace detail
 
 }  // namespace thespian

@@ -148,8 +148,7 @@ asio::awaitable<void> actor_cell::run() {
       // Inline rather than next_arrival(): one coroutine frame fewer per message.
       while (!take_arrival(e)) co_await wait_for_mail();
     }
-    if (e.kind == envelope_kind::user && !e.message.is<StatusRequest>() &&
-        !e.message.is<ActorExitRequest>() && !e.message.is<ChildActorExited>()) {
+    if (e.kind == envelope_kind::user && !e.message.is_control()) {
       // The common case, kept to a single coroutine call: receive, and only on failure
       // the retry-then-poison path.
       ++received_;

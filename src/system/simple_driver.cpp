@@ -9,12 +9,21 @@ namespace {
 
 class simple_driver final : public base_driver {
  public:
+  static constexpr std::size_t kBatch = 256;
+
   simple_driver(asio::io_context& context, std::size_t run_limit)
       : context_(context), run_limit_(run_limit) {}
 
   bool wait_until(const std::function<bool()>& pred, clock::time_point deadline) override {
     while (!pred()) {
       if (clock::now() >= deadline) return false;
+      if (context_.stopped()) context_.restart();
+      // A batch of ready handlers between checks (checking after each one would cost a lock
+      // and a clock read per message), bounded so that a loop that never goes quiet cannot
+      // keep the deadline from being seen.
+      std::size_t ran = 0;
+      while (ran < kBatch && context_.poll_one() > 0) ++ran;
+      if (ran > 0) continue;
       if (context_.stopped()) context_.restart();
       if (context_.run_one_until(deadline) == 0 && context_.stopped()) {
         // No outstanding work: no actor is alive and no timer is pending, so nothing on

@@ -50,13 +50,14 @@ class system_core : public std::enable_shared_from_this<system_core> {
   void log(LogLevel level, std::string_view text) const;
   // Resumes a suspended actor coroutine: on the same thread when called from one of the
   // system's threads (a hot pair of actors hands over without a thread switch), else posted.
+  // The handler's own executor is this system's, so it is posted through that (an explicit
+  // executor argument would wrap it in a work-tracking dispatcher on every message).
   template <class Handler>
   void resume(Handler&& handler) {
-    auto ex = context_.get_executor();
-    if (ex.running_in_this_thread()) {
-      asio::defer(ex, std::forward<Handler>(handler));
+    if (context_.get_executor().running_in_this_thread()) {
+      asio::defer(std::forward<Handler>(handler));
     } else {
-      asio::post(ex, std::forward<Handler>(handler));
+      asio::post(std::forward<Handler>(handler));
     }
   }
 
