@@ -1,6 +1,7 @@
 // In-process ping-pong: two actors bounce a counter N times; reports ns per message on each
 // in-process base next to floors measured in the same run (a plain function call and an
-// asio::post hand-off on one thread), so the ratios hold on a noisy machine.
+// asio::post hand-off on one thread) and, when built with it, CAF doing the same on the same
+// number of threads, so the ratios hold on a noisy machine.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -9,6 +10,10 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#if THESPIAN_BENCH_WITH_CAF
+#include "caf_pingpong.hpp"
+#endif
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -110,13 +115,25 @@ int main(int argc, char** argv) {
   const int runs = argc > 2 ? std::atoi(argv[2]) : 5;
   const double call = bench::best_of(runs, [&] { return bench::run_direct_call(n); });
   const double post = bench::best_of(runs, [&] { return bench::run_asio_post(n); });
-  std::printf("%-34s %10s %12s %10s %10s\n", "workload", "N", "ns/msg(med)", "x call", "x post");
+#if THESPIAN_BENCH_WITH_CAF
+  const double caf = bench::best_of(runs, [&] { return bench::caf_pingpong_ns(n, 2); });
+#else
+  const double caf = 0;
+#endif
+  std::printf("%-34s %10s %12s %10s %10s %10s\n", "workload", "N", "ns/msg(med)", "x call",
+              "x post", "x CAF");
   auto row = [&](const char* name, double ns) {
-    std::printf("%-34s %10lld %12.1f %10.1f %10.1f\n", name, static_cast<long long>(n), ns,
+    std::printf("%-34s %10lld %12.1f %10.1f %10.1f", name, static_cast<long long>(n), ns,
                 ns / call, ns / post);
+    if (caf > 0) {
+      std::printf(" %10.2f\n", ns / caf);
+    } else {
+      std::printf(" %10s\n", "-");
+    }
   };
   row("floor: direct call", call);
   row("floor: asio::post hand-off", post);
+  if (caf > 0) row("CAF 0.17 ping-pong (2 threads)", caf);
   row("ping-pong multithreadBase (2 thr)",
       bench::best_of(runs, [&] { return bench::run_thespian("multithreadBase", n); }));
   row("ping-pong simpleSystemBase",
