@@ -30,31 +30,13 @@ using thespian::ActorAddress;
 using thespian::Message;
 using thespian_test::is_text;
 
-struct DeadLetter {
-  ActorAddress dead_address;
-  Message dead_message;
-};
+using thespian_test::DeadLetter;
 struct Forwarded {
   ActorAddress asker;
   Message question;
 };
 
-class Undertaker : public thespian::Actor {
- public:
-  asio::awaitable<void> receive(Message m, ActorAddress from) override {
-    if (is_text(m, "register")) {
-      reporter_ = from;
-      handle_dead_letters();
-      send(from, std::string("registered"));
-    } else if (const auto* dead = m.get<thespian::DeadEnvelope>()) {
-      send(reporter_, DeadLetter{dead->dead_address, dead->dead_message});
-    }
-    co_return;
-  }
-
- private:
-  ActorAddress reporter_;
-};
+using Undertaker = thespian_test::dead_letter_reporter;
 
 // Answers "twice" with "one" then "two"; "late" 300 ms later; throws on "throw"; hands anything
 // else to a replier when it has one.

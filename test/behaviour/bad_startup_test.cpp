@@ -43,27 +43,9 @@ class Configured : public thespian::Actor {
   std::int64_t workers_ = 0;
 };
 
-struct DeadLetter {
-  ActorAddress dead_address;
-  Message dead_message;
-};
+using thespian_test::DeadLetter;
 
-class Undertaker : public thespian::Actor {
- public:
-  asio::awaitable<void> receive(Message m, ActorAddress from) override {
-    if (is_text(m, "register")) {
-      reporter_ = from;
-      handle_dead_letters();
-      send(from, std::string("registered"));
-    } else if (const auto* dead = m.get<thespian::DeadEnvelope>()) {
-      if (reporter_) send(reporter_, DeadLetter{dead->dead_address, dead->dead_message});
-    }
-    co_return;
-  }
-
- private:
-  ActorAddress reporter_;
-};
+using Undertaker = thespian_test::dead_letter_reporter;
 
 class Parent : public thespian::Actor {
  public:

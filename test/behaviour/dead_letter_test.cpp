@@ -14,33 +14,9 @@ using thespian::ActorAddress;
 using thespian::Message;
 using thespian_test::is_text;
 
-// What a handler reports for each DeadEnvelope (system messages are not for the outside).
-struct DeadLetter {
-  ActorAddress dead_address;
-  Message dead_message;
-};
+using thespian_test::DeadLetter;
 
-class Undertaker : public thespian::Actor {
- public:
-  asio::awaitable<void> receive(Message m, ActorAddress from) override {
-    if (is_text(m, "register")) {
-      reporter_ = from;
-      handle_dead_letters();
-      send(from, std::string("registered"));
-    } else if (is_text(m, "deregister")) {
-      handle_dead_letters(false);
-      send(from, std::string("deregistered"));
-    } else if (is_text(m, "leave")) {
-      send(my_address(), thespian::ActorExitRequest{});
-    } else if (const auto* dead = m.get<thespian::DeadEnvelope>()) {
-      if (reporter_) send(reporter_, DeadLetter{dead->dead_address, dead->dead_message});
-    }
-    co_return;
-  }
-
- private:
-  ActorAddress reporter_;
-};
+using Undertaker = thespian_test::dead_letter_reporter;
 
 class Mortal : public thespian::Actor {
  public:

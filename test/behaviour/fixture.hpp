@@ -168,4 +168,36 @@ class event_log {
   std::vector<std::string> events_;
 };
 
+// What dead_letter_reporter reports for each DeadEnvelope it handles (system messages are not
+// for the outside, so it is re-wrapped in a type of the tests' own).
+struct DeadLetter {
+  thespian::ActorAddress dead_address;
+  thespian::Message dead_message;
+};
+
+// The system's dead-letter handler while registered: "register" makes it the handler and
+// reports every DeadEnvelope to whoever registered it; "deregister" stops handling; "leave"
+// makes it exit.
+class dead_letter_reporter : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(thespian::Message m, thespian::ActorAddress from) override {
+    if (is_text(m, "register")) {
+      reporter_ = from;
+      handle_dead_letters();
+      send(from, std::string("registered"));
+    } else if (is_text(m, "deregister")) {
+      handle_dead_letters(false);
+      send(from, std::string("deregistered"));
+    } else if (is_text(m, "leave")) {
+      send(my_address(), thespian::ActorExitRequest{});
+    } else if (const auto* dead = m.get<thespian::DeadEnvelope>()) {
+      if (reporter_) send(reporter_, DeadLetter{dead->dead_address, dead->dead_message});
+    }
+    co_return;
+  }
+
+ private:
+  thespian::ActorAddress reporter_;
+};
+
 }  // namespace thespian_test

@@ -26,10 +26,7 @@ struct Woke {
   Message payload;
   bool from_self = false;
 };
-struct DeadLetter {
-  ActorAddress dead_address;
-  Message dead_message;
-};
+using thespian_test::DeadLetter;
 
 class Alarm : public thespian::Actor {
  public:
@@ -54,22 +51,7 @@ class Alarm : public thespian::Actor {
   ActorAddress reporter_;
 };
 
-class Undertaker : public thespian::Actor {
- public:
-  asio::awaitable<void> receive(Message m, ActorAddress from) override {
-    if (is_text(m, "register")) {
-      reporter_ = from;
-      handle_dead_letters();
-      send(from, std::string("registered"));
-    } else if (const auto* dead = m.get<thespian::DeadEnvelope>()) {
-      send(reporter_, DeadLetter{dead->dead_address, dead->dead_message});
-    }
-    co_return;
-  }
-
- private:
-  ActorAddress reporter_;
-};
+using Undertaker = thespian_test::dead_letter_reporter;
 
 constexpr std::int64_t ns_per_ms = 1'000'000;
 
