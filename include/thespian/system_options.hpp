@@ -23,10 +23,12 @@ struct SystemOptions {
   std::function<void(const LogRecord&)> log_sink;
   LogLevel sink_threshold = LogLevel::debug;
 
-  // Outbound queue marks per sender and target (Thespian's defaults).
+  // Outbound queue marks per sender and target (Thespian's defaults). Used by the transports
+  // of the multi-process bases; in-process delivery has no outbound queue.
   std::size_t queue_block_mark = 950, queue_resume_mark = 780, queue_fail_mark = 1050;
 
-  // Upper bound on how long create_actor from outside and shutdown() wait.
+  // Upper bounds: create_actor from outside on the multi-process bases (in process, creation is
+  // synchronous), and shutdown() (how long exiting actors may take, children included).
   std::chrono::nanoseconds create_timeout = std::chrono::seconds(10);
   std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds(10);
 
@@ -34,7 +36,8 @@ struct SystemOptions {
   // loop that never goes quiet cannot hang the caller.
   std::size_t simple_run_limit = 1'000'000;
 
-  // Whether ~ActorSystem() shuts the system down (always true for in-process bases).
+  // Whether ~ActorSystem() shuts the system down. In-process bases always do (their actors
+  // cannot outlive the object); it matters for the admin-based multi-process bases.
   bool shutdown_on_destroy = true;
 };
 
