@@ -1,0 +1,43 @@
+// Command dispatch for thespian-kv: turns one parsed command (its arguments) into RESP reply
+// bytes, asking the shard actors that own the keys with co_await sys.async_ask.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <thespian/thespian.hpp>
+
+namespace kv {
+
+// The actor side of the server: the system and its shards. Shared by every connection.
+class Store {
+ public:
+  Store(thespian::ActorSystem& sys, std::size_t shards,
+        std::chrono::nanoseconds timeout = std::chrono::seconds(5));
+
+  thespian::ActorSystem& system() { return sys_; }
+  std::size_t shard_count() const { return shards_.size(); }
+  std::size_t shard_index(std::string_view key) const;
+  const thespian::ActorAddress& shard(std::size_t index) const { return shards_[index]; }
+  const thespian::ActorAddress& shard_for(std::string_view key) const {
+    return shards_[shard_index(key)];
+  }
+  std::chrono::nanoseconds timeout() const { return timeout_; }
+
+ private:
+  thespian::ActorSystem& sys_;
+  std::vector<thespian::ActorAddress> shards_;
+  std::chrono::nanoseconds timeout_;
+};
+
+enum class After { keep_open, close };
+
+// Runs one command (args non-empty), appending its reply to `out`. `store` and `out` must outlive
+// the returned coroutine (the caller awaits it at once).
+asio::awaitable<After> execute(Store& store, std::vector<std::string> args, std::string& out);
+
+}  // namespace kv

@@ -1,0 +1,55 @@
+// The shard actor of thespian-kv: owns one slice of the key space (keys hashed mod the number of
+// shards) and answers typed requests. Being an actor, it handles one request at a time, so its
+// map needs no lock; different shards run in parallel on multithreadBase.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <thespian/thespian.hpp>
+
+namespace kv {
+
+// Requests (each answered to the asker) and their replies.
+struct GetRequest {            // -> GetReply, one value per key, in order
+  std::vector<std::string> keys;
+};
+struct GetReply {
+  std::vector<std::optional<std::string>> values;
+};
+struct SetRequest {            // -> bool true
+  std::string key;
+  std::string value;
+};
+struct DelRequest {            // -> std::int64_t: how many keys were removed
+  std::vector<std::string> keys;
+};
+struct ExistsRequest {         // -> std::int64_t: how many of the keys exist (repeats count)
+  std::vector<std::string> keys;
+};
+struct IncrRequest {           // -> IncrReply
+  std::string key;
+  std::int64_t by = 1;
+};
+struct IncrReply {
+  std::optional<std::int64_t> value;  // nullopt: `error` says why
+  std::string error;
+};
+
+class Shard : public thespian::ActorTypeDispatcher<Shard, GetRequest, SetRequest, DelRequest,
+                                                   ExistsRequest, IncrRequest> {
+ public:
+  void on(const GetRequest& r, const thespian::ActorAddress& from);
+  void on(const SetRequest& r, const thespian::ActorAddress& from);
+  void on(const DelRequest& r, const thespian::ActorAddress& from);
+  void on(const ExistsRequest& r, const thespian::ActorAddress& from);
+  void on(const IncrRequest& r, const thespian::ActorAddress& from);
+
+ private:
+  std::unordered_map<std::string, std::string> data_;
+};
+
+}  // namespace kv
