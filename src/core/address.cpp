@@ -73,8 +73,10 @@ std::string ActorAddress::to_string() const {
 
 std::ostream& operator<<(std::ostream& os, const ActorAddress& a) { return os << a.to_string(); }
 
+// Presence travels as a byte, not a bool: a bool loaded from a byte other than 0 or 1 is
+// undefined behaviour, and bytes on the wire are not to be trusted.
 void ActorAddress::save(cereal::PortableBinaryOutputArchive& ar) const {
-  const bool present = static_cast<bool>(endpoint_);
+  const std::uint8_t present = endpoint_ ? 1 : 0;
   ar(present);
   if (!present) return;
   detail::remember(endpoint_);
@@ -82,8 +84,11 @@ void ActorAddress::save(cereal::PortableBinaryOutputArchive& ar) const {
 }
 
 void ActorAddress::load(cereal::PortableBinaryInputArchive& ar) {
-  bool present = false;
+  std::uint8_t present = 0;
   ar(present);
+  if (present > 1) {
+    throw cereal::Exception("malformed ActorAddress: presence byte " + std::to_string(present));
+  }
   if (!present) {
     endpoint_.reset();
     return;

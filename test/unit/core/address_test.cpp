@@ -176,3 +176,15 @@ BOOST_AUTO_TEST_CASE(address_decoded_after_its_endpoint_is_gone_does_not_reach_i
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(loading_an_address_with_a_presence_byte_other_than_0_or_1_is_refused) {
+  std::stringstream bytes;
+  {
+    cereal::PortableBinaryOutputArchive out(bytes);
+    out(std::uint8_t{2});
+  }
+  cereal::PortableBinaryInputArchive in(bytes);
+  thespian::ActorAddress address;
+  BOOST_CHECK_THROW(address.load(in), cereal::Exception);
+  BOOST_TEST(!address);
+}
