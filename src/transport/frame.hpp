@@ -1,0 +1,71 @@
+// The wire frame every transport (TCP, UDP, pipe) sends: a fixed 24-byte header followed by a
+// cereal PortableBinary payload holding the target address, the sender address and the Message.
+// This file encodes frames; frame_decoder.hpp turns a byte stream back into frames.
+//
+// Header (all integers little-endian, the byte order cereal's portable binary archive writes):
+//   offset  size  field
+//        0     4  magic "THSP"
+//        4     1  protocol version (frame_protocol_version)
+//        5     1  kind (frame_kind: data, ack, nack)
+//        6     2  reserved, zero
+//        8     4  payload length in bytes (u32)
+//       12     4  reserved, zero
+//       16     8  sequence number (u64): matches an ACK/NACK to its data frame, drops duplicates
+// Payload: one PortableBinaryOutputArchive holding (target, sender, message), nothing after it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "thespian/address.hpp"
+#include "thespian/errors.hpp"
+#include "thespian/message.hpp"
+
+namespace thespian::transport {
+
+inline constexpr std::array<char, 4> frame_magic{'T', 'H', 'S', 'P'};
+inline constexpr std::uint8_t frame_protocol_version = 1;
+inline constexpr std::size_t frame_header_size = 24;
+// The largest frame (header + payload) a transport sends or accepts, unless configured.
+inline constexpr std::size_t default_max_stream_frame_size = std::size_t{64} << 20;   // 64 MiB
+inline constexpr std::size_t default_max_datagram_frame_size = std::size_t{64} << 10;  // 64 KiB
+
+enum class frame_kind : std::uint8_t {
+  data = 1,  // carries a message for `target`
+  ack = 2,   // the data frame with this sequence number was delivered
+  nack = 3,  // the data frame with this sequence number found no target (dead letter)
+};
+std::string_view to_string(frame_kind kind) noexcept;
+
+struct frame {
+  frame_kind kind = frame_kind::data;
+  std::uint64_t sequence = 0;
+  ActorAddress target;  // null in ACK/NACK frames unless the transport chooses otherwise
+  ActorAddress sender;
+  Message message;      // empty in ACK/NACK frames unless the transport chooses otherwise
+
+  friend bool operator==(const frame&, const frame&) = default;
+};
+
+// encode_frame refused a frame whose encoding (header included) is larger than allowed.
+class frame_too_large : public ActorSystemException {
+ public:
+  frame_too_large(std::size_t frame_size, std::size_t max_size);
+  std::size_t frame_size() const noexcept { return frame_size_; }
+  std::size_t max_size() const noexcept { return max_size_; }
+
+ private:
+  std::size_t frame_size_;
+  std::size_t max_size_;
+};
+
+// The bytes of `f` on the wire. Any thread may call it. Throws frame_too_large (naming both
+// sizes) when the whole frame would exceed max_size (never more than the header's u32 length
+// allows); memory used stays within max_size even then. UnserializableMessage propagates for a
+// message (or a nested one) whose type has no THESPIAN_MESSAGE registration.
+std::string encode_frame(const frame& f, std::size_t max_size);
+
+}  // namespace thespian::transport

@@ -1,0 +1,212 @@
+// The incremental frame decoder (see frame_decoder.hpp). The header is checked field by field
+// as soon as each field's bytes are present, so garbage is refused early; the payload is read
+// by cereal straight out of the buffer, and every failure becomes a decode_error value.
+#include "transport/frame_decoder.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <istream>
+#include <new>
+#include <stdexcept>
+#include <streambuf>
+
+#include <absl/strings/escaping.h>
+#include <absl/strings/str_format.h>
+#include <cereal/archives/portable_binary.hpp>
+
+namespace thespian::transport {
+namespace {
+
+// Above this, an empty buffer gives its memory back (after a large frame).
+constexpr std::size_t retained_capacity = std::size_t{1} << 20;
+
+// Reads a span without copying it; remaining() tells whether cereal left bytes unread.
+class span_source final : public std::streambuf {
+ public:
+  explicit span_source(std::span<const char> bytes) {
+    char* begin = const_cast<char*>(bytes.data());  // never written: no put area
+    setg(begin, begin, begin + bytes.size());
+  }
+  std::size_t remaining() const noexcept { return static_cast<std::size_t>(egptr() - gptr()); }
+};
+
+std::uint64_t get_le(const char* in, std::size_t width) {
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < width; ++i) {
+    value |= std::uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
+  }
+  return value;
+}
+
+std::string printable(std::span<const char> bytes) {
+  return absl::CHexEscape(absl::string_view(bytes.data(), bytes.size()));
+}
+
+}  // namespace
+
+std::string_view to_string(frame_error error) noexcept {
+  switch (error) {
+    case frame_error::bad_magic: return "bad magic";
+    case frame_error::bad_version: return "bad version";
+    case frame_error::bad_kind: return "bad kind";
+    case frame_error::bad_reserved: return "bad reserved field";
+    case frame_error::too_large: return "frame too large";
+    case frame_error::malformed_payload: return "malformed payload";
+    case frame_error::unknown_message: return "unknown message";
+    case frame_error::trailing_bytes: return "trailing bytes";
+    case frame_error::truncated: return "truncated frame";
+  }
+  return "unknown error";
+}
+
+std::uint64_t decoder_counters::total_errors() const noexcept {
+  std::uint64_t total = 0;
+  for (std::uint64_t n : errors) total += n;
+  return total;
+}
+
+decoder_counters& decoder_counters::operator+=(const decoder_counters& other) noexcept {
+  frames += other.frames;
+  frame_bytes += other.frame_bytes;
+  bytes_fed += other.bytes_fed;
+  for (std::size_t i = 0; i < errors.size(); ++i) errors[i] += other.errors[i];
+  return *this;
+}
+
+frame_decoder::frame_decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size) {}
+
+void frame_decoder::feed(std::span<const char> bytes) {
+  if (error_ || bytes.empty()) return;
+  counters_.bytes_fed += bytes.size();
+  // Drop what next() consumed; what moves is at most one partial frame.
+  if (start_ > 0) {
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(start_));
+    start_ = 0;
+  }
+  if (buffer_.empty() && buffer_.capacity() > retained_capacity) {
+    std::vector<char>().swap(buffer_);
+  }
+  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+}
+
+decode_result frame_decoder::fail(frame_error kind, std::string detail) {
+  error_ = decode_error{kind, std::move(detail)};
+  ++counters_.errors[static_cast<std::size_t>(kind)];
+  std::vector<char>().swap(buffer_);
+  start_ = 0;
+  return *error_;
+}
+
+// Checks the header fields whose bytes are present (all of them once head holds a full header).
+std::optional<decode_result> frame_decoder::check_header_prefix(std::span<const char> head) {
+  const std::size_t magic_seen = std::min(head.size(), frame_magic.size());
+  if (!std::equal(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(magic_seen),
+                  frame_magic.begin())) {
+    return fail(frame_error::bad_magic,
+                absl::StrFormat("frame does not start with \"THSP\" but with \"%s\"",
+                                printable(head.first(magic_seen))));
+  }
+  if (head.size() > 4 && static_cast<std::uint8_t>(head[4]) != frame_protocol_version) {
+    return fail(frame_error::bad_version,
+                absl::StrFormat("frame has protocol version %d, this build speaks only %d",
+                                static_cast<unsigned char>(head[4]), frame_protocol_version));
+  }
+  if (head.size() > 5) {
+    const auto kind = static_cast<std::uint8_t>(head[5]);
+    if (kind < static_cast<std::uint8_t>(frame_kind::data) ||
+        kind > static_cast<std::uint8_t>(frame_kind::nack)) {
+      return fail(frame_error::bad_kind, absl::StrFormat("frame has unknown kind %d", kind));
+    }
+  }
+  if (head.size() >= 8 && get_le(head.data() + 6, 2) != 0) {
+    return fail(frame_error::bad_reserved, "frame header bytes 6-7 (reserved) are not zero");
+  }
+  if (head.size() >= 12) {
+    const std::uint64_t length = get_le(head.data() + 8, 4);
+    if (max_frame_size_ < frame_header_size || length > max_frame_size_ - frame_header_size) {
+      return fail(frame_error::too_large,
+                  absl::StrFormat("frame announces %d payload bytes (%d with its header), "
+                                  "above the maximum frame size of %d bytes",
+                                  length, length + frame_header_size, max_frame_size_));
+    }
+  }
+  if (head.size() >= 16 && get_le(head.data() + 12, 4) != 0) {
+    return fail(frame_error::bad_reserved, "frame header bytes 12-15 (reserved) are not zero");
+  }
+  return std::nullopt;
+}
+
+decode_result frame_decoder::next() {
+  if (error_) return *error_;
+  const std::span<const char> pending(buffer_.data() + start_, buffer_.size() - start_);
+  if (auto failed = check_header_prefix(pending.first(std::min(pending.size(), frame_header_size)))) {
+    return std::move(*failed);
+  }
+  if (pending.size() < frame_header_size) return decode_result::need_more{};
+  const std::size_t payload_size = get_le(pending.data() + 8, 4);
+  const std::size_t frame_size = frame_header_size + payload_size;
+  if (pending.size() < frame_size) return decode_result::need_more{};
+
+  frame f;
+  f.kind = static_cast<frame_kind>(pending[5]);
+  f.sequence = get_le(pending.data() + 16, 8);
+  const std::span<const char> payload = pending.subspan(frame_header_size, payload_size);
+  std::size_t unread = 0;
+  try {
+    if (payload.empty() || static_cast<unsigned char>(payload[0]) > 1) {
+      return fail(frame_error::malformed_payload,
+                  "frame payload does not start with a cereal portable binary archive");
+    }
+    span_source source(payload);
+    std::istream in(&source);
+    cereal::PortableBinaryInputArchive ar(in);
+    ar(f.target, f.sender, f.message);
+    unread = source.remaining();
+  } catch (const UnserializableMessage& e) {
+    return fail(frame_error::unknown_message, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(frame_error::malformed_payload,
+                "frame payload declares a size that cannot be allocated");
+  } catch (const std::length_error&) {
+    return fail(frame_error::malformed_payload,
+                "frame payload declares a size that cannot be allocated");
+  } catch (const std::exception& e) {
+    return fail(frame_error::malformed_payload,
+                absl::StrFormat("frame payload could not be read: %s", e.what()));
+  } catch (...) {
+    return fail(frame_error::malformed_payload, "frame payload could not be read");
+  }
+  if (unread != 0) {
+    return fail(frame_error::trailing_bytes,
+                absl::StrFormat("frame payload holds %d bytes after its message (of %d)", unread,
+                                payload_size));
+  }
+  start_ += frame_size;
+  ++counters_.frames;
+  counters_.frame_bytes += frame_size;
+  if (start_ == buffer_.size()) {
+    start_ = 0;
+    buffer_.clear();
+    if (buffer_.capacity() > retained_capacity) std::vector<char>().swap(buffer_);
+  }
+  return f;
+}
+
+std::optional<decode_error> frame_decoder::finish() {
+  if (error_) return error_;
+  const std::size_t pending = buffered_bytes();
+  if (pending == 0) return std::nullopt;
+  if (auto failed = check_header_prefix(std::span<const char>(buffer_.data() + start_, pending)
+                                            .first(std::min(pending, frame_header_size)))) {
+    return failed->error();
+  }
+  std::string detail =
+      pending < frame_header_size
+          ? absl::StrFormat("stream ended after %d of the %d header bytes", pending,
+                            frame_header_size)
+          : absl::StrFormat("stream ended after %d of the %d bytes of a frame", pending,
+                            frame_header_size + get_le(buffer_.data() + start_ + 8, 4));
+  return fail(frame_error::truncated, std::move(detail)).error();
+}
+
+}  // namespace thespian::transport
