@@ -148,6 +148,8 @@ def exchange(pieces, expect_close, quiet=0.5):
     for i, p in enumerate(pieces):
         s.sendall(p)
         if i + 1 < len(pieces):
+            # The pause is the thing under test: it makes the server see each piece in a
+            # read of its own (a command split across reads); correctness never depends on it.
             time.sleep(0.05)
     data = b""
     closed = False
