@@ -16,6 +16,8 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
+#include "thespian/detail/bounded_load.hpp"
+
 #include "thespian/errors.hpp"
 #include "thespian/export.hpp"
 

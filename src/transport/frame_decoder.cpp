@@ -14,6 +14,8 @@
 #include <absl/strings/str_format.h>
 #include <cereal/archives/portable_binary.hpp>
 
+#include "core/wire_budget.hpp"
+
 namespace thespian::transport {
 namespace {
 
@@ -21,13 +23,13 @@ namespace {
 constexpr std::size_t retained_capacity = std::size_t{1} << 20;
 
 // Reads a span without copying it; remaining() tells whether cereal left bytes unread.
-class span_source final : public std::streambuf {
+class span_source final : public std::streambuf, public detail::wire_byte_source {
  public:
   explicit span_source(std::span<const char> bytes) {
     char* begin = const_cast<char*>(bytes.data());  // never written: no put area
     setg(begin, begin, begin + bytes.size());
   }
-  std::size_t remaining() const noexcept { return static_cast<std::size_t>(egptr() - gptr()); }
+  std::size_t remaining() const noexcept override { return static_cast<std::size_t>(egptr() - gptr()); }
 };
 
 std::uint64_t get_le(const char* in, std::size_t width) {
@@ -159,6 +161,7 @@ decode_result frame_decoder::next() {
     }
     span_source source(payload);
     std::istream in(&source);
+    const detail::wire_budget_scope budget(source);
     cereal::PortableBinaryInputArchive ar(in);
     ar(f.target, f.sender, f.message);
     unread = source.remaining();
