@@ -4,7 +4,8 @@
 #   2. release pass:   build dir `build`
 #   3. sanitizer passes chosen by THESPIAN_SANITIZERS (default "asan tsan", "none" to skip):
 #        asan -> `build-asan` (address,undefined), tsan -> `build-tsan` (thread)
-#   4. scripts/summarize_tests.py over every pass; its last line is `N passed, M failed`.
+#   4. fuzz pass (THESPIAN_FUZZ=0 skips it): `build-fuzz`, clang, libFuzzer targets run bounded
+#   5. scripts/summarize_tests.py over every pass; its last line is `N passed, M failed`.
 # Exits non-zero if any step or test failed in any pass, or if no test case ran.
 # THESPIAN_TSAN_SETARCH=auto|always|never controls running TSan tests under `setarch -R`.
 # THESPIAN_TEST_BUDGET (seconds, default 4800) bounds the whole run so that the summary is always
@@ -51,8 +52,9 @@ configure() {
 }
 
 # run_pass DIR [meson test options...]: compile DIR and run its tests (after `configure DIR`).
-# Environment for the tests comes from the caller. A pass that fails to configure or compile
-# leaves no meson-logs/testlog*.json, which the summary counts as a failure.
+# Environment for the tests comes from the caller; PASS_TARGETS (optional) limits what is
+# compiled. A pass that fails to configure or compile leaves no meson-logs/testlog*.json, which
+# the summary counts as a failure.
 run_pass() {
   local dir=$1; shift
   local t0=$SECONDS
@@ -62,7 +64,7 @@ run_pass() {
     failures=$((failures + 1))
     return 0
   fi
-  if ! timeout --kill-after=60 "$left" meson compile -C "$dir" -j "$JOBS"; then
+  if ! timeout --kill-after=60 "$left" meson compile -C "$dir" -j "$JOBS" ${PASS_TARGETS:-}; then
     echo "test.sh: compilation of $dir failed" >&2
     failures=$((failures + 1))
     return 0
@@ -181,6 +183,23 @@ for san in $SANITIZERS; do
       ;;
   esac
 done
+
+# --- fuzz pass ------------------------------------------------------------------------------
+# The libFuzzer targets (test/fuzz/), built with clang in `build-fuzz`, each run for
+# THESPIAN_FUZZ_RUNS executions (default here 100000, about a minute; the meson test alone
+# defaults to 1000000). THESPIAN_FUZZ=0 skips the pass.
+if [[ "${THESPIAN_FUZZ:-1}" != 0 ]]; then
+  note "fuzz pass (build-fuzz)"
+  passes+=(build-fuzz)
+  if CXX="$(command -v ccache >/dev/null 2>&1 && echo 'ccache ')clang++" \
+       configure build-fuzz -Dfuzz=true -Dtests=false -Dbench=false -Dexamples=false; then
+    PASS_TARGETS=frame_decoder_fuzz THESPIAN_FUZZ_RUNS=${THESPIAN_FUZZ_RUNS:-100000} \
+      run_pass build-fuzz --suite fuzz
+  else
+    echo "test.sh: configuring build-fuzz failed (clang with libFuzzer missing?)" >&2
+    failures=$((failures + 1))
+  fi
+fi
 
 # --- summary --------------------------------------------------------------------------------
 note "summary ($((SECONDS - start_all)) s)"
