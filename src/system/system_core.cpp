@@ -65,9 +65,8 @@ std::string describe_exception(const std::exception_ptr& error) {
 // A correlated ask from outside: completes exactly once, with the reply, nullopt on timeout,
 // or an error when the system shuts down first.
 struct system_core::pending_ask {
-  explicit pending_ask(asio::io_context& context, ask_callback callback)
-      : timer(context), done(std::move(callback)) {}
-  asio::steady_timer timer;
+  pending_ask(ask_key k, ask_callback callback) : key(k), done(std::move(callback)) {}
+  const ask_key key;  // where it sits in asks_
   std::shared_ptr<reply_endpoint> reply;
   ask_callback done;
   std::atomic<bool> finished{false};
@@ -301,49 +300,81 @@ void system_core::start_async_ask(const ActorAddress& to, Message message,
          std::nullopt);
     return;
   }
-  auto ask = std::make_shared<pending_ask>(context_, std::move(done));
-  std::weak_ptr<system_core> weak_core = weak_from_this();
-  pending_ask* key = ask.get();
-  ask->reply = std::make_shared<reply_endpoint>(
-      id_, next_endpoint_id(), [ask, weak_core](envelope&& e) {
-        if (ask->finish(nullptr, std::move(e.message))) {
-          if (auto core = weak_core.lock()) core->ask_finished(ask.get());
-        }
-      });
+  const auto deadline = deadline_after(timeout);
+  std::shared_ptr<pending_ask> ask;
   {
     std::lock_guard lock(asks_mutex_);
-    asks_.emplace(key, ask);
-  }
-  ask->timer.expires_after(timeout);
-  ask->timer.async_wait([ask, weak_core](const std::error_code& ec) {
-    if (ec || !ask->reply->close()) return;
-    if (ask->finish(nullptr, std::nullopt)) {
-      if (auto core = weak_core.lock()) core->ask_finished(ask.get());
+    // Checked again under the lock: shutdown() empties asks_ under it, after setting the flag.
+    if (!shut_down_.load()) {
+      ask = std::make_shared<pending_ask>(ask_key{deadline, ++next_ask_sequence_},
+                                          std::move(done));
+      asks_.emplace(ask->key, ask);
+      arm_ask_timer_locked(deadline);
     }
-  });
+  }
+  if (!ask) {
+    done(std::make_exception_ptr(ActorSystemFailure("async_ask: the actor system (" + base_ +
+                                                    ") has been shut down")),
+         std::nullopt);
+    return;
+  }
+  std::weak_ptr<system_core> weak_core = weak_from_this();
+  // The reply endpoint holds the ask weakly: asks_ owns it until it is answered or expires.
+  std::weak_ptr<pending_ask> weak_ask = ask;
+  ask->reply = std::make_shared<reply_endpoint>(
+      id_, next_endpoint_id(), [weak_ask, weak_core](envelope&& e) {
+        auto pending = weak_ask.lock();
+        if (pending && pending->finish(nullptr, std::move(e.message))) {
+          if (auto core = weak_core.lock()) core->ask_finished(*pending);
+        }
+      });
   envelope e{std::move(message), ActorAddress(ask->reply), envelope_kind::user, 0};
   if (!to.endpoint()->deliver(std::move(e))) {
     dead_letter(to, std::move(e));
-    if (ask->reply->close() && ask->finish(nullptr, std::nullopt)) ask_finished(key);
+    if (ask->reply->close() && ask->finish(nullptr, std::nullopt)) ask_finished(*ask);
   }
   if (base_ == "simpleSystemBase") {
-    const auto deadline = deadline_after(timeout);
     driver_->wait_until([ask] { return ask->finished.load(); }, deadline);
     driver_->run_until_quiet();
   }
 }
 
-void system_core::ask_finished(pending_ask* ask) {
-  std::shared_ptr<pending_ask> keep;
+void system_core::ask_finished(const pending_ask& ask) {
+  std::shared_ptr<pending_ask> keep;  // released after the lock
+  std::lock_guard lock(asks_mutex_);
+  auto it = asks_.find(ask.key);
+  if (it == asks_.end()) return;
+  keep = std::move(it->second);
+  asks_.erase(it);
+}
+
+void system_core::arm_ask_timer_locked(std::chrono::steady_clock::time_point deadline) {
+  if (ask_timer_due_ && *ask_timer_due_ <= deadline) return;
+  ask_timer_due_ = deadline;
+  ask_timer_.expires_at(deadline);  // cancels a wait for a later deadline
+  std::weak_ptr<system_core> weak_core = weak_from_this();
+  ask_timer_.async_wait([weak_core](const std::error_code& ec) {
+    if (auto core = weak_core.lock()) core->expire_asks(ec);
+  });
+}
+
+void system_core::expire_asks(const std::error_code& ec) {
+  if (ec == asio::error::operation_aborted) return;  // re-armed earlier, or shutting down
+  std::vector<std::shared_ptr<pending_ask>> expired;
   {
     std::lock_guard lock(asks_mutex_);
-    auto it = asks_.find(ask);
-    if (it == asks_.end()) return;
-    keep = std::move(it->second);
-    asks_.erase(it);
+    ask_timer_due_.reset();
+    const auto now = std::chrono::steady_clock::now();
+    while (!asks_.empty() && asks_.begin()->first.first <= now) {
+      expired.push_back(std::move(asks_.begin()->second));
+      asks_.erase(asks_.begin());
+    }
+    if (!asks_.empty() && !shut_down_.load()) arm_ask_timer_locked(asks_.begin()->first.first);
   }
-  // The timer belongs to the io_context's threads; cancel it there.
-  asio::post(context_, [keep] { keep->timer.cancel(); });
+  // A reply that raced the deadline wins if it closed the endpoint first.
+  for (const auto& ask : expired) {
+    if (ask->reply && ask->reply->close()) ask->finish(nullptr, std::nullopt);
+  }
 }
 
 SystemStatus system_core::status() {
@@ -409,6 +440,8 @@ void system_core::shutdown() {
       std::lock_guard lock(asks_mutex_);
       for (auto& [key, ask] : asks_) asks.push_back(ask);
       asks_.clear();
+      ask_timer_.cancel();
+      ask_timer_due_.reset();
     }
     for (const auto& ask : asks) {
       ask->reply->close();

@@ -12,12 +12,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
 #include <asio/defer.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "core/endpoint.hpp"
 #include "core/log_hub.hpp"
@@ -102,9 +104,13 @@ class system_core : public std::enable_shared_from_this<system_core> {
 
  private:
   struct pending_ask;
+  using ask_key = std::pair<std::chrono::steady_clock::time_point, std::uint64_t>;
   ActorAddress spawn(const actor_type& type, const std::string& type_name, Requirements req,
                      std::string global_name, actor_cell* parent);
-  void ask_finished(pending_ask* ask);
+  void ask_finished(const pending_ask& ask);
+  // Arms ask_timer_ for `deadline` unless it is already due at or before it. Needs asks_mutex_.
+  void arm_ask_timer_locked(std::chrono::steady_clock::time_point deadline);
+  void expire_asks(const std::error_code& ec);
   std::vector<std::shared_ptr<actor_cell>> live_cells() const;
   void request_exit(bool top_level_only);
 
@@ -131,8 +137,15 @@ class system_core : public std::enable_shared_from_this<system_core> {
   ActorAddress dead_letter_handler_;
   std::atomic<std::uint64_t> dead_letters_{0};
 
+  // Pending correlated asks by (deadline, sequence). One timer, due at the earliest deadline,
+  // expires them: an ask that is answered costs a map insert and erase, no timer operation
+  // (uniform timeouts never move the earliest deadline forward). asks_mutex_ also serialises
+  // every use of ask_timer_, which asio does not make thread-safe.
   std::mutex asks_mutex_;
-  std::map<pending_ask*, std::shared_ptr<pending_ask>> asks_;
+  std::map<ask_key, std::shared_ptr<pending_ask>> asks_;
+  std::uint64_t next_ask_sequence_ = 0;
+  asio::steady_timer ask_timer_{context_};
+  std::optional<std::chrono::steady_clock::time_point> ask_timer_due_;
 
   std::shared_ptr<external_endpoint> external_;
   std::atomic<bool> shut_down_{false};

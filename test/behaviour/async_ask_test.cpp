@@ -223,6 +223,47 @@ BOOST_AUTO_TEST_CASE(async_ask_completes_with_nullopt_on_timeout) {
   BOOST_TEST((std::chrono::steady_clock::now() - start >= brief));
 }
 
+// Pending asks share one deadline timer: a shorter timeout started after a longer one must still
+// expire at its own deadline, and an answered ask among them is not disturbed.
+BOOST_AUTO_TEST_CASE(asks_with_different_timeouts_each_expire_at_their_own_deadline) {
+  auto silent = sys.create_actor<thespian_test::silent_actor>();
+  auto echo = sys.create_actor<thespian_test::echo_actor>();
+  const std::vector<std::chrono::milliseconds> timeouts{400ms, 50ms, 200ms};
+  struct Outcome {
+    std::atomic<bool> done{false};
+    std::chrono::steady_clock::time_point at;
+    bool had_reply = false;
+  };
+  std::vector<std::shared_ptr<Outcome>> outcomes;
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto timeout : timeouts) {
+    auto outcome = std::make_shared<Outcome>();
+    outcomes.push_back(outcome);
+    sys.async_ask(silent, std::string("anyone?"), timeout,
+                  [outcome](std::exception_ptr, std::optional<Message> reply) {
+                    outcome->at = std::chrono::steady_clock::now();
+                    outcome->had_reply = reply.has_value();
+                    outcome->done.store(true);
+                  });
+  }
+  auto answered = sys.async_ask(echo, std::string("still here"), patience, asio::use_future);
+  BOOST_TEST(text_of(future_reply(answered)) == "still here");
+  BOOST_REQUIRE(thespian_test::wait_until(sys, [&] {
+    for (const auto& o : outcomes) {
+      if (!o->done.load()) return false;
+    }
+    return true;
+  }));
+  for (std::size_t i = 0; i < timeouts.size(); ++i) {
+    BOOST_TEST(!outcomes[i]->had_reply);
+    BOOST_TEST((outcomes[i]->at - start >= timeouts[i]), "ask " << i << " expired early");
+  }
+  if (sys.base() != "simpleSystemBase") {  // there each ask runs to its end before the next
+    BOOST_TEST((outcomes[1]->at < outcomes[2]->at));
+    BOOST_TEST((outcomes[2]->at < outcomes[0]->at));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(async_ask_to_the_null_address_completes_with_invalid_actor_address) {
   auto record = std::make_shared<CallbackRecord>();
   try {
