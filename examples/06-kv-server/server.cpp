@@ -1,6 +1,8 @@
 // The TCP server: see server.hpp.
 #include "server.hpp"
 
+#include "pipeline.hpp"
+
 #include <array>
 #include <iostream>
 #include <string>
@@ -18,6 +20,7 @@ namespace kv {
 asio::awaitable<void> serve(asio::ip::tcp::socket socket, Store& store, RespLimits limits) {
   RespParser parser(limits);
   std::vector<std::string> args;
+  std::vector<std::vector<std::string>> commands;  // complete ones from the latest read
   std::string out;
   std::array<char, 16 * 1024> chunk;
   try {
@@ -26,22 +29,28 @@ asio::awaitable<void> serve(asio::ip::tcp::socket socket, Store& store, RespLimi
       const std::size_t n =
           co_await socket.async_read_some(asio::buffer(chunk), asio::use_awaitable);
       parser.feed(std::string_view(chunk.data(), n));
-      bool close = false;
+      bool protocol_error = false;
       for (;;) {
         const RespParser::Status status = parser.next(args);
         if (status == RespParser::Status::need_more) break;
         if (status == RespParser::Status::error) {
-          append_error(out, "ERR Protocol error: " + parser.error());
-          close = true;
+          protocol_error = true;
           break;
         }
         if (args.empty()) continue;  // empty inline line or "*0"
-        const After after = co_await execute(store, std::move(args), out);
+        commands.push_back(std::move(args));
         args.clear();
-        if (after == After::close) {
-          close = true;
-          break;
-        }
+      }
+      bool close = false;
+      if (commands.size() == 1) {
+        close = co_await execute(store, std::move(commands.front()), out) == After::close;
+      } else if (!commands.empty()) {
+        close = co_await execute_pipeline(store, std::move(commands), out) == After::close;
+      }
+      commands.clear();
+      if (protocol_error && !close) {  // the commands before the bad bytes are answered first
+        append_error(out, "ERR Protocol error: " + parser.error());
+        close = true;
       }
       if (!out.empty()) {
         co_await asio::async_write(socket, asio::buffer(out), asio::use_awaitable);

@@ -14,7 +14,7 @@ namespace kv {
 
 // Serves one client until it disconnects, sends QUIT, or sends malformed protocol (answered with
 // "-ERR Protocol error: ..." before the connection is closed). Pipelined commands are answered
-// in order, with one write per read. Everything it owns lives in its coroutine frame, so a client
+// in order, with one write per read; their asks overlap (see pipeline.hpp). Everything it owns lives in its coroutine frame, so a client
 // that vanishes mid-command leaves nothing behind.
 asio::awaitable<void> serve(asio::ip::tcp::socket socket, Store& store, RespLimits limits);
 

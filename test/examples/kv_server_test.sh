@@ -175,6 +175,19 @@ def check(name, pieces, want, expect_close=False):
 
 check("pipelined", [b"PING\r\n*3\r\n$3\r\nSET\r\n$2\r\npk\r\n$2\r\npv\r\n*2\r\n$3\r\nGET\r\n$2\r\npk\r\n*2\r\n$4\r\nINCR\r\n$2\r\npc\r\n"],
       b"+PONG\r\n+OK\r\n$2\r\npv\r\n:1\r\n")
+def resp(*commands):
+    out = b""
+    for c in commands:
+        out += b"*%d\r\n" % len(c) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in c)
+    return out
+# Overlapping asks in one pipeline must still behave as if run in order, also around the
+# multi-key commands that run alone.
+check("pipelined order", [resp([b"SET", b"po", b"1"], [b"INCR", b"po"], [b"GET", b"po"],
+                               [b"MGET", b"po", b"pk"], [b"SET", b"po", b"5"], [b"INCR", b"po"],
+                               [b"DEL", b"po", b"nope"], [b"GET", b"po"], [b"EXISTS", b"po"],
+                               [b"INCR", b"po"], [b"QUIT"], [b"PING"])],
+      b"+OK\r\n:2\r\n$1\r\n2\r\n*2\r\n$1\r\n2\r\n$2\r\npv\r\n+OK\r\n:6\r\n:1\r\n"
+      b"$-1\r\n:0\r\n:1\r\n+OK\r\n", expect_close=True)
 check("split across reads", [b"*2\r\n$3\r\nG", b"ET\r\n$2\r", b"\npk", b"\r\n*1\r", b"\n$4\r\nPING\r\n"],
       b"$2\r\npv\r\n+PONG\r\n")
 every_byte = b"*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n"
