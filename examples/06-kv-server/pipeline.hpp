@@ -1,8 +1,8 @@
-// Runs the commands of one read (a pipeline) with their asks in flight together, replies in
-// command order. Redis executes a pipeline in order; we keep that where it is observable:
-// single-key commands reach the key's shard in command order (one mailbox, delivered from the one
-// server thread), so they may overlap, while a multi-key command (MGET, DEL, EXISTS: several
-// shards, asked one after another) and QUIT wait for everything before them and run alone.
+// Runs the commands of one read (a pipeline) with one ask per shard, replies in command order.
+// Redis executes a pipeline in order, and so do we where it is observable: a run of consecutive
+// GET/SET/INCR becomes one batch per shard, applied by the shard in command order (commands on
+// different shards do not see each other), while a multi-key command (MGET, DEL, EXISTS: several
+// shards) and QUIT wait for everything before them and run alone.
 #pragma once
 
 #include <string>

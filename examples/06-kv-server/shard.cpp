@@ -39,28 +39,54 @@ void Shard::on(const ExistsRequest& r, const thespian::ActorAddress& from) {
 }
 
 void Shard::on(const IncrRequest& r, const thespian::ActorAddress& from) {
+  send(from, increment(r.key, r.by));
+}
+
+void Shard::on(const BatchRequest& r, const thespian::ActorAddress& from) {
+  BatchReply reply;
+  reply.values.reserve(r.ops.size());
+  for (const KeyOp& op : r.ops) {
+    switch (op.kind) {
+      case KeyOp::Kind::get: {
+        auto it = data_.find(op.key);
+        reply.values.push_back(it == data_.end() ? std::nullopt
+                                                 : std::optional<std::string>(it->second));
+        break;
+      }
+      case KeyOp::Kind::set:
+        data_.insert_or_assign(op.key, op.value);
+        reply.values.emplace_back(std::nullopt);
+        break;
+      case KeyOp::Kind::incr:
+        reply.counters.push_back(increment(op.key, 1));
+        reply.values.emplace_back(std::nullopt);
+        break;
+    }
+  }
+  send(from, std::move(reply));
+}
+
+IncrReply Shard::increment(const std::string& key, std::int64_t by) {
   IncrReply reply;
   std::int64_t current = 0;
-  auto it = data_.find(r.key);
+  auto it = data_.find(key);
   if (it != data_.end()) {
     auto parsed = parse_int64(it->second);
     if (!parsed) {
       reply.error = "ERR value is not an integer or out of range";
-      send(from, std::move(reply));
-      return;
+      return reply;
     }
     current = *parsed;
   }
-  if ((r.by > 0 && current > std::numeric_limits<std::int64_t>::max() - r.by) ||
-      (r.by < 0 && current < std::numeric_limits<std::int64_t>::min() - r.by)) {
+  if ((by > 0 && current > std::numeric_limits<std::int64_t>::max() - by) ||
+      (by < 0 && current < std::numeric_limits<std::int64_t>::min() - by)) {
     reply.error = "ERR increment or decrement would overflow";
-    send(from, std::move(reply));
-    return;
+    return reply;
   }
-  current += r.by;
-  data_.insert_or_assign(r.key, std::to_string(current));
+  current += by;
+  data_.insert_or_assign(key, std::to_string(current));
   reply.value = current;
-  send(from, std::move(reply));
+  return reply;
 }
 
 }  // namespace kv

@@ -39,16 +39,35 @@ struct IncrReply {
   std::string error;
 };
 
+// Several single-key operations for one shard in one message (a pipeline's GET/SET/INCR for
+// this shard's keys), applied in order -> BatchReply with one result per operation.
+struct KeyOp {
+  enum class Kind : std::uint8_t { get, set, incr };
+  Kind kind = Kind::get;
+  std::string key;
+  std::string value;  // SET only
+};
+struct BatchRequest {
+  std::vector<KeyOp> ops;
+};
+struct BatchReply {
+  std::vector<std::optional<std::string>> values;  // GET: the value; SET: unused
+  std::vector<IncrReply> counters;                 // INCR results, in the order of the INCRs
+};
+
 class Shard : public thespian::ActorTypeDispatcher<Shard, GetRequest, SetRequest, DelRequest,
-                                                   ExistsRequest, IncrRequest> {
+                                                   ExistsRequest, IncrRequest, BatchRequest> {
  public:
   void on(const GetRequest& r, const thespian::ActorAddress& from);
   void on(const SetRequest& r, const thespian::ActorAddress& from);
   void on(const DelRequest& r, const thespian::ActorAddress& from);
   void on(const ExistsRequest& r, const thespian::ActorAddress& from);
   void on(const IncrRequest& r, const thespian::ActorAddress& from);
+  void on(const BatchRequest& r, const thespian::ActorAddress& from);
 
  private:
+  IncrReply increment(const std::string& key, std::int64_t by);
+
   std::unordered_map<std::string, std::string> data_;
 };
 
