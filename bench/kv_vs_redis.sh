@@ -6,8 +6,10 @@
 # final INCR counter must equal the number of INCRs sent.
 #
 #   bench/kv_vs_redis.sh THESPIAN_KV [-n REQUESTS] [-c CLIENTS] [-r ROUNDS] [-s SHARDS] [-t TESTS]
+#                        [-T ACTOR_THREADS]
 #
-# Defaults: -n 200000 -c 50 -r 3 -s 4 -t set,get,incr (the acceptance run). Needs
+# Defaults: -n 200000 -c 50 -r 3 -s 4 -t set,get,incr (the acceptance run), and the
+# server's default actor pool (-T sets thespian-kv --threads). Needs
 # redis-benchmark (redis-tools) and, for the Redis rows, redis-server (Debian `redis-server`;
 # without it only our numbers are printed). Both servers are started on free ports and stopped
 # by PID when the script ends, however it ends.
@@ -15,11 +17,11 @@ set -euo pipefail
 
 kv=${1:?usage: kv_vs_redis.sh THESPIAN_KV [-n N] [-c CLIENTS] [-r ROUNDS] [-s SHARDS] [-t TESTS]}
 shift
-requests=200000 clients=50 rounds=3 shards=4 tests=set,get,incr
-while getopts "n:c:r:s:t:" opt; do
+requests=200000 clients=50 rounds=3 shards=4 tests=set,get,incr threads=()
+while getopts "n:c:r:s:t:T:" opt; do
   case "$opt" in
     n) requests=$OPTARG ;; c) clients=$OPTARG ;; r) rounds=$OPTARG ;;
-    s) shards=$OPTARG ;; t) tests=$OPTARG ;;
+    s) shards=$OPTARG ;; t) tests=$OPTARG ;; T) threads=(--threads "$OPTARG") ;;
     *) echo "kv_vs_redis.sh: unknown option" >&2; exit 2 ;;
   esac
 done
@@ -52,7 +54,7 @@ wait_for_ping() {
 }
 
 kv_port=$(free_port)
-"$kv" --port "$kv_port" --shards "$shards" >"$work/kv.log" 2>&1 &
+"$kv" --port "$kv_port" --shards "$shards" "${threads[@]}" >"$work/kv.log" 2>&1 &
 pids+=($!)
 wait_for_ping "$kv_port"
 

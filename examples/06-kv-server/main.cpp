@@ -5,13 +5,17 @@
 // `co_await sys.async_ask(shard, request, timeout, asio::use_awaitable)` to the shard actor that
 // owns the key (std::hash of the key mod --shards).
 //
-//   thespian-kv [--port 6380] [--shards 4] [--base multithreadBase]
+//   thespian-kv [--port 6380] [--shards 4] [--base multithreadBase] [--threads N]
+//
+// --threads sets the actor pool's "Thread Count" on multithreadBase (default: the number of
+// cores); the server's own event loop always has one more thread.
 //
 // Binds 127.0.0.1 only (--port 0 picks a free port). Prints "listening on 127.0.0.1:PORT" once
 // ready. SIGINT / SIGTERM stop it cleanly.
 //
 // Files: resp.* (protocol parsing and encoding), shard.* (the shard actor and its messages),
 // commands.* (command dispatch), server.* (acceptor and per-connection coroutine), main.cpp.
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -33,12 +37,13 @@ struct Options {
   unsigned long port = 6380;
   unsigned long shards = 4;
   std::string base = "multithreadBase";
+  unsigned long threads = 0;  // 0: the base's default
 };
 
 [[noreturn]] void usage(const char* why) {
   std::cerr << "thespian-kv: " << why
             << "\nusage: thespian-kv [--port N] [--shards N] [--base simpleSystemBase|"
-               "multithreadBase]\n";
+               "multithreadBase] [--threads N]\n";
   std::exit(2);
 }
 
@@ -64,6 +69,9 @@ Options parse_options(int argc, char** argv) {
     } else if (flag == "--shards") {
       o.shards = number(flag, value, 4096);
       if (o.shards == 0) usage("--shards must be at least 1");
+    } else if (flag == "--threads") {
+      o.threads = number(flag, value, 256);
+      if (o.threads == 0) usage("--threads must be at least 1");
     } else if (flag == "--base") {
       o.base = value;
     } else {
@@ -79,7 +87,9 @@ int main(int argc, char** argv) {
   thespian::serve_actor_process(argc, argv);
   const Options options = parse_options(argc, argv);
 
-  thespian::ActorSystem sys(options.base);
+  thespian::Capabilities caps;
+  if (options.threads != 0) caps["Thread Count"] = static_cast<std::int64_t>(options.threads);
+  thespian::ActorSystem sys(options.base, caps);
   kv::Store store(sys, options.shards);
 
   asio::io_context io(1);  // the server's own event loop, one thread
