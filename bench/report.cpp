@@ -125,6 +125,19 @@ std::string axis_label(double v) {
   return s.str();
 }
 
+// Bar labels: three significant figures with a k/M/G suffix past 10000 (the table has the
+// full figures).
+std::string bar_label(double v) {
+  if (v < 10000) return short_number(v);
+  const char* suffix[] = {"k", "M", "G"};
+  int i = -1;
+  while (v >= 1000 && i < 2) {
+    v /= 1000;
+    ++i;
+  }
+  return short_number(v) + suffix[i];
+}
+
 const char* bar_colour(const row& r) {
   if (r.kind == row_kind::caf) return "#e8871e";
   if (r.kind == row_kind::floor) return "#a0a0a0";
@@ -254,7 +267,7 @@ void write_svg(const std::vector<row>& rows, const run_info& info,
     };
 
     svg << "<text x=\"10\" y=\"" << y + 17 << "\" font-size=\"14\" font-weight=\"bold\">"
-        << xml_escape(name) << "</text><text x=\"" << 20 + 8.5 * name.size() << "\" y=\""
+        << xml_escape(name) << "</text><text x=\"" << 24 + 9.5 * name.size() << "\" y=\""
         << y + 17 << "\" fill=\"#555\">(" << xml_escape(members.front()->unit) << ")</text>\n";
     y += title_h;
     const double plot_top = y, plot_bottom = y + axis_h + row_h * members.size();
@@ -280,7 +293,7 @@ void write_svg(const std::vector<row>& rows, const run_info& info,
             << "\" y2=\"" << y + bar_h / 2 << "\" stroke=\"#333\"/>";
       }
       svg << "<text x=\"" << std::max(end, whisker) + 5 << "\" y=\"" << y + 12 << "\">"
-          << short_number(r->median) << "</text>\n";
+          << bar_label(r->median) << "</text>\n";
       y += row_h;
     }
     y += gap;
