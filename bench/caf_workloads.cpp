@@ -153,17 +153,17 @@ struct spawn_result {
   double bytes_per_actor;
 };
 
-spawn_result run_spawn(std::int64_t actors) {
+spawn_result run_spawn(std::int64_t actors, bool measure_rss) {  // as ours_workloads.cpp
   bench_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   auto parent = sys.spawn(spawner, caf::actor{self});
-  const std::int64_t rss_before = resident_bytes_after_trim();
+  const std::int64_t rss_before = measure_rss ? resident_bytes_after_trim() : 0;
   const auto start = bench_clock::now();
   self->send(parent, go_atom::value, actors);
   await_done(self, 1, "spawn");
   const double ns = ns_since(start);
-  const std::int64_t rss_after = resident_bytes_after_trim();
+  const std::int64_t rss_after = measure_rss ? resident_bytes_after_trim() : 0;
   self->send(parent, stop_atom::value);
   return {ns / static_cast<double>(actors),
           static_cast<double>(rss_after - rss_before) / static_cast<double>(actors)};
@@ -327,9 +327,9 @@ samples thread_ring(int actors, std::int64_t hops) {
   return {ns / static_cast<double>(hops)};
 }
 
-samples spawn(std::int64_t actors) { return {run_spawn(actors).ns_per_actor}; }
+samples spawn(std::int64_t actors) { return {run_spawn(actors, false).ns_per_actor}; }
 
-samples idle_actor_bytes(std::int64_t actors) { return {run_spawn(actors).bytes_per_actor}; }
+samples idle_actor_bytes(std::int64_t actors) { return {run_spawn(actors, true).bytes_per_actor}; }
 
 samples fork_join(int workers, std::int64_t rounds) {
   bench_config cfg;
