@@ -83,13 +83,19 @@ caf::behavior sink(caf::stateful_actor<counter_state>* self, caf::actor starter,
   };
 }
 
-caf::behavior sender(caf::event_based_actor* self) {
-  return {
-      [=](go_atom, caf::actor target, std::int64_t count) {
-        for (std::int64_t i = 0; i < count; ++i) self->send(target, i);
-      },
-  };
-}
+// Actors without spawn arguments are classes: CAF 0.17.6 spawning a function with no arguments
+// dereferences a null shared_ptr<std::tuple<>> (UBSan reports it inside CAF's init_fun_factory).
+class sender : public caf::event_based_actor {
+ public:
+  using caf::event_based_actor::event_based_actor;
+  caf::behavior make_behavior() override {
+    return {
+        [this](go_atom, caf::actor target, std::int64_t count) {
+          for (std::int64_t i = 0; i < count; ++i) send(target, i);
+        },
+    };
+  }
+};
 
 // ---- thread ring ---------------------------------------------------------------------------
 // CAF 0.17 constructs a state from the actor pointer when it can: an aggregate whose first
@@ -114,9 +120,13 @@ caf::behavior ring_member(caf::stateful_actor<ring_state>* self, caf::actor star
 }
 
 // ---- spawn ---------------------------------------------------------------------------------
-caf::behavior child(caf::event_based_actor*) {
-  return {[](hello_atom) { return hello_atom::value; }};
-}
+class child : public caf::event_based_actor {
+ public:
+  using caf::event_based_actor::event_based_actor;
+  caf::behavior make_behavior() override {
+    return {[](hello_atom) { return hello_atom::value; }};
+  }
+};
 
 struct spawner_state {
   spawner_state() = default;
@@ -129,7 +139,7 @@ caf::behavior spawner(caf::stateful_actor<spawner_state>* self, caf::actor start
       [=](go_atom, std::int64_t count) {
         self->state.children.reserve(static_cast<std::size_t>(count));
         for (std::int64_t i = 0; i < count; ++i) {
-          self->state.children.push_back(self->spawn(child));
+          self->state.children.push_back(self->spawn<child>());
           self->send(self->state.children.back(), hello_atom::value);
         }
       },
@@ -170,11 +180,15 @@ spawn_result run_spawn(std::int64_t actors, bool measure_rss) {  // as ours_work
 }
 
 // ---- fork-join -----------------------------------------------------------------------------
-caf::behavior worker(caf::event_based_actor*) {
-  return {[](std::int64_t v) -> std::int64_t {
-    return v * 6364136223846793005LL + 1442695040888963407LL;
-  }};
-}
+class worker : public caf::event_based_actor {
+ public:
+  using caf::event_based_actor::event_based_actor;
+  caf::behavior make_behavior() override {
+    return {[](std::int64_t v) -> std::int64_t {
+      return lcg_step(v);
+    }};
+  }
+};
 
 struct coordinator_state {
   coordinator_state() = default;
@@ -270,14 +284,22 @@ caf::behavior chameneo(caf::stateful_actor<chameneo_state>* self, std::int64_t c
   };
 }
 
-caf::behavior echo_int(caf::event_based_actor*) {
-  return {[](std::int64_t v) { return v; }};
-}
+class echo_int : public caf::event_based_actor {
+ public:
+  using caf::event_based_actor::event_based_actor;
+  caf::behavior make_behavior() override {
+    return {[](std::int64_t v) { return v; }};
+  }
+};
 
-caf::behavior echo_string(caf::event_based_actor*) {
-  // Moves the payload back: the bytes are not copied, as our echo forwards its Message.
-  return {[](std::string& s) { return std::move(s); }};
-}
+class echo_string : public caf::event_based_actor {
+ public:
+  using caf::event_based_actor::event_based_actor;
+  caf::behavior make_behavior() override {
+    // Moves the payload back: the bytes are not copied, as our echo forwards its Message.
+    return {[](std::string& s) { return std::move(s); }};
+  }
+};
 
 }  // namespace
 
@@ -302,7 +324,7 @@ samples fan_in(std::int64_t per_sender, int senders) {
   caf::scoped_actor self{sys};
   auto target = sys.spawn(sink, caf::actor{self}, per_sender * senders);
   std::vector<caf::actor> group;
-  for (int i = 0; i < senders; ++i) group.push_back(sys.spawn(sender));
+  for (int i = 0; i < senders; ++i) group.push_back(sys.spawn<sender>());
   const auto start = bench_clock::now();
   for (const auto& s : group) self->send(s, go_atom::value, target, per_sender);
   await_done(self, 1, "fan-in");
@@ -338,7 +360,7 @@ samples fork_join(int workers, std::int64_t rounds) {
   auto coord = sys.spawn(coordinator, caf::actor{self});
   std::vector<caf::actor> pool;
   for (int i = 0; i < workers; ++i) {
-    pool.push_back(sys.spawn(worker));
+    pool.push_back(sys.spawn<worker>());
     self->send(coord, add_atom::value, pool.back());
   }
   const auto start = bench_clock::now();
@@ -370,7 +392,7 @@ samples ask_blocking(std::int64_t asks) {
   bench_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  auto target = sys.spawn(echo_int);
+  auto target = sys.spawn<echo_int>();
   samples out;
   out.reserve(static_cast<std::size_t>(asks));
   for (std::int64_t i = 0; i < asks; ++i) {
@@ -389,7 +411,7 @@ samples big_message(std::int64_t bytes, std::int64_t round_trips) {
   bench_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  auto target = sys.spawn(echo_string);
+  auto target = sys.spawn<echo_string>();
   const std::string original(static_cast<std::size_t>(bytes), 'x');
   samples out;
   for (std::int64_t i = 0; i < round_trips; ++i) {

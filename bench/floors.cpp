@@ -187,7 +187,7 @@ samples asio_pool_fork_join(int workers, std::int64_t rounds) {
     bool all_done = false;
     for (int w = 0; w < workers; ++w) {
       asio::post(pool, [&, w] {
-        volatile std::int64_t v = w * 6364136223846793005LL + 1442695040888963407LL;
+        volatile std::int64_t v = lcg_step(w);
         (void)v;
         if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
           {

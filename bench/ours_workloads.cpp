@@ -210,7 +210,7 @@ class worker : public thespian::Actor {
   asio::awaitable<void> receive(Message m, ActorAddress from) override {
     if (const auto* t = m.get<task>()) {
       // A token of work so the task is not empty: one step of a LCG.
-      send(from, task{t->value * 6364136223846793005LL + 1442695040888963407LL});
+      send(from, task{lcg_step(t->value)});
     }
     co_return;
   }

@@ -12,6 +12,12 @@
 
 namespace bench {
 
+// The token of work in each fork-join task (one LCG step, in unsigned arithmetic: no overflow).
+inline std::int64_t lcg_step(std::int64_t v) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(v) * 6364136223846793005ULL +
+                                   1442695040888963407ULL);
+}
+
 // Scheduler threads given to every threaded side (multithreadBase, CAF, thread floors).
 inline constexpr int bench_threads = 2;
 
