@@ -1,6 +1,6 @@
 // The benchmark suite's vocabulary: a workload is a list of measurements (one per system base,
 // CAF, and the floors it is compared with); the runner repeats each one, keeps its samples and
-// computes ratios inside the workload. The `thespian bench` command and `meson benchmark` both
+// computes ratios inside the workload. The `thespian bench` command and `meson test --benchmark` both
 // drive it; nothing here depends on how the results are shown (see report.hpp).
 #pragma once
 
