@@ -44,6 +44,15 @@ double percentile(const std::vector<double>& sorted, double p) {
 
 bool built_with_caf() { return THESPIAN_BENCH_WITH_CAF != 0; }
 
+std::string filter_error(const std::string& filter) {
+  try {
+    std::regex check(filter);
+  } catch (const std::regex_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
 #if !THESPIAN_BENCH_WITH_CAF
 std::string caf_version() { return ""; }
 #endif

@@ -68,6 +68,10 @@ std::vector<workload> make_workloads(suite_size size);
 std::vector<row> run_suite(const suite_options& options,
                            const std::function<void(const std::string&)>& progress);
 
+// "" when `filter` is a valid --filter regex, else what is wrong with it (keeps <regex>, slow to
+// compile, in suite.cpp alone).
+std::string filter_error(const std::string& filter);
+
 bool built_with_caf();
 std::string caf_version();  // "" without CAF
 

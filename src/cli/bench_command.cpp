@@ -12,8 +12,6 @@
 #include "commands.hpp"
 
 #if THESPIAN_WITH_BENCH
-#include <regex>
-
 #include "report.hpp"
 #include "suite.hpp"
 #endif
@@ -89,10 +87,8 @@ int bench_command(std::span<const std::string_view> args) {
     } else if (a == "--filter") {
       if (!take_value()) return usage_error("--filter needs a REGEX");
       options.filter = std::string(value);
-      try {
-        std::regex check(options.filter);
-      } catch (const std::regex_error& e) {
-        return usage_error("--filter '" + options.filter + "' is not a valid regex: " + e.what());
+      if (const std::string error = bench::filter_error(options.filter); !error.empty()) {
+        return usage_error("--filter '" + options.filter + "' is not a valid regex: " + error);
       }
     } else if (a == "--runs") {
       if (!take_value()) return usage_error("--runs needs a number");
