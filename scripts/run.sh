@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The main job: builds the release tree `build` and runs the examples showcase.
+# The main job: builds the release tree `build`, runs the examples showcase, then the quick
+# benchmark suite (`thespian bench --quick`: table on stdout, bench-results.json and
+# bench-results.svg in build/; under a minute on 2 cores).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,4 +25,12 @@ if [[ ! -x build/examples/showcase ]]; then
   echo "run.sh: build/examples/showcase does not exist (is -Dexamples=true and is it declared in examples/meson.build?)" >&2
   exit 1
 fi
-exec build/examples/showcase "$@"
+build/examples/showcase "$@"
+
+if [[ ! -x build/src/cli/thespian ]]; then
+  echo "run.sh: build/src/cli/thespian does not exist (src/cli/meson.build declares it)" >&2
+  exit 1
+fi
+echo
+echo "run.sh: benchmark suite (thespian bench --quick), results in build/bench-results.{json,svg}"
+build/src/cli/thespian bench --quick --out build
