@@ -33,8 +33,10 @@ void pending_notifications::run() {
   for (auto& [h, o] : outcomes) std::move(h)(std::move(o));
 }
 
-outbound_queue::outbound_queue(const transport_settings& settings, std::string peer_name)
-    : settings_(settings), peer_(std::move(peer_name)) {}
+outbound_queue::outbound_queue(const transport_settings& settings, std::string peer_name,
+                               bool batch_while_in_flight, std::uint64_t first_sequence)
+    : settings_(settings), peer_(std::move(peer_name)), next_sequence_(first_sequence),
+      batch_while_in_flight_(batch_while_in_flight) {}
 
 send_outcome outbound_queue::failure(std::string_view what) const {
   return send_outcome{send_status::failed, absl::StrFormat("send to %s failed: %s", peer_, what)};
@@ -51,8 +53,8 @@ void outbound_queue::enqueue_locked(std::string bytes, outcome_handler on_outcom
 }
 
 admission outbound_queue::submit(std::string bytes, outcome_handler on_outcome,
-                                 admitted_handler on_admitted, bool& take_turn) {
-  take_turn = false;
+                                 admitted_handler on_admitted, transmit_action& action) {
+  action = transmit_action::none;
   std::lock_guard lock(mutex_);
   if (closed_) throw channel_closed(absl::StrFormat("send to %s: the channel is closed", peer_));
   if (outstanding_ + parked_.size() >= settings_.hard_limit) {
@@ -64,10 +66,23 @@ admission outbound_queue::submit(std::string bytes, outcome_handler on_outcome,
   }
   enqueue_locked(std::move(bytes), std::move(on_outcome));
   if (!turn_taken_ && connected_) {
-    turn_taken_ = true;
-    take_turn = true;
+    if (!batch_while_in_flight_ || in_flight_.empty()) {
+      turn_taken_ = true;
+      action = transmit_action::write_now;
+    } else if (!flush_scheduled_) {
+      flush_scheduled_ = true;
+      action = transmit_action::schedule_flush;
+    }
   }
   return admission::admitted;
+}
+
+bool outbound_queue::begin_flush() {
+  std::lock_guard lock(mutex_);
+  flush_scheduled_ = false;
+  if (turn_taken_ || !connected_ || unsent_.empty()) return false;
+  turn_taken_ = true;
+  return true;
 }
 
 bool outbound_queue::try_take_turn() {

@@ -47,15 +47,26 @@ class outbound_queue {
     std::string bytes;
   };
 
-  outbound_queue(const transport_settings& settings, std::string peer_name);
+  // With batch_while_in_flight, a sender that finds messages already in flight leaves the write
+  // to one scheduled flush (schedule_flush), so that a stream of sends leaves in few gathered
+  // writes; with nothing in flight it writes at once (write_now), for the lowest latency.
+  // first_sequence lets a datagram channel start where an earlier incarnation cannot have been.
+  outbound_queue(const transport_settings& settings, std::string peer_name,
+                 bool batch_while_in_flight = false, std::uint64_t first_sequence = 1);
 
   const std::string& peer_name() const noexcept { return peer_; }
 
+  enum class transmit_action {
+    none,            // someone else writes it (the turn holder, or a flush already scheduled)
+    write_now,       // the caller holds the transmit turn: call next_batch() until it is false
+    schedule_flush,  // the caller must arrange one call of begin_flush() on the I/O thread
+  };
   // Any thread. Stamps the next sequence number into `bytes` (an encoded frame), then admits or
-  // parks it (see channel::submit). Sets take_turn when the caller now holds the transmit turn
-  // and must call next_batch() until it returns false.
+  // parks it (see channel::submit), and says who writes it.
   admission submit(std::string bytes, outcome_handler on_outcome, admitted_handler on_admitted,
-                   bool& take_turn);
+                   transmit_action& action);
+  // The scheduled flush: true when the caller now holds the transmit turn.
+  bool begin_flush();
 
   // Takes the transmit turn if the queue has frames to write and a connection, and nobody holds
   // it. The caller then drives next_batch().
@@ -119,7 +130,9 @@ class outbound_queue {
   std::deque<entry> in_flight_;
   std::deque<parked_send> parked_;
   std::size_t outstanding_ = 0;  // entries in unsent_ + in_flight_ with a handler
+  const bool batch_while_in_flight_;
   bool turn_taken_ = false;
+  bool flush_scheduled_ = false;
   bool connected_ = false;
   bool closed_ = false;
 };

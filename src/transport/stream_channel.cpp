@@ -62,7 +62,7 @@ struct stream_channel<Protocol>::impl {
   // The outgoing connection to one peer and its queue.
   struct peer_link {
     peer_link(impl* owner, endpoint_type peer)
-        : owner(owner), peer(peer), queue(owner->settings, describe(peer)),
+        : owner(owner), peer(peer), queue(owner->settings, describe(peer), /*batch_while_in_flight=*/true),
           socket(owner->io), backoff_timer(owner->io) {}
 
     impl* owner;
@@ -333,6 +333,8 @@ struct stream_channel<Protocol>::impl {
           break;
         }
       }
+      // Room freed by the answers may have admitted parked senders' messages: write them.
+      if (link->queue.try_take_turn()) transmit(link);
       if (broken) {
         std::lock_guard lock(self->stats_mutex);
         ++self->stats.connections_closed_on_error;
@@ -360,6 +362,7 @@ struct stream_channel<Protocol>::impl {
       if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
         s.set_option(asio::ip::tcp::no_delay(true), ignored);
       }
+      s.non_blocking(true, ignored);
       auto connection = std::make_shared<inbound_connection>(std::move(s));
       self->inbound.insert(connection);
       {
@@ -422,7 +425,18 @@ struct stream_channel<Protocol>::impl {
       }
       if (delivered_any) self->append_control(answers, self->ack_template, delivered_through);
       if (!answers.empty()) {
-        auto [wec, written] = co_await asio::async_write(connection->socket, asio::buffer(answers), as_tuple_awaitable);
+        // Usually the socket takes the answers at once; wait for room only when it does not.
+        std::error_code wec;
+        std::size_t done = connection->socket.write_some(asio::buffer(answers), wec);
+        if (wec == asio::error::would_block || wec == asio::error::try_again) {
+          wec.clear();
+          done = 0;
+        }
+        if (!wec && done < answers.size()) {
+          auto [aec, written] = co_await asio::async_write(
+              connection->socket, asio::buffer(answers.data() + done, answers.size() - done), as_tuple_awaitable);
+          wec = aec;
+        }
         answers.clear();
         if (wec) break;
       }
@@ -457,7 +471,10 @@ struct stream_channel<Protocol>::impl {
         for (auto& [peer, link] : self->peers) links.push_back(link);
       }
       const auto now = outbound_queue::clock::now();
-      for (auto& link : links) link->queue.expire(now).run();
+      for (auto& link : links) {
+        link->queue.expire(now).run();
+        if (link->queue.try_take_turn()) transmit(link);
+      }
     }
   }
 
@@ -524,11 +541,15 @@ admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
                                            admitted_handler on_admitted) {
   std::string bytes = encode_frame(f, impl_->settings.max_stream_frame);
   auto link = impl_->link_for(peer);
-  bool take_turn = false;
+  auto action = outbound_queue::transmit_action::none;
   const admission how =
-      link->queue.submit(std::move(bytes), std::move(on_outcome), std::move(on_admitted), take_turn);
-  if (take_turn) {
-    impl::transmit(link);
+      link->queue.submit(std::move(bytes), std::move(on_outcome), std::move(on_admitted), action);
+  if (action == outbound_queue::transmit_action::write_now) {
+    impl::transmit(std::move(link));
+  } else if (action == outbound_queue::transmit_action::schedule_flush) {
+    asio::post(impl_->io, [link = std::move(link)] {
+      if (link->queue.begin_flush()) impl::transmit(link);
+    });
   } else if (!link->queue.connected()) {
     impl_->ensure_connecting(link);
   }
