@@ -1,4 +1,4 @@
-// Transport benchmark: for TCP and UNIX stream sockets on loopback, (1) round trip with one
+// Transport benchmark: for TCP and UNIX stream sockets (and UDP, round trip only) on loopback, (1) round trip with one
 // message in flight (send a 64-byte-payload frame, wait for its ACK) and (2) pipelined
 // throughput (one sending thread, the outcome of every message awaited), each next to a raw
 // socket baseline measured in the same run: blocking send/recv of the very same frame bytes
@@ -21,6 +21,7 @@
 #include "core/endpoint.hpp"
 #include "thespian/address.hpp"
 #include "transport/stream_channel.hpp"
+#include "transport/udp_channel.hpp"
 
 using bench_clock = std::chrono::steady_clock;
 using thespian::transport::frame;
@@ -223,6 +224,57 @@ void run(const fixture& fx, std::size_t round_trip_count, std::size_t message_co
   std::fflush(stdout);
 }
 
+// UDP: one datagram out, the ACK-sized datagram back.
+double raw_udp_round_trip_ns(const fixture& fx, std::size_t n) {
+  using udp = asio::ip::udp;
+  const std::string out = fx.frame_bytes();
+  const std::string answer = fx.ack_bytes();
+  asio::io_context io;
+  udp::socket server(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  udp::socket client(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::thread echo([&] {
+    std::vector<char> in(out.size() + 1);
+    udp::endpoint from;
+    for (std::size_t i = 0; i < n; ++i) {
+      server.receive_from(asio::buffer(in), from);
+      server.send_to(asio::buffer(answer), from);
+    }
+  });
+  std::vector<char> back(answer.size() + 1);
+  const auto start = bench_clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    client.send_to(asio::buffer(out), server.local_endpoint());
+    client.receive(asio::buffer(back));
+  }
+  const double elapsed = seconds_since(start);
+  echo.join();
+  return elapsed * 1e9 / static_cast<double>(n);
+}
+
+double channel_udp_round_trip_ns(const fixture& fx, std::size_t n) {
+  using thespian::transport::udp_channel;
+  const asio::ip::udp::endpoint loopback(asio::ip::make_address("127.0.0.1"), 0);
+  udp_channel receiver(loopback, [](frame&&) { return true; }, bench_settings());
+  udp_channel sender(loopback, [](frame&&) { return true; }, bench_settings());
+  double ns = 0;
+  auto done = asio::co_spawn(sender.get_executor(),
+                             round_trips(&sender, receiver.local_endpoint(), &fx, n, &ns),
+                             asio::use_future);
+  done.get();
+  return ns;
+}
+
+void run_udp(const fixture& fx, std::size_t round_trip_count, int repeats) {
+  double raw_rt = 1e30, ch_rt = 1e30;
+  for (int r = 0; r < repeats; ++r) {
+    raw_rt = std::min(raw_rt, raw_udp_round_trip_ns(fx, round_trip_count));
+    ch_rt = std::min(ch_rt, channel_udp_round_trip_ns(fx, round_trip_count));
+  }
+  std::printf("%-5s round trip   raw %9.0f ns   channel %9.0f ns   channel/raw %5.2fx  (goal <= 1.50x)\n",
+              "udp", raw_rt, ch_rt, ch_rt / raw_rt);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -235,5 +287,6 @@ int main(int argc, char** argv) {
               fx.frame_bytes().size(), fx.ack_bytes().size(), repeats, round_trip_count, message_count);
   run<asio::ip::tcp>(fx, round_trip_count, message_count, repeats);
   run<asio::local::stream_protocol>(fx, round_trip_count, message_count, repeats);
+  run_udp(fx, round_trip_count, repeats);
   return 0;
 }
