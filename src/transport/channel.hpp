@@ -40,7 +40,7 @@ struct send_outcome {
 };
 
 // Receives the outcome of one message, exactly once, on the channel's I/O thread or on the
-// thread that closed the channel. Must not block.
+// thread that closed the channel. Must not block; an exception from it is reported and dropped.
 using outcome_handler = absl::AnyInvocable<void(send_outcome)>;
 // Receives every data frame that arrives, on the channel's I/O thread, in the order each sender
 // sent them. Returns false when the target does not exist (the sender is answered NACK).

@@ -29,8 +29,17 @@ void pending_notifications::run() {
   auto admitted = std::move(admitted_);
   outcomes_.clear();
   admitted_.clear();
-  for (auto& [h, e] : admitted) std::move(h)(e);
-  for (auto& [h, o] : outcomes) std::move(h)(std::move(o));
+  auto guarded = [this](auto&& call) {
+    try {
+      call();
+    } catch (const std::exception& e) {
+      if (settings_) settings_->report(std::string("a send's handler threw: ") + e.what());
+    } catch (...) {
+      if (settings_) settings_->report("a send's handler threw a non-standard exception");
+    }
+  };
+  for (auto& [h, e] : admitted) guarded([&] { std::move(h)(e); });
+  for (auto& [h, o] : outcomes) guarded([&] { std::move(h)(std::move(o)); });
 }
 
 outbound_queue::outbound_queue(const transport_settings& settings, std::string peer_name,
@@ -140,7 +149,7 @@ void outbound_queue::admit_parked(pending_notifications& n) {
 }
 
 pending_notifications outbound_queue::acknowledge_through(std::uint64_t upto) {
-  pending_notifications n;
+  pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
   while (!in_flight_.empty() && in_flight_.front().sequence <= upto) {
     report(in_flight_.front(), send_outcome{send_status::delivered, {}}, n);
@@ -151,7 +160,7 @@ pending_notifications outbound_queue::acknowledge_through(std::uint64_t upto) {
 }
 
 pending_notifications outbound_queue::acknowledge_one(std::uint64_t sequence) {
-  pending_notifications n;
+  pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
   for (auto& e : in_flight_) {
     if (e.sequence == sequence) {
@@ -165,7 +174,7 @@ pending_notifications outbound_queue::acknowledge_one(std::uint64_t sequence) {
 }
 
 pending_notifications outbound_queue::refuse(std::uint64_t sequence) {
-  pending_notifications n;
+  pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
   for (auto& e : in_flight_) {
     if (e.sequence == sequence) {
@@ -193,7 +202,7 @@ bool outbound_queue::connected() const {
 }
 
 pending_notifications outbound_queue::connection_lost(const std::string& reason) {
-  pending_notifications n;
+  pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
   connected_ = false;
   for (auto& e : in_flight_) report(e, failure(reason), n);
@@ -203,7 +212,7 @@ pending_notifications outbound_queue::connection_lost(const std::string& reason)
 }
 
 pending_notifications outbound_queue::expire(clock::time_point now) {
-  pending_notifications n;
+  pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
   const std::string why = absl::StrFormat(
       "no acknowledgement within the transmit timeout of %d ms (THESPIAN_TRANSMIT_TIMEOUT_MS)",
@@ -223,7 +232,7 @@ pending_notifications outbound_queue::expire(clock::time_point now) {
 }
 
 pending_notifications outbound_queue::close(const std::string& reason) {
-  pending_notifications n;
+  pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
   closed_ = true;
   connected_ = false;

@@ -23,7 +23,8 @@ namespace thespian::transport {
 // Handlers collected under the queue's lock and run after it is released.
 class pending_notifications {
  public:
-  pending_notifications() = default;
+  // A handler that throws is reported through settings.report() and the others still run.
+  explicit pending_notifications(const transport_settings* settings = nullptr) : settings_(settings) {}
   pending_notifications(pending_notifications&&) = default;
   pending_notifications& operator=(pending_notifications&&) = default;
   ~pending_notifications() { run(); }
@@ -35,6 +36,7 @@ class pending_notifications {
  private:
   std::vector<std::pair<outcome_handler, send_outcome>> outcomes_;
   std::vector<std::pair<admitted_handler, std::exception_ptr>> admitted_;
+  const transport_settings* settings_ = nullptr;
 };
 
 class outbound_queue {

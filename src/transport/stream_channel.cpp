@@ -115,7 +115,22 @@ struct stream_channel<Protocol>::impl {
   void start() {
     if (acceptor) asio::co_spawn(io, accept_loop(this), asio::detached);
     asio::co_spawn(io, sweep_loop(this), asio::detached);
-    thread = std::thread([this] { io.run(); });
+    thread = std::thread([this] { run_io(); });
+  }
+
+  // An exception out of a handler (an outcome or deliver handler that threw) is reported and
+  // the loop goes on: it never takes the I/O thread down.
+  void run_io() {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        settings.report(absl::StrFormat("a handler on the I/O thread threw: %s", e.what()));
+      } catch (...) {
+        settings.report("a handler on the I/O thread threw a non-standard exception");
+      }
+    }
   }
 
   std::shared_ptr<peer_link> link_for(const endpoint_type& peer) {

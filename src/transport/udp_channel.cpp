@@ -222,6 +222,20 @@ struct udp_channel::impl {
     }
   }
 
+  // A handler that throws is reported; the I/O thread goes on.
+  void run_io() {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        settings.report(absl::StrFormat("a handler on the I/O thread threw: %s", e.what()));
+      } catch (...) {
+        settings.report("a handler on the I/O thread threw a non-standard exception");
+      }
+    }
+  }
+
   void shutdown() {
     std::error_code ignored;
     sweep_timer.cancel();
@@ -245,7 +259,7 @@ udp_channel::udp_channel(const endpoint_type& bind_to, deliver_handler deliver,
     : impl_(std::make_unique<impl>(bind_to, std::move(deliver), std::move(settings))) {
   asio::co_spawn(impl_->io, impl::receive_loop(impl_.get()), asio::detached);
   asio::co_spawn(impl_->io, impl::sweep_loop(impl_.get()), asio::detached);
-  impl_->thread = std::thread([self = impl_.get()] { self->io.run(); });
+  impl_->thread = std::thread([self = impl_.get()] { self->run_io(); });
 }
 
 udp_channel::~udp_channel() { close(); }

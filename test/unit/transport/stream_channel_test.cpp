@@ -319,11 +319,12 @@ BOOST_AUTO_TEST_CASE(a_50_mib_message_arrives_intact_over_tcp) {
 }
 
 BOOST_AUTO_TEST_CASE(a_coroutine_awaits_the_outcome_of_its_send) {
+  // The coroutines' own context outlives the channels, whose I/O threads post completions to it.
+  asio::io_context io;
   inbox received;
   thespian::transport::tcp_channel receiver({asio::ip::make_address("127.0.0.1"), 0}, received.handler(), quick_settings());
   thespian::transport::tcp_channel sender(quick_settings());
   auto target = unit_support::make_recording_endpoint();
-  asio::io_context io;
   auto ok = asio::co_spawn(io, send_and_wait_from_coroutine(&sender, receiver.local_endpoint(),
                                                             text_frame(ActorAddress(target), "hi")),
                            asio::use_future);
