@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <absl/strings/str_cat.h>
 #include <asio.hpp>
 
 #include "channel_test_support.hpp"
@@ -52,7 +53,7 @@ struct unix_kind {
   using channel = thespian::transport::unix_channel;
   unit_support::temp_dir dir;
   int next = 0;
-  protocol::endpoint listen_endpoint() { return protocol::endpoint((dir / ("s" + std::to_string(next++))).string()); }
+  protocol::endpoint listen_endpoint() { return protocol::endpoint((dir / absl::StrCat("s", next++)).string()); }
   protocol::endpoint dead_endpoint() { return protocol::endpoint((dir / "nobody").string()); }
 };
 
@@ -131,14 +132,14 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(messages_from_one_sender_arrive_in_order_and_are_a
   const std::size_t n = 2000;
   outcomes results(n);
   for (std::size_t i = 0; i < n; ++i) {
-    sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), "m" + std::to_string(i)),
+    sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), absl::StrCat("m", i)),
                 results.handler(i));
   }
   BOOST_TEST_REQUIRE(results.wait_for(n));
   BOOST_TEST(results.count_of(send_status::delivered) == n);
   const auto texts = received.texts();
   BOOST_TEST_REQUIRE(texts.size() == n);
-  for (std::size_t i = 0; i < n; ++i) BOOST_TEST(texts[i] == "m" + std::to_string(i));
+  for (std::size_t i = 0; i < n; ++i) BOOST_TEST(texts[i] == absl::StrCat("m", i));
   BOOST_TEST((received.at(0).target == ActorAddress(target)));
   for (std::size_t i = 0; i < n; ++i) BOOST_TEST(results.times_reported(i) == 1u);
   BOOST_TEST(sender.statistics().connects == 1u);  // one connection, reused for every message

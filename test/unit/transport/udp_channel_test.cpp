@@ -6,6 +6,7 @@
 #include <array>
 #include <string>
 
+#include <absl/strings/str_cat.h>
 #include <asio.hpp>
 
 #include "channel_test_support.hpp"
@@ -66,7 +67,7 @@ BOOST_AUTO_TEST_CASE(datagrams_are_acknowledged_and_a_gone_target_answered_nack)
   const std::size_t n = 200;
   outcomes results(n + 1);
   for (std::size_t i = 0; i < n; ++i) {
-    sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), "m" + std::to_string(i)), results.handler(i));
+    sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), absl::StrCat("m", i)), results.handler(i));
   }
   sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), "gone"), results.handler(n));
   BOOST_TEST_REQUIRE(results.wait_for(n + 1));
