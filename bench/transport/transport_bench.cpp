@@ -1,0 +1,292 @@
+// Transport benchmark: for TCP and UNIX stream sockets (and UDP, round trip only) on loopback, (1) round trip with one
+// message in flight (send a 64-byte-payload frame, wait for its ACK) and (2) pipelined
+// throughput (one sending thread, the outcome of every message awaited), each next to a raw
+// socket baseline measured in the same run: blocking send/recv of the very same frame bytes
+// (round trip: frame out, ACK-sized answer back; throughput: one send() per frame, the reader
+// draining 64 KiB at a time). Usage: transport_bench [round_trips] [messages] [repeats]; the
+// best of `repeats` runs is printed.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "core/endpoint.hpp"
+#include "thespian/address.hpp"
+#include "transport/stream_channel.hpp"
+#include "transport/udp_channel.hpp"
+
+using bench_clock = std::chrono::steady_clock;
+using thespian::transport::frame;
+using thespian::transport::frame_kind;
+using thespian::transport::send_outcome;
+using thespian::transport::send_status;
+
+namespace {
+
+// The target the frames name: the benchmark only needs its address on the wire.
+class sink_endpoint final : public thespian::detail::endpoint {
+ public:
+  using endpoint::endpoint;
+  bool deliver(thespian::detail::envelope&&) override { return true; }
+};
+
+struct fixture {
+  std::shared_ptr<sink_endpoint> target = std::make_shared<sink_endpoint>(0xbe9c400000ULL, 1);
+  frame sample() const {
+    return frame{frame_kind::data, 0, thespian::ActorAddress(target), thespian::ActorAddress(),
+                 thespian::Message(std::string(64, 'p'))};
+  }
+  std::string frame_bytes() const {
+    return thespian::transport::encode_frame(sample(), thespian::transport::default_max_stream_frame_size);
+  }
+  std::string ack_bytes() const {
+    return thespian::transport::encode_frame(frame{frame_kind::ack, 1, {}, {}, {}}, 1 << 20);
+  }
+};
+
+thespian::transport::transport_settings bench_settings() {
+  thespian::transport::transport_settings s;  // Thespian's default marks, no environment
+  s.transmit_timeout = std::chrono::minutes(1);
+  return s;
+}
+
+double seconds_since(bench_clock::time_point start) {
+  return std::chrono::duration<double>(bench_clock::now() - start).count();
+}
+
+template <class Protocol>
+struct protocol_traits;
+
+template <>
+struct protocol_traits<asio::ip::tcp> {
+  static constexpr const char* name = "tcp";
+  static asio::ip::tcp::endpoint listen() { return {asio::ip::make_address("127.0.0.1"), 0}; }
+  static void tune(asio::ip::tcp::socket& s) { s.set_option(asio::ip::tcp::no_delay(true)); }
+};
+
+template <>
+struct protocol_traits<asio::local::stream_protocol> {
+  static constexpr const char* name = "unix";
+  static asio::local::stream_protocol::endpoint listen() {
+    static int n = 0;
+    return asio::local::stream_protocol::endpoint("/tmp/thespian-bench-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+  }
+  static void tune(asio::local::stream_protocol::socket&) {}
+};
+
+// --- raw baselines --------------------------------------------------------------------------
+
+template <class Protocol>
+double raw_round_trip_ns(const fixture& fx, std::size_t n) {
+  using traits = protocol_traits<Protocol>;
+  const std::string out = fx.frame_bytes();
+  const std::string answer = fx.ack_bytes();
+  asio::io_context io;
+  auto at = traits::listen();
+  typename Protocol::acceptor acceptor(io, at);
+  std::thread server([&] {
+    typename Protocol::socket s(io);
+    acceptor.accept(s);
+    traits::tune(s);
+    std::string in(out.size(), '\0');
+    for (std::size_t i = 0; i < n; ++i) {
+      asio::read(s, asio::buffer(in));
+      asio::write(s, asio::buffer(answer));
+    }
+  });
+  typename Protocol::socket c(io);
+  c.connect(acceptor.local_endpoint());
+  traits::tune(c);
+  std::string back(answer.size(), '\0');
+  const auto start = bench_clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    asio::write(c, asio::buffer(out));
+    asio::read(c, asio::buffer(back));
+  }
+  const double elapsed = seconds_since(start);
+  server.join();
+  if constexpr (std::is_same_v<Protocol, asio::local::stream_protocol>) ::unlink(at.path().c_str());
+  return elapsed * 1e9 / static_cast<double>(n);
+}
+
+template <class Protocol>
+double raw_throughput(const fixture& fx, std::size_t n) {
+  using traits = protocol_traits<Protocol>;
+  const std::string out = fx.frame_bytes();
+  asio::io_context io;
+  auto at = traits::listen();
+  typename Protocol::acceptor acceptor(io, at);
+  std::thread server([&] {
+    typename Protocol::socket s(io);
+    acceptor.accept(s);
+    std::vector<char> buffer(64 << 10);
+    std::size_t left = n * out.size();
+    while (left > 0) left -= s.read_some(asio::buffer(buffer.data(), std::min(buffer.size(), left)));
+    asio::write(s, asio::buffer(out.data(), 1));  // "all read"
+  });
+  typename Protocol::socket c(io);
+  c.connect(acceptor.local_endpoint());
+  traits::tune(c);
+  const auto start = bench_clock::now();
+  for (std::size_t i = 0; i < n; ++i) asio::write(c, asio::buffer(out));
+  char done;
+  asio::read(c, asio::buffer(&done, 1));
+  const double elapsed = seconds_since(start);
+  server.join();
+  if constexpr (std::is_same_v<Protocol, asio::local::stream_protocol>) ::unlink(at.path().c_str());
+  return static_cast<double>(n) / elapsed;
+}
+
+// --- the channel ----------------------------------------------------------------------------
+
+template <class Channel>
+asio::awaitable<void> round_trips(Channel* sender, typename Channel::endpoint_type peer,
+                                  const fixture* fx, std::size_t n, double* ns) {
+  const auto start = bench_clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    frame f = fx->sample();
+    send_outcome o = co_await sender->async_send_and_wait(peer, std::move(f), asio::use_awaitable);
+    if (o.status != send_status::delivered) {
+      std::fprintf(stderr, "round trip %zu failed: %s\n", i, o.reason.c_str());
+      std::exit(1);
+    }
+  }
+  *ns = seconds_since(start) * 1e9 / static_cast<double>(n);
+}
+
+template <class Protocol>
+double channel_round_trip_ns(const fixture& fx, std::size_t n) {
+  using channel = thespian::transport::stream_channel<Protocol>;
+  channel receiver(protocol_traits<Protocol>::listen(), [](frame&&) { return true; }, bench_settings());
+  channel sender(bench_settings());
+  double ns = 0;
+  // The coroutine runs on the sender's I/O thread, as a sending actor would: no thread hop.
+  auto done = asio::co_spawn(sender.get_executor(),
+                             round_trips(&sender, receiver.local_endpoint(), &fx, n, &ns),
+                             asio::use_future);
+  done.get();
+  return ns;
+}
+
+template <class Protocol>
+double channel_throughput(const fixture& fx, std::size_t n) {
+  using channel = thespian::transport::stream_channel<Protocol>;
+  std::atomic<std::size_t> delivered{0};
+  channel receiver(protocol_traits<Protocol>::listen(), [&](frame&&) {
+    delivered.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }, bench_settings());
+  channel sender(bench_settings());
+  std::atomic<std::size_t> acknowledged{0};
+  const auto peer = receiver.local_endpoint();
+  const auto start = bench_clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    sender.send(peer, fx.sample(), [&acknowledged](send_outcome o) {
+      if (o.status != send_status::delivered) {
+        std::fprintf(stderr, "pipelined send failed: %s\n", o.reason.c_str());
+        std::exit(1);
+      }
+      acknowledged.fetch_add(1, std::memory_order_release);
+    });
+  }
+  while (acknowledged.load(std::memory_order_acquire) < n) std::this_thread::yield();
+  const double elapsed = seconds_since(start);
+  if (delivered.load() != n) {
+    std::fprintf(stderr, "delivered %zu of %zu\n", delivered.load(), n);
+    std::exit(1);
+  }
+  return static_cast<double>(n) / elapsed;
+}
+
+template <class Protocol>
+void run(const fixture& fx, std::size_t round_trip_count, std::size_t message_count, int repeats) {
+  const char* name = protocol_traits<Protocol>::name;
+  double raw_rt = 1e30, ch_rt = 1e30, raw_tp = 0, ch_tp = 0;
+  for (int r = 0; r < repeats; ++r) {
+    raw_rt = std::min(raw_rt, raw_round_trip_ns<Protocol>(fx, round_trip_count));
+    ch_rt = std::min(ch_rt, channel_round_trip_ns<Protocol>(fx, round_trip_count));
+    raw_tp = std::max(raw_tp, raw_throughput<Protocol>(fx, message_count));
+    ch_tp = std::max(ch_tp, channel_throughput<Protocol>(fx, message_count));
+  }
+  std::printf("%-5s round trip   raw %9.0f ns   channel %9.0f ns   channel/raw %5.2fx  (goal <= 1.50x)\n",
+              name, raw_rt, ch_rt, ch_rt / raw_rt);
+  std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx%s\n", name,
+              raw_tp, ch_tp, ch_tp / raw_tp,
+              std::string(name) == "tcp" ? "  (goal >= 3M msg/s)" : "");
+  std::fflush(stdout);
+}
+
+// UDP: one datagram out, the ACK-sized datagram back.
+double raw_udp_round_trip_ns(const fixture& fx, std::size_t n) {
+  using udp = asio::ip::udp;
+  const std::string out = fx.frame_bytes();
+  const std::string answer = fx.ack_bytes();
+  asio::io_context io;
+  udp::socket server(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  udp::socket client(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::thread echo([&] {
+    std::vector<char> in(out.size() + 1);
+    udp::endpoint from;
+    for (std::size_t i = 0; i < n; ++i) {
+      server.receive_from(asio::buffer(in), from);
+      server.send_to(asio::buffer(answer), from);
+    }
+  });
+  std::vector<char> back(answer.size() + 1);
+  const auto start = bench_clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    client.send_to(asio::buffer(out), server.local_endpoint());
+    client.receive(asio::buffer(back));
+  }
+  const double elapsed = seconds_since(start);
+  echo.join();
+  return elapsed * 1e9 / static_cast<double>(n);
+}
+
+double channel_udp_round_trip_ns(const fixture& fx, std::size_t n) {
+  using thespian::transport::udp_channel;
+  const asio::ip::udp::endpoint loopback(asio::ip::make_address("127.0.0.1"), 0);
+  udp_channel receiver(loopback, [](frame&&) { return true; }, bench_settings());
+  udp_channel sender(loopback, [](frame&&) { return true; }, bench_settings());
+  double ns = 0;
+  auto done = asio::co_spawn(sender.get_executor(),
+                             round_trips(&sender, receiver.local_endpoint(), &fx, n, &ns),
+                             asio::use_future);
+  done.get();
+  return ns;
+}
+
+void run_udp(const fixture& fx, std::size_t round_trip_count, int repeats) {
+  double raw_rt = 1e30, ch_rt = 1e30;
+  for (int r = 0; r < repeats; ++r) {
+    raw_rt = std::min(raw_rt, raw_udp_round_trip_ns(fx, round_trip_count));
+    ch_rt = std::min(ch_rt, channel_udp_round_trip_ns(fx, round_trip_count));
+  }
+  std::printf("%-5s round trip   raw %9.0f ns   channel %9.0f ns   channel/raw %5.2fx  (goal <= 1.50x)\n",
+              "udp", raw_rt, ch_rt, ch_rt / raw_rt);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t round_trip_count = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20000;
+  const std::size_t message_count = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1000000;
+  const int repeats = argc > 3 ? std::atoi(argv[3]) : 5;
+  fixture fx;
+  std::printf("frame of a 64-byte payload: %zu bytes on the wire, ACK frame %zu bytes; best of %d runs; "
+              "%zu round trips, %zu pipelined messages\n",
+              fx.frame_bytes().size(), fx.ack_bytes().size(), repeats, round_trip_count, message_count);
+  run<asio::ip::tcp>(fx, round_trip_count, message_count, repeats);
+  run<asio::local::stream_protocol>(fx, round_trip_count, message_count, repeats);
+  run_udp(fx, round_trip_count, repeats);
+  return 0;
+}

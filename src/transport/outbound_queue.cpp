@@ -1,0 +1,286 @@
+// Outbound queue bookkeeping (see outbound_queue.hpp), plus the small vocabulary of channel.hpp.
+#include "transport/outbound_queue.hpp"
+
+#include <algorithm>
+
+#include <absl/strings/str_format.h>
+
+namespace thespian::transport {
+
+std::string_view to_string(send_status status) noexcept {
+  switch (status) {
+    case send_status::delivered: return "delivered";
+    case send_status::no_such_target: return "no such target";
+    case send_status::failed: return "failed";
+  }
+  return "unknown";
+}
+
+outbound_queue_full::outbound_queue_full(std::string_view peer, std::size_t depth,
+                                         std::size_t limit)
+    : ActorSystemException(absl::StrFormat(
+          "outbound queue to %s is full: %d messages await their outcome, the hard limit is %d "
+          "(THESPIAN_QUEUE_HARD_LIMIT)",
+          peer, depth, limit)) {}
+
+void pending_notifications::run() {
+  // Handlers may submit again (which may notify again): take the lists first.
+  auto outcomes = std::move(outcomes_);
+  auto admitted = std::move(admitted_);
+  outcomes_.clear();
+  admitted_.clear();
+  auto guarded = [this](auto&& call) {
+    try {
+      call();
+    } catch (const std::exception& e) {
+      if (settings_) settings_->report(std::string("a send's handler threw: ") + e.what());
+    } catch (...) {
+      if (settings_) settings_->report("a send's handler threw a non-standard exception");
+    }
+  };
+  for (auto& [h, e] : admitted) guarded([&] { std::move(h)(e); });
+  for (auto& [h, o] : outcomes) guarded([&] { std::move(h)(std::move(o)); });
+}
+
+outbound_queue::outbound_queue(const transport_settings& settings, std::string peer_name,
+                               bool batch_while_in_flight, std::uint64_t first_sequence)
+    : settings_(settings), peer_(std::move(peer_name)), next_sequence_(first_sequence),
+      batch_while_in_flight_(batch_while_in_flight) {}
+
+send_outcome outbound_queue::failure(std::string_view what) const {
+  return send_outcome{send_status::failed, absl::StrFormat("send to %s failed: %s", peer_, what)};
+}
+
+void outbound_queue::enqueue_locked(std::string bytes, outcome_handler on_outcome) {
+  const std::uint64_t sequence = next_sequence_++;
+  if (bytes.size() >= frame_header_size) {
+    for (int i = 0; i < 8; ++i) bytes[16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
+  }
+  unsent_.push_back(entry{sequence, std::move(on_outcome),
+                          clock::now() + settings_.transmit_timeout, std::move(bytes)});
+  ++outstanding_;
+}
+
+admission outbound_queue::submit(std::string bytes, outcome_handler on_outcome,
+                                 admitted_handler on_admitted, transmit_action& action) {
+  action = transmit_action::none;
+  std::lock_guard lock(mutex_);
+  if (closed_) throw channel_closed(absl::StrFormat("send to %s: the channel is closed", peer_));
+  if (outstanding_ + parked_.size() >= settings_.hard_limit) {
+    throw outbound_queue_full(peer_, outstanding_ + parked_.size(), settings_.hard_limit);
+  }
+  if (!parked_.empty() || outstanding_ >= settings_.high_water) {
+    parked_.push_back(parked_send{std::move(bytes), std::move(on_outcome), std::move(on_admitted)});
+    return admission::parked;
+  }
+  enqueue_locked(std::move(bytes), std::move(on_outcome));
+  if (!turn_taken_ && connected_) {
+    if (!batch_while_in_flight_ || in_flight_.empty()) {
+      turn_taken_ = true;
+      action = transmit_action::write_now;
+    } else if (!flush_scheduled_) {
+      flush_scheduled_ = true;
+      action = transmit_action::schedule_flush;
+    }
+  }
+  return admission::admitted;
+}
+
+bool outbound_queue::begin_flush() {
+  std::lock_guard lock(mutex_);
+  flush_scheduled_ = false;
+  if (turn_taken_ || !connected_ || unsent_.empty()) return false;
+  turn_taken_ = true;
+  return true;
+}
+
+bool outbound_queue::try_take_turn() {
+  std::lock_guard lock(mutex_);
+  if (turn_taken_ || !connected_ || unsent_.empty()) return false;
+  turn_taken_ = true;
+  return true;
+}
+
+bool outbound_queue::next_batch(std::vector<outgoing>& out, std::size_t max_frames,
+                                bool keep_copy) {
+  std::lock_guard lock(mutex_);
+  if (!connected_ || unsent_.empty() || closed_) {
+    turn_taken_ = false;
+    return false;
+  }
+  const std::size_t n = std::min(max_frames, unsent_.size());
+  const auto now = clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    entry& e = unsent_.front();
+    if (keep_copy) {
+      out.push_back(outgoing{e.sequence, e.bytes});
+      e.backoff = settings_.retransmit_initial;
+      e.retransmit_at = now + e.backoff;
+    } else {
+      out.push_back(outgoing{e.sequence, std::move(e.bytes)});
+      e.bytes = std::string();
+    }
+    in_flight_.push_back(std::move(e));
+    unsent_.pop_front();
+  }
+  return true;
+}
+
+void outbound_queue::release_turn() {
+  std::lock_guard lock(mutex_);
+  turn_taken_ = false;
+}
+
+void outbound_queue::report(entry& e, send_outcome o, pending_notifications& n) {
+  if (!e.on_outcome) return;  // already reported (timed out while in flight)
+  n.outcome(std::move(e.on_outcome), std::move(o));
+  e.on_outcome = nullptr;
+  --outstanding_;
+}
+
+void outbound_queue::admit_parked(pending_notifications& n) {
+  if (parked_.empty() || outstanding_ > settings_.low_water) return;
+  while (!parked_.empty() && outstanding_ < settings_.high_water) {
+    parked_send p = std::move(parked_.front());
+    parked_.pop_front();
+    enqueue_locked(std::move(p.bytes), std::move(p.on_outcome));
+    n.admitted(std::move(p.on_admitted), nullptr);
+  }
+}
+
+pending_notifications outbound_queue::acknowledge_through(std::uint64_t upto) {
+  pending_notifications n(&settings_);
+  std::lock_guard lock(mutex_);
+  while (!in_flight_.empty() && in_flight_.front().sequence <= upto) {
+    report(in_flight_.front(), send_outcome{send_status::delivered, {}}, n);
+    in_flight_.pop_front();
+  }
+  admit_parked(n);
+  return n;
+}
+
+pending_notifications outbound_queue::acknowledge_one(std::uint64_t sequence) {
+  pending_notifications n(&settings_);
+  std::lock_guard lock(mutex_);
+  for (auto& e : in_flight_) {
+    if (e.sequence == sequence) {
+      report(e, send_outcome{send_status::delivered, {}}, n);
+      break;
+    }
+  }
+  while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
+  admit_parked(n);
+  return n;
+}
+
+pending_notifications outbound_queue::refuse(std::uint64_t sequence) {
+  pending_notifications n(&settings_);
+  std::lock_guard lock(mutex_);
+  for (auto& e : in_flight_) {
+    if (e.sequence == sequence) {
+      report(e,
+             send_outcome{send_status::no_such_target,
+                          absl::StrFormat("%s answered NACK: the target of message %d is gone",
+                                          peer_, sequence)},
+             n);
+      break;
+    }
+  }
+  while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
+  admit_parked(n);
+  return n;
+}
+
+void outbound_queue::set_connected(bool connected) {
+  std::lock_guard lock(mutex_);
+  connected_ = connected;
+}
+
+bool outbound_queue::connected() const {
+  std::lock_guard lock(mutex_);
+  return connected_;
+}
+
+pending_notifications outbound_queue::connection_lost(const std::string& reason) {
+  pending_notifications n(&settings_);
+  std::lock_guard lock(mutex_);
+  connected_ = false;
+  for (auto& e : in_flight_) report(e, failure(reason), n);
+  in_flight_.clear();
+  admit_parked(n);
+  return n;
+}
+
+pending_notifications outbound_queue::expire(clock::time_point now) {
+  pending_notifications n(&settings_);
+  std::lock_guard lock(mutex_);
+  const std::string why = absl::StrFormat(
+      "no acknowledgement within the transmit timeout of %d ms (THESPIAN_TRANSMIT_TIMEOUT_MS)",
+      settings_.transmit_timeout.count());
+  // Deadlines grow with the sequence, so the expired entries are prefixes of both queues.
+  for (auto& e : in_flight_) {
+    if (e.deadline > now) break;
+    report(e, failure(why), n);
+  }
+  while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
+  while (!unsent_.empty() && unsent_.front().deadline <= now) {
+    report(unsent_.front(), failure(why), n);
+    unsent_.pop_front();
+  }
+  admit_parked(n);
+  return n;
+}
+
+pending_notifications outbound_queue::close(const std::string& reason) {
+  pending_notifications n(&settings_);
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  connected_ = false;
+  for (auto& e : in_flight_) report(e, failure(reason), n);
+  for (auto& e : unsent_) report(e, failure(reason), n);
+  in_flight_.clear();
+  unsent_.clear();
+  for (auto& p : parked_) {
+    n.admitted(std::move(p.on_admitted),
+               std::make_exception_ptr(channel_closed(
+                   absl::StrFormat("send to %s: the channel closed while the send waited for "
+                                   "room in the outbound queue",
+                                   peer_))));
+  }
+  parked_.clear();
+  return n;
+}
+
+std::vector<outbound_queue::outgoing> outbound_queue::due_for_retransmit(clock::time_point now) {
+  std::vector<outgoing> due;
+  std::lock_guard lock(mutex_);
+  for (auto& e : in_flight_) {
+    if (!e.on_outcome || e.retransmit_at > now) continue;
+    due.push_back(outgoing{e.sequence, e.bytes});
+    e.backoff = std::min(e.backoff * 2, settings_.reconnect_max);
+    e.retransmit_at = now + e.backoff;
+  }
+  return due;
+}
+
+std::size_t outbound_queue::depth() const {
+  std::lock_guard lock(mutex_);
+  return outstanding_;
+}
+
+std::size_t outbound_queue::parked() const {
+  std::lock_guard lock(mutex_);
+  return parked_.size();
+}
+
+bool outbound_queue::has_unsent() const {
+  std::lock_guard lock(mutex_);
+  return !unsent_.empty();
+}
+
+bool outbound_queue::idle() const {
+  std::lock_guard lock(mutex_);
+  return outstanding_ == 0 && parked_.empty();
+}
+
+}  // namespace thespian::transport

@@ -1,0 +1,607 @@
+// The stream channel (see stream_channel.hpp), instantiated for TCP and UNIX stream sockets.
+// Coroutines here are named functions taking their arguments by value (g++ 12 miscompiles
+// lambda coroutines with captures). The I/O thread owns every asio object; other threads touch
+// only a connection's file descriptor, under its write_mutex, for the direct gathered write.
+#include "transport/stream_channel.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <absl/strings/str_format.h>
+#include <asio/experimental/as_tuple.hpp>
+
+#include "transport/outbound_queue.hpp"
+
+namespace thespian::transport {
+namespace {
+
+constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+// Frames per gathered write: Linux accepts at most IOV_MAX (1024) iovecs per sendmsg.
+constexpr std::size_t max_frames_per_write = 1024;
+
+template <class Endpoint>
+std::string describe(const Endpoint& e) {
+  std::ostringstream os;
+  os << e;
+  return os.str();
+}
+
+std::string control_frame_bytes(frame_kind kind) {
+  return encode_frame(frame{kind, 0, {}, {}, {}}, default_max_stream_frame_size);
+}
+
+void put_sequence(std::string& bytes, std::size_t at, std::uint64_t sequence) {
+  for (int i = 0; i < 8; ++i) {
+    bytes[at + 16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
+  }
+}
+
+}  // namespace
+
+template <class Protocol>
+struct stream_channel<Protocol>::impl {
+  using socket_type = typename Protocol::socket;
+  using acceptor_type = typename Protocol::acceptor;
+
+  // The outgoing connection to one peer and its queue.
+  struct peer_link {
+    peer_link(impl* owner, endpoint_type peer)
+        : owner(owner), peer(peer), queue(owner->settings, describe(peer), /*batch_while_in_flight=*/true),
+          socket(owner->io), backoff_timer(owner->io) {}
+
+    impl* owner;
+    const endpoint_type peer;
+    outbound_queue queue;
+    std::atomic<bool> connecting{false};
+    // I/O thread only.
+    socket_type socket;
+    asio::steady_timer backoff_timer;
+    std::uint64_t generation = 0;
+    // The descriptor other threads write to, -1 while there is no connection.
+    std::mutex write_mutex;
+    int fd = -1;
+    std::uint64_t fd_generation = 0;
+  };
+
+  // One accepted connection (I/O thread only).
+  struct inbound_connection {
+    explicit inbound_connection(socket_type s) : socket(std::move(s)) {}
+    socket_type socket;
+  };
+
+  impl(transport_settings s, deliver_handler d)
+      : settings(std::move(s)), deliver(std::move(d)), work(io.get_executor()), sweep_timer(io),
+        ack_template(control_frame_bytes(frame_kind::ack)),
+        nack_template(control_frame_bytes(frame_kind::nack)) {
+    settings.validate();
+  }
+
+  transport_settings settings;
+  deliver_handler deliver;
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::optional<acceptor_type> acceptor;
+  endpoint_type local{};
+  asio::steady_timer sweep_timer;
+  const std::string ack_template;
+  const std::string nack_template;
+  std::thread thread;
+  std::atomic<bool> closed{false};
+  std::mutex close_mutex;  // serialises close() callers
+
+  mutable std::mutex peers_mutex;
+  std::map<endpoint_type, std::shared_ptr<peer_link>> peers;
+  std::set<std::shared_ptr<inbound_connection>> inbound;  // I/O thread only
+
+  mutable std::mutex stats_mutex;
+  stream_channel_statistics stats;
+
+  void start() {
+    if (acceptor) asio::co_spawn(io, accept_loop(this), asio::detached);
+    asio::co_spawn(io, sweep_loop(this), asio::detached);
+    thread = std::thread([this] { run_io(); });
+  }
+
+  // An exception out of a handler (an outcome or deliver handler that threw) is reported and
+  // the loop goes on: it never takes the I/O thread down.
+  void run_io() {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        settings.report(absl::StrFormat("a handler on the I/O thread threw: %s", e.what()));
+      } catch (...) {
+        settings.report("a handler on the I/O thread threw a non-standard exception");
+      }
+    }
+  }
+
+  std::shared_ptr<peer_link> link_for(const endpoint_type& peer) {
+    std::lock_guard lock(peers_mutex);
+    if (closed.load()) {
+      throw channel_closed(absl::StrFormat("send to %s: the channel is closed", describe(peer)));
+    }
+    auto& slot = peers[peer];
+    if (!slot) slot = std::make_shared<peer_link>(this, peer);
+    return slot;
+  }
+
+  std::shared_ptr<peer_link> find_link(const endpoint_type& peer) const {
+    std::lock_guard lock(peers_mutex);
+    auto it = peers.find(peer);
+    return it == peers.end() ? nullptr : it->second;
+  }
+
+  void ensure_connecting(const std::shared_ptr<peer_link>& link) {
+    if (link->queue.connected() || link->connecting.exchange(true)) return;
+    asio::co_spawn(io, connect_loop(this, link), asio::detached);
+  }
+
+  // --- sending ------------------------------------------------------------------------------
+
+  // The transmit turn holder writes every queued frame; any thread.
+  static void transmit(std::shared_ptr<peer_link> link) {
+    std::vector<outbound_queue::outgoing> batch;
+    while (link->queue.next_batch(batch, max_frames_per_write)) {
+      std::size_t written = 0;
+      std::uint64_t generation = 0;
+      const int error = write_direct(*link, batch, written, generation);
+      if (error == 0) {
+        batch.clear();
+        continue;
+      }
+      if (error == EAGAIN || error == EWOULDBLOCK) {
+        // Socket buffer full: the I/O thread finishes this batch and keeps the turn going.
+        asio::co_spawn(link->owner->io,
+                       finish_write(link->owner, link, std::move(batch), written, generation),
+                       asio::detached);
+        return;
+      }
+      link->queue.release_turn();
+      asio::post(link->owner->io, [owner = link->owner, link, generation, error] {
+        owner->connection_lost(link, generation,
+                               absl::StrFormat("write failed: %s", std::strerror(error)));
+      });
+      return;
+    }
+  }
+
+  // Writes as much of `batch` as the socket takes without blocking. 0 when all was written,
+  // else the errno (EAGAIN with `written` bytes gone; ENOTCONN when there is no connection).
+  static int write_direct(peer_link& link, const std::vector<outbound_queue::outgoing>& batch,
+                          std::size_t& written, std::uint64_t& generation) {
+    std::array<iovec, max_frames_per_write> iov;
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      iov[i].iov_base = const_cast<char*>(batch[i].bytes.data());
+      iov[i].iov_len = batch[i].bytes.size();
+      total += batch[i].bytes.size();
+    }
+    std::lock_guard lock(link.write_mutex);
+    generation = link.fd_generation;
+    if (link.fd < 0) return ENOTCONN;
+    std::size_t first = 0;
+    written = 0;
+    while (written < total) {
+      msghdr msg{};
+      msg.msg_iov = iov.data() + first;
+      msg.msg_iovlen = batch.size() - first;
+      const ssize_t n = ::sendmsg(link.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno;
+      }
+      written += static_cast<std::size_t>(n);
+      std::size_t left = static_cast<std::size_t>(n);
+      while (left > 0 && left >= iov[first].iov_len) {
+        left -= iov[first].iov_len;
+        ++first;
+      }
+      if (left > 0) {
+        iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+        iov[first].iov_len -= left;
+      }
+    }
+    return 0;
+  }
+
+  static asio::awaitable<void> finish_write(impl* self, std::shared_ptr<peer_link> link,
+                                            std::vector<outbound_queue::outgoing> batch,
+                                            std::size_t skip, std::uint64_t generation) {
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(batch.size());
+    for (const auto& out : batch) {
+      const std::size_t drop = std::min(skip, out.bytes.size());
+      skip -= drop;
+      if (drop < out.bytes.size()) buffers.push_back(asio::buffer(out.bytes.data() + drop, out.bytes.size() - drop));
+    }
+    if (generation != link->generation || !link->socket.is_open()) {
+      link->queue.release_turn();
+      co_return;  // the connection this batch was for is gone (its messages failed with it)
+    }
+    auto [ec, n] = co_await asio::async_write(link->socket, buffers, as_tuple_awaitable);
+    if (ec) {
+      link->queue.release_turn();
+      self->connection_lost(link, generation, absl::StrFormat("write failed: %s", ec.message()));
+      co_return;
+    }
+    transmit(link);
+  }
+
+  // --- outgoing connections -----------------------------------------------------------------
+
+  static asio::awaitable<void> connect_loop(impl* self, std::shared_ptr<peer_link> link) {
+    auto backoff = self->settings.reconnect_initial;
+    bool reported = false;
+    while (!self->closed.load()) {
+      socket_type s(self->io);
+      auto [ec] = co_await s.async_connect(link->peer, as_tuple_awaitable);
+      if (self->closed.load()) co_return;
+      if (!ec) {
+        self->connected(link, std::move(s));
+        co_return;
+      }
+      if (!reported) {
+        self->settings.report(absl::StrFormat("cannot connect to %s (%s); retrying with back-off",
+                                              describe(link->peer), ec.message()));
+        reported = true;
+      }
+      link->backoff_timer.expires_after(backoff);
+      [[maybe_unused]] auto [wait_ec] = co_await link->backoff_timer.async_wait(as_tuple_awaitable);
+      backoff = std::min(backoff * 2, self->settings.reconnect_max);
+      if (link->queue.idle()) {
+        // Nothing waits for this peer any more: dial again on the next send.
+        link->connecting.store(false);
+        if (link->queue.idle() || link->connecting.exchange(true)) co_return;
+      }
+    }
+  }
+
+  void connected(const std::shared_ptr<peer_link>& link, socket_type s) {
+    std::error_code ignored;
+    if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
+      s.set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
+    s.non_blocking(true, ignored);
+    link->socket = std::move(s);
+    ++link->generation;
+    {
+      std::lock_guard lock(link->write_mutex);
+      link->fd = link->socket.native_handle();
+      link->fd_generation = link->generation;
+    }
+    {
+      std::lock_guard lock(stats_mutex);
+      ++stats.connects;
+    }
+    link->queue.set_connected(true);
+    link->connecting.store(false);
+    asio::co_spawn(io, read_acks(this, link, link->generation), asio::detached);
+    if (link->queue.try_take_turn()) transmit(link);
+  }
+
+  // I/O thread. Tears down the connection of `generation` (once) and redials if needed.
+  void connection_lost(const std::shared_ptr<peer_link>& link, std::uint64_t generation,
+                       const std::string& why) {
+    if (generation != link->generation || !link->socket.is_open()) return;
+    {
+      std::lock_guard lock(link->write_mutex);
+      link->fd = -1;
+    }
+    std::error_code ignored;
+    link->socket.close(ignored);
+    const std::string reason =
+        absl::StrFormat("connection to %s lost (%s) before the message was acknowledged",
+                        describe(link->peer), why);
+    if (!closed.load()) settings.report(reason);
+    link->queue.connection_lost(reason).run();
+    if (!closed.load() && !link->queue.idle()) ensure_connecting(link);
+  }
+
+  static asio::awaitable<void> read_acks(impl* self, std::shared_ptr<peer_link> link,
+                                         std::uint64_t generation) {
+    frame_decoder decoder(self->settings.max_stream_frame);
+    std::vector<char> buffer(std::min<std::size_t>(self->settings.read_chunk, 64 << 10));
+    std::string why = "closed by the peer";
+    for (;;) {
+      auto [ec, n] = co_await link->socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
+      if (ec) {
+        if (ec != asio::error::eof) why = ec.message();
+        break;
+      }
+      decoder.feed(std::span<const char>(buffer.data(), n));
+      bool broken = false;
+      for (;;) {
+        decode_result r = decoder.next();
+        if (r.needs_more()) break;
+        if (r.is_error()) {
+          why = absl::StrFormat("protocol error from the peer: %s: %s", to_string(r.error().kind),
+                                r.error().detail);
+          broken = true;
+          break;
+        }
+        const frame& f = r.value();
+        if (f.kind == frame_kind::ack) {
+          link->queue.acknowledge_through(f.sequence).run();
+        } else if (f.kind == frame_kind::nack) {
+          link->queue.refuse(f.sequence).run();
+        } else {
+          why = "protocol error from the peer: a data frame on an outgoing connection";
+          broken = true;
+          break;
+        }
+      }
+      // Room freed by the answers may have admitted parked senders' messages: write them.
+      if (link->queue.try_take_turn()) transmit(link);
+      if (broken) {
+        std::lock_guard lock(self->stats_mutex);
+        ++self->stats.connections_closed_on_error;
+        break;
+      }
+    }
+    self->connection_lost(link, generation, why);
+  }
+
+  // --- incoming connections -----------------------------------------------------------------
+
+  static asio::awaitable<void> accept_loop(impl* self) {
+    asio::steady_timer pause(self->io);
+    for (;;) {
+      auto [ec, s] = co_await self->acceptor->async_accept(as_tuple_awaitable);
+      if (self->closed.load()) co_return;
+      if (ec) {
+        // E.g. out of descriptors: say so, wait a little, keep serving.
+        self->settings.report(absl::StrFormat("accept on %s failed: %s", describe(self->local), ec.message()));
+        pause.expires_after(std::chrono::milliseconds(50));
+        co_await pause.async_wait(as_tuple_awaitable);
+        continue;
+      }
+      std::error_code ignored;
+      if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
+        s.set_option(asio::ip::tcp::no_delay(true), ignored);
+      }
+      s.non_blocking(true, ignored);
+      auto connection = std::make_shared<inbound_connection>(std::move(s));
+      self->inbound.insert(connection);
+      {
+        std::lock_guard lock(self->stats_mutex);
+        ++self->stats.connections_accepted;
+      }
+      asio::co_spawn(self->io, serve(self, connection), asio::detached);
+    }
+  }
+
+  void append_control(std::string& out, const std::string& templ, std::uint64_t sequence) {
+    const std::size_t at = out.size();
+    out.append(templ);
+    put_sequence(out, at, sequence);
+  }
+
+  // Reads data frames (at most read_chunk bytes per read), delivers them, answers NACKs and one
+  // cumulative ACK per read. Any protocol error closes this connection only.
+  static asio::awaitable<void> serve(impl* self, std::shared_ptr<inbound_connection> connection) {
+    frame_decoder decoder(self->settings.max_stream_frame);
+    std::vector<char> buffer(self->settings.read_chunk);
+    std::string answers;
+    std::string error;
+    for (;;) {
+      auto [ec, n] = co_await connection->socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
+      if (ec) {
+        if (ec == asio::error::eof) {
+          if (auto e = decoder.finish()) error = absl::StrFormat("%s: %s", to_string(e->kind), e->detail);
+        }
+        break;
+      }
+      decoder.feed(std::span<const char>(buffer.data(), n));
+      bool delivered_any = false;
+      std::uint64_t delivered_through = 0;
+      for (;;) {
+        decode_result r = decoder.next();
+        if (r.needs_more()) break;
+        if (r.is_error()) {
+          error = absl::StrFormat("%s: %s", to_string(r.error().kind), r.error().detail);
+          break;
+        }
+        frame& f = r.value();
+        if (f.kind != frame_kind::data) {
+          error = absl::StrFormat("unexpected %s frame on an incoming connection", to_string(f.kind));
+          break;
+        }
+        const std::uint64_t sequence = f.sequence;
+        bool taken = false;
+        try {
+          taken = self->deliver(std::move(f));
+        } catch (const std::exception& e) {
+          self->settings.report(absl::StrFormat("deliver handler threw (message answered NACK): %s", e.what()));
+        }
+        if (taken) {
+          delivered_any = true;
+          delivered_through = sequence;
+        } else {
+          self->append_control(answers, self->nack_template, sequence);
+        }
+      }
+      if (delivered_any) self->append_control(answers, self->ack_template, delivered_through);
+      if (!answers.empty()) {
+        // Usually the socket takes the answers at once; wait for room only when it does not.
+        std::error_code wec;
+        std::size_t done = connection->socket.write_some(asio::buffer(answers), wec);
+        if (wec == asio::error::would_block || wec == asio::error::try_again) {
+          wec.clear();
+          done = 0;
+        }
+        if (!wec && done < answers.size()) {
+          auto [aec, written] = co_await asio::async_write(
+              connection->socket, asio::buffer(answers.data() + done, answers.size() - done), as_tuple_awaitable);
+          wec = aec;
+        }
+        answers.clear();
+        if (wec) break;
+      }
+      if (!error.empty()) break;
+    }
+    {
+      std::lock_guard lock(self->stats_mutex);
+      self->stats.decoded += decoder.counters();
+      if (!error.empty()) ++self->stats.connections_closed_on_error;
+    }
+    if (!error.empty() && !self->closed.load()) {
+      self->settings.report(absl::StrFormat("closing incoming connection on %s after a protocol error: %s",
+                                            describe(self->local), error));
+    }
+    std::error_code ignored;
+    connection->socket.close(ignored);
+    self->inbound.erase(connection);
+  }
+
+  // --- timeouts and shutdown ----------------------------------------------------------------
+
+  static asio::awaitable<void> sweep_loop(impl* self) {
+    const auto interval = std::clamp<std::chrono::milliseconds>(
+        self->settings.transmit_timeout / 8, std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+    while (!self->closed.load()) {
+      self->sweep_timer.expires_after(interval);
+      [[maybe_unused]] auto [ec] = co_await self->sweep_timer.async_wait(as_tuple_awaitable);
+      if (self->closed.load()) co_return;
+      std::vector<std::shared_ptr<peer_link>> links;
+      {
+        std::lock_guard lock(self->peers_mutex);
+        for (auto& [peer, link] : self->peers) links.push_back(link);
+      }
+      const auto now = outbound_queue::clock::now();
+      for (auto& link : links) {
+        link->queue.expire(now).run();
+        if (link->queue.try_take_turn()) transmit(link);
+      }
+    }
+  }
+
+  // I/O thread: closes everything and fails what is pending.
+  void shutdown() {
+    std::error_code ignored;
+    sweep_timer.cancel();
+    if (acceptor) acceptor->close(ignored);
+    for (auto& connection : inbound) connection->socket.close(ignored);
+    std::vector<std::shared_ptr<peer_link>> links;
+    {
+      std::lock_guard lock(peers_mutex);
+      for (auto& [peer, link] : peers) links.push_back(link);
+    }
+    for (auto& link : links) {
+      {
+        std::lock_guard lock(link->write_mutex);
+        link->fd = -1;
+      }
+      link->socket.close(ignored);
+      link->backoff_timer.cancel();
+      link->queue.close("the channel was closed").run();
+    }
+    work.reset();
+  }
+};
+
+template <class Protocol>
+stream_channel<Protocol>::stream_channel(const endpoint_type& listen_on, deliver_handler deliver,
+                                         transport_settings settings)
+    : impl_(std::make_unique<impl>(std::move(settings), std::move(deliver))) {
+  if constexpr (std::is_same_v<Protocol, asio::local::stream_protocol>) {
+    ::unlink(listen_on.path().c_str());  // a stale socket file from an earlier run
+  }
+  impl_->acceptor.emplace(impl_->io, listen_on, /*reuse_address=*/true);
+  impl_->local = impl_->acceptor->local_endpoint();
+  impl_->start();
+}
+
+template <class Protocol>
+stream_channel<Protocol>::stream_channel(transport_settings settings)
+    : impl_(std::make_unique<impl>(std::move(settings), deliver_handler{})) {
+  impl_->start();
+}
+
+template <class Protocol>
+stream_channel<Protocol>::~stream_channel() {
+  close();
+}
+
+template <class Protocol>
+typename Protocol::endpoint stream_channel<Protocol>::local_endpoint() const {
+  return impl_->local;
+}
+
+template <class Protocol>
+asio::any_io_executor stream_channel<Protocol>::get_executor() {
+  return impl_->io.get_executor();
+}
+
+template <class Protocol>
+admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
+                                           outcome_handler on_outcome,
+                                           admitted_handler on_admitted) {
+  std::string bytes = encode_frame(f, impl_->settings.max_stream_frame);
+  auto link = impl_->link_for(peer);
+  auto action = outbound_queue::transmit_action::none;
+  const admission how =
+      link->queue.submit(std::move(bytes), std::move(on_outcome), std::move(on_admitted), action);
+  if (action == outbound_queue::transmit_action::write_now) {
+    impl::transmit(std::move(link));
+  } else if (action == outbound_queue::transmit_action::schedule_flush) {
+    asio::post(impl_->io, [link = std::move(link)] {
+      if (link->queue.begin_flush()) impl::transmit(link);
+    });
+  } else if (!link->queue.connected()) {
+    impl_->ensure_connecting(link);
+  }
+  return how;
+}
+
+template <class Protocol>
+void stream_channel<Protocol>::close() {
+  std::lock_guard lock(impl_->close_mutex);
+  if (!impl_->closed.exchange(true)) {
+    asio::post(impl_->io, [self = impl_.get()] { self->shutdown(); });
+  }
+  if (impl_->thread.joinable()) impl_->thread.join();
+  if constexpr (std::is_same_v<Protocol, asio::local::stream_protocol>) {
+    if (impl_->acceptor) ::unlink(impl_->local.path().c_str());
+  }
+}
+
+template <class Protocol>
+std::size_t stream_channel<Protocol>::queue_depth(const endpoint_type& peer) const {
+  auto link = impl_->find_link(peer);
+  return link ? link->queue.depth() : 0;
+}
+
+template <class Protocol>
+std::size_t stream_channel<Protocol>::parked_senders(const endpoint_type& peer) const {
+  auto link = impl_->find_link(peer);
+  return link ? link->queue.parked() : 0;
+}
+
+template <class Protocol>
+stream_channel_statistics stream_channel<Protocol>::statistics() const {
+  std::lock_guard lock(impl_->stats_mutex);
+  return impl_->stats;
+}
+
+template class stream_channel<asio::ip::tcp>;
+template class stream_channel<asio::local::stream_protocol>;
+
+}  // namespace thespian::transport

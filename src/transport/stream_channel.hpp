@@ -1,0 +1,71 @@
+// The stream transport: one channel over TCP (tcp_channel) or UNIX stream sockets
+// (unix_channel), from one template. Each peer gets one persistent outgoing connection, reused
+// for every message and re-dialled with exponential back-off after a loss. Data frames flow from
+// the dialling side to the accepting side; the acceptor answers on the same connection with a
+// NACK frame per refused message and, after each read, ONE cumulative ACK frame: "ACK n" means
+// every data frame of this connection with sequence <= n that was not NACKed before was
+// delivered. Messages written but not acknowledged when a connection is lost fail (they are
+// never sent twice); messages not yet written wait for the next connection.
+//
+// Threads: the channel owns one I/O thread (accepts, reads, ACKs, reconnects, timeouts, deliver
+// and outcome handlers). Sends come from any thread; the thread that finds the peer's transmit
+// turn free writes every queued frame itself in one gathered sendmsg, and hands the rest to the
+// I/O thread only when the socket buffer is full.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <asio.hpp>
+
+#include "transport/channel.hpp"
+#include "transport/frame_decoder.hpp"
+#include "transport/transport_settings.hpp"
+
+namespace thespian::transport {
+
+struct stream_channel_statistics {
+  decoder_counters decoded;                // all inbound connections that have ended, and live ones
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_closed_on_error = 0;  // protocol errors (each also logged)
+  std::uint64_t connects = 0;              // successful outgoing connects, reconnects included
+};
+
+template <class Protocol>
+class stream_channel final : public channel<typename Protocol::endpoint> {
+ public:
+  using endpoint_type = typename Protocol::endpoint;
+
+  // Listens on `listen_on` (TCP port 0 = chosen by the OS; a UNIX path is replaced if it
+  // exists and removed on close) and hands data frames to `deliver` on the I/O thread.
+  stream_channel(const endpoint_type& listen_on, deliver_handler deliver,
+                 transport_settings settings = transport_settings::from_environment());
+  // Send-only: no listening socket.
+  explicit stream_channel(transport_settings settings = transport_settings::from_environment());
+  ~stream_channel() override;  // close()
+
+  endpoint_type local_endpoint() const override;
+  asio::any_io_executor get_executor() override;
+  admission submit(const endpoint_type& peer, frame f, outcome_handler on_outcome,
+                   admitted_handler on_admitted) override;
+  // Must not be called from a handler running on this channel's I/O thread.
+  void close() override;
+
+  // Messages to `peer` whose outcome is not known yet (0 for an unknown peer). Any thread.
+  std::size_t queue_depth(const endpoint_type& peer) const;
+  std::size_t parked_senders(const endpoint_type& peer) const;
+  stream_channel_statistics statistics() const;
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+using tcp_channel = stream_channel<asio::ip::tcp>;
+using unix_channel = stream_channel<asio::local::stream_protocol>;
+
+extern template class stream_channel<asio::ip::tcp>;
+extern template class stream_channel<asio::local::stream_protocol>;
+
+}  // namespace thespian::transport

@@ -1,0 +1,46 @@
+// The knobs of every transport channel (stream and datagram): outbound queue marks, transmit
+// timeout, reconnect back-off, read and frame size limits. Defaults follow Thespian's; each one
+// can be overridden by a THESPIAN_* environment variable (from_environment lists the names).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string_view>
+
+#include "transport/frame.hpp"
+
+namespace thespian::transport {
+
+struct transport_settings {
+  // Outbound queue per peer, counted in messages whose outcome is not known yet (queued or
+  // written but not acknowledged). At high_water a sender blocks (a coroutine suspends) until
+  // the queue is back at low_water; at hard_limit a send fails at once (outbound_queue_full).
+  std::size_t high_water = 950;   // THESPIAN_QUEUE_HIGH_WATER   (Thespian: MAX_QUEUED_TRANSMITS)
+  std::size_t low_water = 780;    // THESPIAN_QUEUE_LOW_WATER    (QUEUE_TRANSMIT_UNBLOCK_THRESHOLD)
+  std::size_t hard_limit = 1050;  // THESPIAN_QUEUE_HARD_LIMIT   (DROP_TRANSMITS_LEVEL)
+  // A message not acknowledged this long after send() fails with send_status::failed.
+  std::chrono::milliseconds transmit_timeout{std::chrono::minutes(5)};  // THESPIAN_TRANSMIT_TIMEOUT_MS
+  // Reconnect back-off: first retry after reconnect_initial, doubling up to reconnect_max.
+  std::chrono::milliseconds reconnect_initial{10};  // THESPIAN_RECONNECT_INITIAL_MS
+  std::chrono::milliseconds reconnect_max{2000};    // THESPIAN_RECONNECT_MAX_MS
+  // Datagram retransmit back-off (UDP): first resend after this, doubling up to reconnect_max.
+  std::chrono::milliseconds retransmit_initial{20};  // THESPIAN_RETRANSMIT_INITIAL_MS
+  // One read never takes more than this many bytes, so one busy peer cannot starve the others.
+  std::size_t read_chunk = std::size_t{64} << 10;  // THESPIAN_READ_CHUNK_BYTES
+  std::size_t max_stream_frame = default_max_stream_frame_size;  // THESPIAN_MAX_STREAM_FRAME_BYTES
+  // Where protocol errors and connection losses are reported (the system points it at its log).
+  // Called from a channel's I/O thread. Empty: standard error.
+  std::function<void(std::string_view)> log;
+
+  // The defaults above with every THESPIAN_* variable that is set applied. A value that is not a
+  // positive integer, or marks that are not low_water < high_water <= hard_limit, throw
+  // ActorSystemException naming the variable.
+  static transport_settings from_environment(transport_settings defaults);
+  static transport_settings from_environment();
+  // Throws ActorSystemException when the marks are inconsistent.
+  void validate() const;
+  void report(std::string_view line) const;
+};
+
+}  // namespace thespian::transport

@@ -1,0 +1,300 @@
+// The UDP channel (see udp_channel.hpp). The I/O thread receives, answers and retransmits;
+// senders on any thread write their datagrams themselves through the socket's descriptor,
+// under fd_mutex so that close() never leaves them a reused descriptor.
+#include "transport/udp_channel.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <absl/strings/str_format.h>
+#include <asio/experimental/as_tuple.hpp>
+
+#include "transport/frame_decoder.hpp"
+#include "transport/outbound_queue.hpp"
+
+namespace thespian::transport {
+namespace {
+
+constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+// How many answered sequences each sender's duplicate filter remembers.
+constexpr std::size_t remembered_sequences = 1 << 16;
+
+std::string describe(const asio::ip::udp::endpoint& e) {
+  std::ostringstream os;
+  os << e;
+  return os.str();
+}
+
+std::string answer_bytes(frame_kind kind, std::uint64_t sequence) {
+  return encode_frame(frame{kind, sequence, {}, {}, {}}, max_udp_frame_size);
+}
+
+}  // namespace
+
+struct udp_channel::impl {
+  struct peer_link {
+    peer_link(const transport_settings& s, endpoint_type peer, std::uint64_t first_sequence)
+        : peer(peer), queue(s, describe(peer), /*batch_while_in_flight=*/false, first_sequence) {
+      queue.set_connected(true);  // datagrams need no connection
+    }
+    const endpoint_type peer;
+    outbound_queue queue;
+  };
+
+  // What this channel answered to one sender's recent sequences (I/O thread only).
+  struct duplicate_filter {
+    std::unordered_map<std::uint64_t, bool> answered;  // sequence -> delivered (ACK) or not (NACK)
+    std::deque<std::uint64_t> order;
+    void remember(std::uint64_t sequence, bool delivered) {
+      answered.emplace(sequence, delivered);
+      order.push_back(sequence);
+      if (order.size() > remembered_sequences) {
+        answered.erase(order.front());
+        order.pop_front();
+      }
+    }
+  };
+
+  impl(const endpoint_type& bind_to, deliver_handler d, transport_settings s)
+      : settings(std::move(s)), deliver(std::move(d)), work(io.get_executor()),
+        socket(io, bind_to), sweep_timer(io),
+        first_sequence(static_cast<std::uint64_t>(
+            std::chrono::system_clock::now().time_since_epoch().count())) {
+    settings.validate();
+    socket.non_blocking(true);
+    fd = socket.native_handle();
+    local = socket.local_endpoint();
+  }
+
+  transport_settings settings;
+  deliver_handler deliver;
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  asio::ip::udp::socket socket;
+  asio::steady_timer sweep_timer;
+  endpoint_type local;
+  const std::uint64_t first_sequence;
+  std::thread thread;
+  std::atomic<bool> closed{false};
+  std::mutex close_mutex;
+
+  std::mutex fd_mutex;
+  int fd = -1;
+
+  mutable std::mutex peers_mutex;
+  std::map<endpoint_type, std::shared_ptr<peer_link>> peers;
+  std::map<endpoint_type, duplicate_filter> filters;  // I/O thread only
+
+  mutable std::mutex stats_mutex;
+  udp_channel_statistics stats;
+
+  std::shared_ptr<peer_link> link_for(const endpoint_type& peer) {
+    std::lock_guard lock(peers_mutex);
+    if (closed.load()) {
+      throw channel_closed(absl::StrFormat("send to %s: the channel is closed", describe(peer)));
+    }
+    auto& slot = peers[peer];
+    if (!slot) slot = std::make_shared<peer_link>(settings, peer, first_sequence);
+    return slot;
+  }
+
+  std::shared_ptr<peer_link> find_link(const endpoint_type& peer) const {
+    std::lock_guard lock(peers_mutex);
+    auto it = peers.find(peer);
+    return it == peers.end() ? nullptr : it->second;
+  }
+
+  // One datagram; a failed send is left to the retransmit timer (UDP may drop anyway).
+  void send_datagram(const endpoint_type& to, const std::string& bytes) {
+    std::lock_guard lock(fd_mutex);
+    if (fd < 0) return;
+    while (::sendto(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL, to.data(),
+                    static_cast<socklen_t>(to.size())) < 0 && errno == EINTR) {
+    }
+  }
+
+  void transmit(peer_link& link) {
+    std::vector<outbound_queue::outgoing> batch;
+    while (link.queue.next_batch(batch, 64, /*keep_copy=*/true)) {
+      for (const auto& out : batch) send_datagram(link.peer, out.bytes);
+      batch.clear();
+    }
+  }
+
+  static asio::awaitable<void> receive_loop(impl* self) {
+    std::vector<char> buffer(max_udp_frame_size + 1);
+    endpoint_type from;
+    for (;;) {
+      auto [ec, n] = co_await self->socket.async_receive_from(asio::buffer(buffer), from, as_tuple_awaitable);
+      if (self->closed.load()) co_return;
+      if (ec) {
+        if (ec == asio::error::operation_aborted) co_return;
+        continue;  // e.g. an ICMP error reported on the socket: the retransmit timer copes
+      }
+      {
+        std::lock_guard lock(self->stats_mutex);
+        ++self->stats.datagrams_received;
+      }
+      self->handle_datagram(from, std::span<const char>(buffer.data(), n));
+    }
+  }
+
+  void drop(const endpoint_type& from, const std::string& why) {
+    {
+      std::lock_guard lock(stats_mutex);
+      ++stats.malformed_dropped;
+    }
+    settings.report(absl::StrFormat("dropped a datagram from %s: %s", describe(from), why));
+  }
+
+  void handle_datagram(const endpoint_type& from, std::span<const char> bytes) {
+    frame_decoder decoder(max_udp_frame_size);
+    decoder.feed(bytes);
+    decode_result r = decoder.next();
+    if (r.is_error()) return drop(from, absl::StrFormat("%s: %s", to_string(r.error().kind), r.error().detail));
+    if (r.needs_more() || decoder.buffered_bytes() != 0) {
+      return drop(from, "the datagram does not hold exactly one frame");
+    }
+    frame& f = r.value();
+    if (f.kind == frame_kind::ack || f.kind == frame_kind::nack) {
+      if (auto link = find_link(from)) {
+        (f.kind == frame_kind::ack ? link->queue.acknowledge_one(f.sequence)
+                                   : link->queue.refuse(f.sequence)).run();
+        if (link->queue.try_take_turn()) transmit(*link);
+      }
+      return;
+    }
+    duplicate_filter& filter = filters[from];
+    const std::uint64_t sequence = f.sequence;
+    if (auto seen = filter.answered.find(sequence); seen != filter.answered.end()) {
+      {
+        std::lock_guard lock(stats_mutex);
+        ++stats.duplicates_dropped;
+      }
+      send_datagram(from, answer_bytes(seen->second ? frame_kind::ack : frame_kind::nack, sequence));
+      return;
+    }
+    bool taken = false;
+    try {
+      taken = deliver(std::move(f));
+    } catch (const std::exception& e) {
+      settings.report(absl::StrFormat("deliver handler threw (message answered NACK): %s", e.what()));
+    }
+    filter.remember(sequence, taken);
+    send_datagram(from, answer_bytes(taken ? frame_kind::ack : frame_kind::nack, sequence));
+  }
+
+  static asio::awaitable<void> sweep_loop(impl* self) {
+    const auto interval = std::clamp<std::chrono::milliseconds>(
+        std::min(self->settings.retransmit_initial / 2, self->settings.transmit_timeout / 8),
+        std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+    while (!self->closed.load()) {
+      self->sweep_timer.expires_after(interval);
+      [[maybe_unused]] auto [ec] = co_await self->sweep_timer.async_wait(as_tuple_awaitable);
+      if (self->closed.load()) co_return;
+      std::vector<std::shared_ptr<peer_link>> links;
+      {
+        std::lock_guard lock(self->peers_mutex);
+        for (auto& [peer, link] : self->peers) links.push_back(link);
+      }
+      const auto now = outbound_queue::clock::now();
+      for (auto& link : links) {
+        link->queue.expire(now).run();
+        auto due = link->queue.due_for_retransmit(now);
+        for (const auto& out : due) self->send_datagram(link->peer, out.bytes);
+        if (!due.empty()) {
+          std::lock_guard lock(self->stats_mutex);
+          self->stats.retransmits += due.size();
+        }
+        if (link->queue.try_take_turn()) self->transmit(*link);
+      }
+    }
+  }
+
+  // A handler that throws is reported; the I/O thread goes on.
+  void run_io() {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        settings.report(absl::StrFormat("a handler on the I/O thread threw: %s", e.what()));
+      } catch (...) {
+        settings.report("a handler on the I/O thread threw a non-standard exception");
+      }
+    }
+  }
+
+  void shutdown() {
+    std::error_code ignored;
+    sweep_timer.cancel();
+    {
+      std::lock_guard lock(fd_mutex);
+      fd = -1;
+    }
+    socket.close(ignored);
+    std::vector<std::shared_ptr<peer_link>> links;
+    {
+      std::lock_guard lock(peers_mutex);
+      for (auto& [peer, link] : peers) links.push_back(link);
+    }
+    for (auto& link : links) link->queue.close("the channel was closed").run();
+    work.reset();
+  }
+};
+
+udp_channel::udp_channel(const endpoint_type& bind_to, deliver_handler deliver,
+                         transport_settings settings)
+    : impl_(std::make_unique<impl>(bind_to, std::move(deliver), std::move(settings))) {
+  asio::co_spawn(impl_->io, impl::receive_loop(impl_.get()), asio::detached);
+  asio::co_spawn(impl_->io, impl::sweep_loop(impl_.get()), asio::detached);
+  impl_->thread = std::thread([self = impl_.get()] { self->run_io(); });
+}
+
+udp_channel::~udp_channel() { close(); }
+
+udp_channel::endpoint_type udp_channel::local_endpoint() const { return impl_->local; }
+
+asio::any_io_executor udp_channel::get_executor() { return impl_->io.get_executor(); }
+
+admission udp_channel::submit(const endpoint_type& peer, frame f, outcome_handler on_outcome,
+                              admitted_handler on_admitted) {
+  std::string bytes = encode_frame(f, max_udp_frame_size);
+  auto link = impl_->link_for(peer);
+  auto action = outbound_queue::transmit_action::none;
+  const admission how =
+      link->queue.submit(std::move(bytes), std::move(on_outcome), std::move(on_admitted), action);
+  if (action == outbound_queue::transmit_action::write_now) impl_->transmit(*link);
+  return how;
+}
+
+void udp_channel::close() {
+  std::lock_guard lock(impl_->close_mutex);
+  if (!impl_->closed.exchange(true)) {
+    asio::post(impl_->io, [self = impl_.get()] { self->shutdown(); });
+  }
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::size_t udp_channel::queue_depth(const endpoint_type& peer) const {
+  auto link = impl_->find_link(peer);
+  return link ? link->queue.depth() : 0;
+}
+
+udp_channel_statistics udp_channel::statistics() const {
+  std::lock_guard lock(impl_->stats_mutex);
+  return impl_->stats;
+}
+
+}  // namespace thespian::transport

@@ -1,0 +1,176 @@
+// Loopback tests of the UDP channel (src/transport/udp_channel.hpp): ACK/NACK per datagram,
+// retransmission of unanswered datagrams, duplicates delivered once (and answered again),
+// oversized messages refused at the sender, malformed datagrams dropped without harm.
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <string>
+
+#include <absl/strings/str_cat.h>
+#include <asio.hpp>
+
+#include "channel_test_support.hpp"
+#include "transport/frame_decoder.hpp"
+#include "transport/udp_channel.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using thespian::ActorAddress;
+using thespian::transport::frame;
+using thespian::transport::frame_kind;
+using thespian::transport::send_outcome;
+using thespian::transport::send_status;
+using thespian::transport::udp_channel;
+using transport_support::eventually;
+using transport_support::inbox;
+using transport_support::outcomes;
+using transport_support::text_frame;
+using udp = asio::ip::udp;
+
+const udp::endpoint loopback{asio::ip::make_address("127.0.0.1"), 0};
+
+thespian::transport::transport_settings quick_settings() {
+  thespian::transport::transport_settings s;
+  s.retransmit_initial = 10ms;
+  s.reconnect_max = 40ms;
+  s.log = [](std::string_view) {};
+  return s;
+}
+
+// Receives one datagram on a raw socket within the deadline and decodes it as a frame.
+std::optional<frame> receive_frame(udp::socket& s, udp::endpoint& from) {
+  std::array<char, 70000> buffer;
+  std::size_t n = 0;
+  const bool got = eventually([&] {
+    std::error_code ec;
+    n = s.receive_from(asio::buffer(buffer), from, 0, ec);
+    return !ec;
+  });
+  if (!got) return std::nullopt;
+  thespian::transport::frame_decoder decoder(70000);
+  decoder.feed(std::span<const char>(buffer.data(), n));
+  auto r = decoder.next();
+  if (!r.has_frame()) return std::nullopt;
+  return std::move(r.value());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(transport_udp_channel)
+
+BOOST_AUTO_TEST_CASE(datagrams_are_acknowledged_and_a_gone_target_answered_nack) {
+  inbox received;
+  udp_channel receiver(loopback, received.handler(), quick_settings());
+  udp_channel sender(loopback, [](frame&&) { return true; }, quick_settings());
+  auto target = unit_support::make_recording_endpoint();
+  const std::size_t n = 200;
+  outcomes results(n + 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), absl::StrCat("m", i)), results.handler(i));
+  }
+  sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), "gone"), results.handler(n));
+  BOOST_TEST_REQUIRE(results.wait_for(n + 1));
+  BOOST_TEST(results.count_of(send_status::delivered) == n);
+  BOOST_TEST((results.at(n).status == send_status::no_such_target));
+  BOOST_TEST(received.size() == n);
+  BOOST_TEST(sender.queue_depth(receiver.local_endpoint()) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unanswered_datagram_is_sent_again_until_acknowledged) {
+  asio::io_context io;
+  udp::socket peer(io, loopback);
+  peer.non_blocking(true);
+  udp_channel sender(loopback, [](frame&&) { return true; }, quick_settings());
+  auto target = unit_support::make_recording_endpoint();
+  outcomes results(1);
+  sender.send(peer.local_endpoint(), text_frame(ActorAddress(target), "again"), results.handler(0));
+  udp::endpoint from;
+  auto first = receive_frame(peer, from);   // ignored, as if lost
+  BOOST_TEST_REQUIRE(first.has_value());
+  auto second = receive_frame(peer, from);  // the retransmission
+  BOOST_TEST_REQUIRE(second.has_value());
+  BOOST_TEST(second->sequence == first->sequence);
+  BOOST_TEST(second->message.as<std::string>() == "again");
+  BOOST_TEST(results.count() == 0u);
+  const std::string ack = thespian::transport::encode_frame(frame{frame_kind::ack, first->sequence, {}, {}, {}}, 1024);
+  peer.send_to(asio::buffer(ack), from);
+  BOOST_TEST_REQUIRE(results.wait_for(1));
+  BOOST_TEST((results.at(0).status == send_status::delivered));
+  BOOST_TEST(sender.statistics().retransmits >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_duplicate_datagram_is_delivered_once_and_answered_again) {
+  inbox received;
+  udp_channel receiver(loopback, received.handler(), quick_settings());
+  asio::io_context io;
+  udp::socket raw(io, loopback);
+  raw.non_blocking(true);
+  auto target = unit_support::make_recording_endpoint();
+  frame f = text_frame(ActorAddress(target), "once");
+  f.sequence = 77;
+  const std::string bytes = thespian::transport::encode_frame(f, 1 << 16);
+  raw.send_to(asio::buffer(bytes), receiver.local_endpoint());
+  raw.send_to(asio::buffer(bytes), receiver.local_endpoint());
+  udp::endpoint from;
+  for (int i = 0; i < 2; ++i) {
+    auto answer = receive_frame(raw, from);
+    BOOST_TEST_REQUIRE(answer.has_value());
+    BOOST_TEST((answer->kind == frame_kind::ack));
+    BOOST_TEST(answer->sequence == 77u);
+  }
+  BOOST_TEST(received.size() == 1u);
+  BOOST_TEST(receiver.statistics().duplicates_dropped == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_message_above_the_datagram_limit_is_refused_at_the_sender) {
+  inbox received;
+  udp_channel receiver(loopback, received.handler(), quick_settings());
+  udp_channel sender(loopback, [](frame&&) { return true; }, quick_settings());
+  auto target = unit_support::make_recording_endpoint();
+  try {
+    sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), std::string(70000, 'x')),
+                [](send_outcome) { BOOST_FAIL("a refused message got an outcome"); });
+    BOOST_FAIL("an oversized datagram was accepted");
+  } catch (const thespian::transport::frame_too_large& e) {
+    BOOST_TEST(e.max_size() == thespian::transport::max_udp_frame_size);
+    BOOST_TEST(e.frame_size() > 70000u);
+  }
+  BOOST_TEST(sender.queue_depth(receiver.local_endpoint()) == 0u);
+  // The largest message that fits still goes through.
+  outcomes results(1);
+  sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), std::string(60000, 'y')), results.handler(0));
+  BOOST_TEST_REQUIRE(results.wait_for(1));
+  BOOST_TEST((results.at(0).status == send_status::delivered));
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_datagram_is_dropped_and_the_channel_keeps_serving) {
+  inbox received;
+  udp_channel receiver(loopback, received.handler(), quick_settings());
+  asio::io_context io;
+  udp::socket raw(io, loopback);
+  raw.send_to(asio::buffer(std::string("THSP but not really a frame")), receiver.local_endpoint());
+  BOOST_TEST_REQUIRE(eventually([&] { return receiver.statistics().malformed_dropped == 1u; }));
+  udp_channel sender(loopback, [](frame&&) { return true; }, quick_settings());
+  auto target = unit_support::make_recording_endpoint();
+  outcomes results(1);
+  sender.send(receiver.local_endpoint(), text_frame(ActorAddress(target), "fine"), results.handler(0));
+  BOOST_TEST_REQUIRE(results.wait_for(1));
+  BOOST_TEST((results.at(0).status == send_status::delivered));
+}
+
+BOOST_AUTO_TEST_CASE(an_unanswered_datagram_fails_at_the_transmit_timeout) {
+  asio::io_context io;
+  udp::socket silent(io, loopback);
+  auto s = quick_settings();
+  s.transmit_timeout = 100ms;
+  udp_channel sender(loopback, [](frame&&) { return true; }, s);
+  auto target = unit_support::make_recording_endpoint();
+  outcomes results(1);
+  sender.send(silent.local_endpoint(), text_frame(ActorAddress(target), "lost"), results.handler(0));
+  BOOST_TEST_REQUIRE(results.wait_for(1));
+  BOOST_TEST((results.at(0).status == send_status::failed));
+  BOOST_TEST(unit_support::contains(results.at(0).reason, "transmit timeout"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
