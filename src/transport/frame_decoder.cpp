@@ -160,7 +160,13 @@ decode_result frame_decoder::next() {
                   "frame payload does not start with a cereal portable binary archive");
     }
     span_source source(payload);
-    std::istream in(&source);
+    // A stream per thread, pointed at this payload (see encode_frame: a std::istream per frame
+    // costs its locale). cereal reads through rdbuf() only, so the stream's state never matters.
+    thread_local std::istream in(nullptr);
+    in.rdbuf(&source);
+    struct detach {
+      ~detach() { in.rdbuf(nullptr); }
+    } const detach_on_exit;
     const detail::wire_budget_scope budget(source);
     cereal::PortableBinaryInputArchive ar(in);
     ar(f.target, f.sender, f.message);
