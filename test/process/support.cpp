@@ -59,7 +59,10 @@ no_leftover_children::no_leftover_children() {
 no_leftover_children::~no_leftover_children() {
   const auto left = children_of_this_process();
   std::string listed;
-  for (pid_t pid : left) listed += " " + std::to_string(pid);
+  for (pid_t pid : left) {
+    listed += ' ';
+    listed += std::to_string(pid);
+  }
   BOOST_CHECK_MESSAGE(left.empty(), "the test left child processes:" << listed);
   for (pid_t pid : left) {
     ::kill(pid, SIGKILL);
@@ -73,6 +76,17 @@ bool wait_until_single_threaded(clock_type::time_point deadline) {
     std::this_thread::yield();
   }
   return true;
+}
+
+bool fork_possible_here() {
+#if defined(__SANITIZE_THREAD__)
+  if (wait_until_single_threaded(clock_type::now() + 1s)) return true;
+  BOOST_TEST_MESSAGE("skipped under TSan: its background thread runs since the first thread");
+  return false;
+#else
+  BOOST_TEST_REQUIRE(wait_until_single_threaded(clock_type::now() + generous));
+  return true;
+#endif
 }
 
 void send_text(int fd, const std::string& text) {

@@ -29,6 +29,14 @@ struct no_leftover_children {
 // may outlive pthread_join by a moment. False at the deadline.
 bool wait_until_single_threaded(clock_type::time_point deadline);
 
+// Whether fork-based methods (fork, starting a forkserver) can run in this process now: waits
+// until single-threaded. Under TSan, the runtime starts a background thread of its own with the
+// program's first thread and keeps it to the end, so after any test that ran a thread this
+// process never is single-threaded again and the launcher (rightly) refuses to fork: then this
+// returns false after a message, and the caller skips its fork-based case. Without TSan a
+// lasting extra thread fails the test.
+bool fork_possible_here();
+
 // Blocking helpers on a connected socket, with a deadline; throw on failure or timeout.
 void send_text(int fd, const std::string& text);
 // Reads one length-prefixed text (4 bytes big-endian, then bytes); "" on EOF.

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +33,8 @@ child_process fork_actor_process() {
   }
   auto [parent_end, child_end] = make_socket_pair(SOCK_STREAM);
   const pid_t parent = ::getpid();
+  // Otherwise the copy inherits unwritten stdio buffers and writes them a second time.
+  std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
   if (pid == 0) {

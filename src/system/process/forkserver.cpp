@@ -130,6 +130,8 @@ std::shared_ptr<forkserver> forkserver::start() {
   }
   auto [ours, theirs] = make_socket_pair(SOCK_SEQPACKET);
   const pid_t parent = ::getpid();
+  // Otherwise the copy inherits unwritten stdio buffers and writes them a second time.
+  std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork (forkserver)");
   if (pid == 0) {
