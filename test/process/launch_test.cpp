@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include <asio/error.hpp>
 #include <asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -194,6 +195,26 @@ BOOST_AUTO_TEST_CASE(a_malformed_bootstrap_request_is_refused_and_ends_the_child
   const auto status = child.wait_until(clock_type::now() + generous);
   BOOST_TEST_REQUIRE(status.has_value());
   BOOST_TEST(status->describe() == exited_with(proc::host_exit_bad_bootstrap).describe());
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_exit_watcher_reports_aborted_and_its_child_is_still_reaped) {
+  std::shared_ptr<proc::forkserver> server;
+  auto child = launch(startup_method::spawn, server);
+  start_host(child, "process_test.sleep_forever");
+  const pid_t pid = child.pid();
+  asio::io_context io;
+  std::optional<std::error_code> seen;
+  {
+    auto watcher = proc::exit_watcher::start(
+        io.get_executor(), std::move(child),
+        [&seen](std::error_code ec, const proc::exit_status&) { seen = ec; });
+    watcher->cancel();
+  }
+  io.run_for(generous);
+  BOOST_TEST_REQUIRE(seen.has_value(), "the handler never ran");
+  BOOST_TEST((*seen == asio::error::operation_aborted), seen->message());
+  // The watcher owned the child: gone with it, killed and reaped (the fixture checks too).
+  BOOST_TEST(::waitpid(pid, nullptr, WNOHANG) == -1);
 }
 
 BOOST_AUTO_TEST_CASE(a_dropped_child_process_is_killed_and_reaped) {
