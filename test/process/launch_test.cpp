@@ -106,6 +106,27 @@ BOOST_AUTO_TEST_CASE(a_child_of_each_method_answers_over_its_socket_and_ends_whe
   }
 }
 
+// A sibling started later must hold no copy of the first child's parent-end socket: it would
+// hide the parent's close (the liveness check) from the first child.
+BOOST_AUTO_TEST_CASE(a_child_sees_its_parent_close_even_while_a_later_sibling_runs) {
+  for (auto method : all_methods) {
+    if (!usable(method)) continue;
+    BOOST_TEST_CONTEXT("method " << proc::name_of(method)) {
+      std::shared_ptr<proc::forkserver> server;
+      auto first = launch(method, server);
+      start_host(first, "process_test.echo");
+      auto second = launch(method, server);
+      start_host(second, "process_test.echo");
+      first.take_socket().reset();
+      const auto status = first.wait_until(clock_type::now() + generous);
+      BOOST_TEST_REQUIRE(status.has_value(), "the first child did not see its parent close");
+      BOOST_TEST(status->describe() == exited_with(0).describe());
+      send_text(second.socket(), "still here");
+      BOOST_TEST(receive_text(second.socket(), clock_type::now() + generous) == "echo:still here");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(sigkill_to_a_child_reaches_the_exit_watcher_with_the_signal) {
   for (auto method : all_methods) {
     if (!usable(method)) continue;
