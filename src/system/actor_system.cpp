@@ -4,6 +4,7 @@
 
 #include "core/actor_registry.hpp"
 #include "system/external_endpoint.hpp"
+#include "system/process/host_marker.hpp"
 #include "system/system_core.hpp"
 
 namespace thespian {
@@ -129,7 +130,10 @@ void ActorSystem::shutdown() { core_->shutdown(); }
 std::string_view ActorSystem::base() const { return core_->base(); }
 
 void serve_actor_process(int, char**) {
-  // The in-process bases never re-execute the program, so no process is an actor host yet.
+  // A copy started by the `spawn` method finds its marker in the environment (argv only shows
+  // it to `ps`) and never returns from here; any other process returns at once, remembering
+  // that the hook is installed so that `spawn` may serve as the default method.
+  detail::process::serve_if_actor_host();
 }
 
 }  // namespace thespian
