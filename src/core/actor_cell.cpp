@@ -78,18 +78,32 @@ void actor_cell::abandon() {
 }
 
 bool actor_cell::deliver(envelope&& e) {
-  std::optional<waiter> wake;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (exited_) return false;
     incoming_.push_back(std::move(e));
-    if (waiter_) {
-      wake.emplace(std::move(*waiter_));
-      waiter_.reset();
+    has_mail_.store(true, std::memory_order_relaxed);
+    if (state_.load(std::memory_order_relaxed) == loop_state::parked) {
+      state_.store(loop_state::scheduled, std::memory_order_relaxed);
+      wake = true;
     }
   }
-  if (wake) core_.resume(std::move(*wake));
+  if (wake) core_.runs().schedule(this);
   return true;
+}
+
+void actor_cell::run_scheduled() {
+  // Scheduled: neither deliver() nor the loop touches waiter_ until it is resumed here.
+  waiter loop(std::move(*waiter_));
+  waiter_.reset();
+  state_.store(loop_state::running, std::memory_order_relaxed);
+  try {
+    loop();  // runs the loop on this thread until it parks again, or ends
+  } catch (...) {
+    core_.log(LogLevel::critical, "actor loop of " + describe() +
+                                      " failed: " + describe_exception(std::current_exception()));
+  }
 }
 
 void actor_cell::send(const ActorAddress& to, Message message) {
@@ -109,21 +123,27 @@ const Capabilities& actor_cell::capabilities() {
 asio::awaitable<void> actor_cell::wait_for_mail() {
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
       [this](waiter handler) {
-        std::unique_lock lock(mutex_);
-        if (!incoming_.empty()) {
-          lock.unlock();
-          core_.resume(std::move(handler));
-          return;
+        bool ready;
+        {
+          std::lock_guard lock(mutex_);
+          waiter_.emplace(std::move(handler));
+          ready = !incoming_.empty();  // arrived since take_arrival looked
+          state_.store(ready ? loop_state::scheduled : loop_state::parked,
+                       std::memory_order_relaxed);
         }
-        waiter_.emplace(std::move(handler));
+        // Not resumed here: the loop is still inside this initiation, on its own stack.
+        if (ready) core_.runs().schedule(this);
       },
       asio::use_awaitable);
 }
 
 bool actor_cell::take_arrival(envelope& out) {
   if (batch_.empty()) {
+    // A stale false only sends the loop to wait_for_mail, which looks again under the lock.
+    if (!has_mail_.load(std::memory_order_acquire)) return false;
     std::lock_guard lock(mutex_);
     batch_.swap(incoming_);
+    has_mail_.store(false, std::memory_order_relaxed);
     if (batch_.empty()) return false;
   }
   out = std::move(batch_.front());

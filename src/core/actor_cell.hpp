@@ -19,6 +19,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "core/endpoint.hpp"
+#include "core/run_queue.hpp"
 #include "thespian/actor.hpp"
 #include "thespian/system_messages.hpp"
 
@@ -26,7 +27,7 @@ namespace thespian::detail {
 
 class system_core;
 
-class actor_cell final : public endpoint {
+class actor_cell final : public endpoint, public runnable {
  public:
   actor_cell(system_core& core, std::uint64_t id, const actor_type* type, std::string type_name,
              Requirements requirements, ActorAddress parent, std::string global_name);
@@ -40,6 +41,8 @@ class actor_cell final : public endpoint {
   void abandon();
 
   bool deliver(envelope&& e) override;
+  // The run queue resumes the parked loop (it was scheduled by deliver or wait_for_mail).
+  void run_scheduled() override;
 
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
@@ -83,10 +86,17 @@ class actor_cell final : public endpoint {
   const std::string global_name_;
   ActorAddress address_;  // set by start(), cleared at exit (it refers to this cell)
 
+  // Where the receive loop is. parked: waiter_ holds it and the first delivery schedules it;
+  // scheduled: it is in the run queue (only the queue touches waiter_); running: anything else
+  // (handling mail, or suspended in something receive() awaits), so deliveries only queue.
+  enum class loop_state : std::uint8_t { running, parked, scheduled };
+
   // Shared with senders on other threads.
   mutable std::mutex mutex_;
   std::deque<envelope> incoming_;
   std::optional<waiter> waiter_;
+  std::atomic<loop_state> state_{loop_state::running};  // changed to parked/scheduled under mutex_
+  std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_
   bool exited_ = false;
   std::atomic<std::uint64_t> sent_{0};
 

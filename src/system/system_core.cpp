@@ -86,7 +86,8 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
       base_(base),
       options_(std::move(options)),
       log_(std::make_shared<log_hub>(options_)),
-      context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1) {
+      context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1),
+      runs_(context_, base == "multithreadBase" ? thread_count_from(caps) : 1) {
   if (base != "simpleSystemBase" && base != "multithreadBase") {
     throw ActorSystemStartupFailure(
         "unknown or unavailable system base '" + std::string(base) +
@@ -418,6 +419,7 @@ void system_core::shutdown() {
     }
     external_->close();
     driver_->stop();
+    runs_.clear();  // its entries are parked cells, released just below
     // No thread runs actors any more: release what the abandoned ones still hold while the
     // io_context their coroutines belong to is alive.
     for (const auto& cell : live_cells()) cell->abandon();
