@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
@@ -20,6 +21,7 @@
 
 #include "core/endpoint.hpp"
 #include "core/run_queue.hpp"
+#include "core/spin_lock.hpp"
 #include "thespian/actor.hpp"
 #include "thespian/system_messages.hpp"
 
@@ -41,6 +43,8 @@ class actor_cell final : public endpoint, public runnable {
   void abandon();
 
   bool deliver(envelope&& e) override;
+  // Called by wait_for_mail's initiation with the loop's resumption handler.
+  void park(asio::async_result<asio::use_awaitable_t<>, void()>::handler_type handler);
   // The run queue resumes the parked loop (it was scheduled by deliver or wait_for_mail).
   void run_scheduled() override;
 
@@ -65,9 +69,12 @@ class actor_cell final : public endpoint, public runnable {
  private:
   using waiter = asio::async_result<asio::use_awaitable_t<>, void()>::handler_type;
 
+  // Parks the loop until mail arrives (a plain function: no coroutine frame of its own).
   asio::awaitable<void> wait_for_mail();
   // The next envelope already in the mailbox, without waiting; false when there is none.
   bool take_arrival(envelope& out);
+  // The next message held back during an ask; false when there is none.
+  bool take_held(envelope& out);
   // Next envelope from the mailbox, ignoring messages held back during an ask.
   asio::awaitable<envelope> next_arrival();
   asio::awaitable<void> handle(envelope e);
@@ -92,8 +99,8 @@ class actor_cell final : public endpoint, public runnable {
   enum class loop_state : std::uint8_t { running, parked, scheduled };
 
   // Shared with senders on other threads.
-  mutable std::mutex mutex_;
-  std::deque<envelope> incoming_;
+  mutable spin_lock mutex_;
+  std::vector<envelope> incoming_;
   std::optional<waiter> waiter_;
   std::atomic<loop_state> state_{loop_state::running};  // changed to parked/scheduled under mutex_
   std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_
@@ -102,8 +109,12 @@ class actor_cell final : public endpoint, public runnable {
 
   // Primary thread only.
   std::unique_ptr<Actor> actor_;
-  std::deque<envelope> batch_;     // taken from incoming_ in one lock, not yet handled
-  std::deque<envelope> held_;      // arrived while an ask was pending; handled next
+  // Vectors with a read index rather than deques: no allocation for an idle actor, and none
+  // per message once they have grown.
+  std::vector<envelope> batch_;  // taken from incoming_ in one lock; [batch_next_, end) not handled
+  std::size_t batch_next_ = 0;
+  std::vector<envelope> held_;   // arrived while an ask was pending; [held_next_, end) handled next
+  std::size_t held_next_ = 0;
   std::vector<ActorAddress> children_;
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> wakeups_;
   std::uint64_t next_tag_ = 0;
