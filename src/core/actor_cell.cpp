@@ -108,6 +108,13 @@ void actor_cell::run_scheduled() {
   }
 }
 
+void actor_cell::forget_child(const ActorAddress& child) {
+  const endpoint* e = child.endpoint();
+  if (!e) return;
+  auto it = children_.find(e->id());
+  if (it != children_.end() && it->second == child) children_.erase(it);
+}
+
 void actor_cell::send(const ActorAddress& to, Message message) {
   core_.send(address_, to, std::move(message));
   sent_.fetch_add(1, std::memory_order_relaxed);
@@ -235,7 +242,7 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
     co_return;
   }
   if (const auto* exited = e.message.get<ChildActorExited>()) {
-    std::erase(children_, exited->child);
+    forget_child(exited->child);
   }
   co_await invoke(e);
 }
@@ -334,7 +341,7 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
   exiting_ = true;
   const auto& exit_request = request.message.as<ActorExitRequest>();
   if (exit_request.recursive && !children_.empty()) {
-    for (const ActorAddress& child : children_) {
+    for (const auto& [id, child] : children_) {
       envelope e{ActorExitRequest{true}, address_, envelope_kind::user, 0};
       child.endpoint()->deliver(std::move(e));  // a child already gone reports itself anyway
     }
@@ -357,7 +364,7 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
       }
       if (e.kind != envelope_kind::user) continue;  // wakeups are cancelled by the exit
       if (const auto* exited = e.message.get<ChildActorExited>()) {
-        std::erase(children_, exited->child);
+        forget_child(exited->child);
         co_await invoke(e);
       } else {
         later.push_back(std::move(e));
@@ -409,7 +416,8 @@ ActorStatus actor_cell::status() const {
   s.address = address_;
   s.type_name = type_name_;
   s.parent = parent_;
-  s.children = children_;
+  s.children.reserve(children_.size());
+  for (const auto& [id, child] : children_) s.children.push_back(child);
   {
     std::lock_guard lock(mutex_);
     s.pending_messages = incoming_.size();

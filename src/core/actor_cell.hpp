@@ -58,7 +58,7 @@ class actor_cell final : public endpoint, public runnable {
   system_core& core() noexcept { return core_; }
   const Capabilities& capabilities();
   void send(const ActorAddress& to, Message message);  // any thread
-  void adopt(const ActorAddress& child) { children_.push_back(child); }
+  void adopt(const ActorAddress& child) { children_.emplace(child.endpoint()->id(), child); }
   asio::awaitable<std::optional<Message>> ask(ActorAddress to, Message message,
                                               std::chrono::nanoseconds timeout);
   void wakeup_after(std::chrono::nanoseconds delay, Message payload);
@@ -82,6 +82,7 @@ class actor_cell final : public endpoint, public runnable {
   // receive() threw `error` on e: retry once, then return PoisonMessage to the sender.
   asio::awaitable<void> recover(const envelope& e, std::exception_ptr error);
   asio::awaitable<void> exit_sequence(envelope request);
+  void forget_child(const ActorAddress& child);
   void finish_exit();
   ActorStatus status() const;
 
@@ -115,7 +116,8 @@ class actor_cell final : public endpoint, public runnable {
   std::size_t batch_next_ = 0;
   std::vector<envelope> held_;   // arrived while an ask was pending; [held_next_, end) handled next
   std::size_t held_next_ = 0;
-  std::vector<ActorAddress> children_;
+  // By endpoint id, so that each exit is removed in O(log n) and the order is creation order.
+  std::map<std::uint64_t, ActorAddress> children_;
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> wakeups_;
   std::uint64_t next_tag_ = 0;
   std::uint64_t received_ = 0;

@@ -72,6 +72,8 @@ class system_core : public std::enable_shared_from_this<system_core> {
 
   // --- capabilities
   Capabilities capabilities() const;
+  // The current capabilities without copying them (they are replaced, never changed, on update).
+  std::shared_ptr<const Capabilities> capabilities_snapshot() const;
   std::uint64_t capabilities_generation() const noexcept { return caps_generation_.load(); }
   void update_capability(std::string name, std::optional<CapabilityValue> value);
 
@@ -110,7 +112,7 @@ class system_core : public std::enable_shared_from_this<system_core> {
   std::unique_ptr<base_driver> driver_;
 
   mutable std::mutex caps_mutex_;
-  Capabilities caps_;
+  std::shared_ptr<const Capabilities> caps_;
   std::atomic<std::uint64_t> caps_generation_{1};
 
   mutable std::mutex actors_mutex_;
