@@ -72,24 +72,47 @@ void actor_cell::abandon() {
   wakeups_.clear();
   actor_.reset();
   batch_.clear();
+  batch_next_ = 0;
   held_.clear();
+  held_next_ = 0;
   children_.clear();
   address_ = ActorAddress{};
 }
 
 bool actor_cell::deliver(envelope&& e) {
-  std::optional<waiter> wake;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (exited_) return false;
     incoming_.push_back(std::move(e));
-    if (waiter_) {
-      wake.emplace(std::move(*waiter_));
-      waiter_.reset();
+    has_mail_.store(true, std::memory_order_relaxed);
+    if (state_.load(std::memory_order_relaxed) == loop_state::parked) {
+      state_.store(loop_state::scheduled, std::memory_order_relaxed);
+      wake = true;
     }
   }
-  if (wake) core_.resume(std::move(*wake));
+  if (wake) core_.runs().schedule(this);
   return true;
+}
+
+void actor_cell::run_scheduled() {
+  // Scheduled: neither deliver() nor the loop touches waiter_ until it is resumed here.
+  waiter loop(std::move(*waiter_));
+  waiter_.reset();
+  state_.store(loop_state::running, std::memory_order_relaxed);
+  try {
+    loop();  // runs the loop on this thread until it parks again, or ends
+  } catch (...) {
+    core_.log(LogLevel::critical, "actor loop of " + describe() +
+                                      " failed: " + describe_exception(std::current_exception()));
+  }
+}
+
+void actor_cell::forget_child(const ActorAddress& child) {
+  const endpoint* e = child.endpoint();
+  if (!e) return;
+  auto it = children_.find(e->id());
+  if (it != children_.end() && it->second == child) children_.erase(it);
 }
 
 void actor_cell::send(const ActorAddress& to, Message message) {
@@ -106,28 +129,58 @@ const Capabilities& actor_cell::capabilities() {
   return caps_;
 }
 
+namespace {
+
+// Stores the parked loop in the cell, or schedules it at once when mail arrived meanwhile.
+struct park_loop {
+  actor_cell* cell;
+  template <class Handler>
+  void operator()(Handler handler) const {
+    cell->park(std::move(handler));
+  }
+};
+
+}  // namespace
+
 asio::awaitable<void> actor_cell::wait_for_mail() {
-  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-      [this](waiter handler) {
-        std::unique_lock lock(mutex_);
-        if (!incoming_.empty()) {
-          lock.unlock();
-          core_.resume(std::move(handler));
-          return;
-        }
-        waiter_.emplace(std::move(handler));
-      },
-      asio::use_awaitable);
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(park_loop{this},
+                                                                      asio::use_awaitable);
+}
+
+void actor_cell::park(waiter handler) {
+  bool ready;
+  {
+    std::lock_guard lock(mutex_);
+    waiter_.emplace(std::move(handler));
+    ready = !incoming_.empty();  // arrived since take_arrival looked
+    state_.store(ready ? loop_state::scheduled : loop_state::parked, std::memory_order_relaxed);
+  }
+  // Not resumed here: the loop is still inside this initiation, on its own stack.
+  if (ready) core_.runs().schedule(this);
 }
 
 bool actor_cell::take_arrival(envelope& out) {
-  if (batch_.empty()) {
+  if (batch_next_ == batch_.size()) {
+    // A stale false only sends the loop to wait_for_mail, which looks again under the lock.
+    if (!has_mail_.load(std::memory_order_acquire)) return false;
+    batch_.clear();
+    batch_next_ = 0;
     std::lock_guard lock(mutex_);
     batch_.swap(incoming_);
+    has_mail_.store(false, std::memory_order_relaxed);
     if (batch_.empty()) return false;
   }
-  out = std::move(batch_.front());
-  batch_.pop_front();
+  out = std::move(batch_[batch_next_++]);
+  return true;
+}
+
+bool actor_cell::take_held(envelope& out) {
+  if (held_next_ == held_.size()) return false;
+  out = std::move(held_[held_next_++]);
+  if (held_next_ == held_.size()) {
+    held_.clear();
+    held_next_ = 0;
+  }
   return true;
 }
 
@@ -141,10 +194,7 @@ asio::awaitable<void> actor_cell::run() {
   int handled_this_turn = 0;
   while (actor_) {
     envelope e;
-    if (!held_.empty()) {
-      e = std::move(held_.front());
-      held_.pop_front();
-    } else {
+    if (!take_held(e)) {
       // Inline rather than next_arrival(): one coroutine frame fewer per message.
       while (!take_arrival(e)) co_await wait_for_mail();
     }
@@ -192,7 +242,7 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
     co_return;
   }
   if (const auto* exited = e.message.get<ChildActorExited>()) {
-    std::erase(children_, exited->child);
+    forget_child(exited->child);
   }
   co_await invoke(e);
 }
@@ -291,7 +341,7 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
   exiting_ = true;
   const auto& exit_request = request.message.as<ActorExitRequest>();
   if (exit_request.recursive && !children_.empty()) {
-    for (const ActorAddress& child : children_) {
+    for (const auto& [id, child] : children_) {
       envelope e{ActorExitRequest{true}, address_, envelope_kind::user, 0};
       child.endpoint()->deliver(std::move(e));  // a child already gone reports itself anyway
     }
@@ -314,7 +364,7 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
       }
       if (e.kind != envelope_kind::user) continue;  // wakeups are cancelled by the exit
       if (const auto* exited = e.message.get<ChildActorExited>()) {
-        std::erase(children_, exited->child);
+        forget_child(exited->child);
         co_await invoke(e);
       } else {
         later.push_back(std::move(e));
@@ -328,23 +378,30 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
 }
 
 void actor_cell::finish_exit() {
-  std::deque<envelope> left;
+  std::vector<envelope> left;
   {
     std::lock_guard lock(mutex_);
     exited_ = true;
     left.swap(incoming_);
+    has_mail_.store(false, std::memory_order_relaxed);
   }
   for (auto& [tag, timer] : wakeups_) timer->cancel();
   wakeups_.clear();
   // The actor goes first (its destructor may join helper threads that still send), then
   // whatever it never handled becomes dead letters, then the parent hears of it.
   actor_.reset();
-  for (auto* queue : {&held_, &batch_, &left}) {
-    for (envelope& e : *queue) {
+  // held_ and batch_ from their read index: what is before it was handled (or moved out).
+  const std::pair<std::vector<envelope>*, std::size_t> unhandled[] = {
+      {&held_, held_next_}, {&batch_, batch_next_}, {&left, 0}};
+  for (auto [queue, first] : unhandled) {
+    for (std::size_t i = first; i < queue->size(); ++i) {
+      envelope& e = (*queue)[i];
       if (e.kind == envelope_kind::user) core_.dead_letter(address_, std::move(e));
     }
     queue->clear();
   }
+  held_next_ = 0;
+  batch_next_ = 0;
   if (parent_ && global_name_.empty()) {
     envelope e{ChildActorExited{address_}, address_, envelope_kind::user, 0};
     if (!parent_.endpoint()->deliver(std::move(e))) core_.dead_letter(parent_, std::move(e));
@@ -359,12 +416,13 @@ ActorStatus actor_cell::status() const {
   s.address = address_;
   s.type_name = type_name_;
   s.parent = parent_;
-  s.children = children_;
+  s.children.reserve(children_.size());
+  for (const auto& [id, child] : children_) s.children.push_back(child);
   {
     std::lock_guard lock(mutex_);
     s.pending_messages = incoming_.size();
   }
-  s.pending_messages += batch_.size() + held_.size();
+  s.pending_messages += (batch_.size() - batch_next_) + (held_.size() - held_next_);
   s.pending_wakeups = wakeups_.size();
   s.received = received_;
   s.sent = sent_.load(std::memory_order_relaxed);

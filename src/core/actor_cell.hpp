@@ -13,12 +13,15 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "core/endpoint.hpp"
+#include "core/run_queue.hpp"
+#include "core/spin_lock.hpp"
 #include "thespian/actor.hpp"
 #include "thespian/system_messages.hpp"
 
@@ -26,7 +29,7 @@ namespace thespian::detail {
 
 class system_core;
 
-class actor_cell final : public endpoint {
+class actor_cell final : public endpoint, public runnable {
  public:
   actor_cell(system_core& core, std::uint64_t id, const actor_type* type, std::string type_name,
              Requirements requirements, ActorAddress parent, std::string global_name);
@@ -40,6 +43,10 @@ class actor_cell final : public endpoint {
   void abandon();
 
   bool deliver(envelope&& e) override;
+  // Called by wait_for_mail's initiation with the loop's resumption handler.
+  void park(asio::async_result<asio::use_awaitable_t<>, void()>::handler_type handler);
+  // The run queue resumes the parked loop (it was scheduled by deliver or wait_for_mail).
+  void run_scheduled() override;
 
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
@@ -51,7 +58,7 @@ class actor_cell final : public endpoint {
   system_core& core() noexcept { return core_; }
   const Capabilities& capabilities();
   void send(const ActorAddress& to, Message message);  // any thread
-  void adopt(const ActorAddress& child) { children_.push_back(child); }
+  void adopt(const ActorAddress& child) { children_.emplace(child.endpoint()->id(), child); }
   asio::awaitable<std::optional<Message>> ask(ActorAddress to, Message message,
                                               std::chrono::nanoseconds timeout);
   void wakeup_after(std::chrono::nanoseconds delay, Message payload);
@@ -62,9 +69,12 @@ class actor_cell final : public endpoint {
  private:
   using waiter = asio::async_result<asio::use_awaitable_t<>, void()>::handler_type;
 
+  // Parks the loop until mail arrives (a plain function: no coroutine frame of its own).
   asio::awaitable<void> wait_for_mail();
   // The next envelope already in the mailbox, without waiting; false when there is none.
   bool take_arrival(envelope& out);
+  // The next message held back during an ask; false when there is none.
+  bool take_held(envelope& out);
   // Next envelope from the mailbox, ignoring messages held back during an ask.
   asio::awaitable<envelope> next_arrival();
   asio::awaitable<void> handle(envelope e);
@@ -72,6 +82,7 @@ class actor_cell final : public endpoint {
   // receive() threw `error` on e: retry once, then return PoisonMessage to the sender.
   asio::awaitable<void> recover(const envelope& e, std::exception_ptr error);
   asio::awaitable<void> exit_sequence(envelope request);
+  void forget_child(const ActorAddress& child);
   void finish_exit();
   ActorStatus status() const;
 
@@ -83,18 +94,30 @@ class actor_cell final : public endpoint {
   const std::string global_name_;
   ActorAddress address_;  // set by start(), cleared at exit (it refers to this cell)
 
+  // Where the receive loop is. parked: waiter_ holds it and the first delivery schedules it;
+  // scheduled: it is in the run queue (only the queue touches waiter_); running: anything else
+  // (handling mail, or suspended in something receive() awaits), so deliveries only queue.
+  enum class loop_state : std::uint8_t { running, parked, scheduled };
+
   // Shared with senders on other threads.
-  mutable std::mutex mutex_;
-  std::deque<envelope> incoming_;
+  mutable spin_lock mutex_;
+  std::vector<envelope> incoming_;
   std::optional<waiter> waiter_;
+  std::atomic<loop_state> state_{loop_state::running};  // changed to parked/scheduled under mutex_
+  std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_
   bool exited_ = false;
   std::atomic<std::uint64_t> sent_{0};
 
   // Primary thread only.
   std::unique_ptr<Actor> actor_;
-  std::deque<envelope> batch_;     // taken from incoming_ in one lock, not yet handled
-  std::deque<envelope> held_;      // arrived while an ask was pending; handled next
-  std::vector<ActorAddress> children_;
+  // Vectors with a read index rather than deques: no allocation for an idle actor, and none
+  // per message once they have grown.
+  std::vector<envelope> batch_;  // taken from incoming_ in one lock; [batch_next_, end) not handled
+  std::size_t batch_next_ = 0;
+  std::vector<envelope> held_;   // arrived while an ask was pending; [held_next_, end) handled next
+  std::size_t held_next_ = 0;
+  // By endpoint id, so that each exit is removed in O(log n) and the order is creation order.
+  std::map<std::uint64_t, ActorAddress> children_;
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> wakeups_;
   std::uint64_t next_tag_ = 0;
   std::uint64_t received_ = 0;

@@ -85,21 +85,23 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
       base_(base),
       options_(std::move(options)),
       log_(std::make_shared<log_hub>(options_)),
-      context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1) {
+      context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1),
+      runs_(context_, base == "multithreadBase" ? thread_count_from(caps) : 1) {
   if (base != "simpleSystemBase" && base != "multithreadBase") {
     throw ActorSystemStartupFailure(
         "unknown or unavailable system base '" + std::string(base) +
         "' (this build has simpleSystemBase and multithreadBase)");
   }
-  caps_ = default_capabilities(base);
-  for (auto& [name, value] : caps) caps_[name] = value;
+  Capabilities current = default_capabilities(base);
+  for (auto& [name, value] : caps) current[name] = value;
   if (base == "multithreadBase") {
     const std::size_t threads = thread_count_from(caps);
-    caps_["Thread Count"] = static_cast<std::int64_t>(threads);  // what runs, as an integer
+    current["Thread Count"] = static_cast<std::int64_t>(threads);  // what runs, as an integer
     driver_ = make_multithread_driver(context_, threads);
   } else {
     driver_ = make_simple_driver(context_, options_.simple_run_limit);
   }
+  caps_ = std::make_shared<const Capabilities>(std::move(current));
   external_ = std::make_shared<external_endpoint>(*this, next_endpoint_id());
 }
 
@@ -187,7 +189,7 @@ ActorAddress system_core::create_actor(std::string_view type_name, Requirements 
 
 ActorAddress system_core::spawn(const actor_type& type, const std::string& type_name,
                                 Requirements req, std::string global_name, actor_cell* parent) {
-  if (auto unmet = unmet_requirement(type, capabilities(), req)) {
+  if (auto unmet = unmet_requirement(type, *capabilities_snapshot(), req)) {
     throw NoCompatibleSystemForActor("no compatible actor system for actor type '" + type_name +
                                      "': it " + *unmet);
   }
@@ -254,7 +256,9 @@ std::vector<std::shared_ptr<actor_cell>> system_core::live_cells() const {
   return cells;
 }
 
-Capabilities system_core::capabilities() const {
+Capabilities system_core::capabilities() const { return *capabilities_snapshot(); }
+
+std::shared_ptr<const Capabilities> system_core::capabilities_snapshot() const {
   std::lock_guard lock(caps_mutex_);
   return caps_;
 }
@@ -263,16 +267,17 @@ void system_core::update_capability(std::string name, std::optional<CapabilityVa
   Capabilities now;
   {
     std::lock_guard lock(caps_mutex_);
-    auto it = caps_.find(name);
+    now = *caps_;
+    auto it = now.find(name);
     if (value) {
-      if (it != caps_.end() && it->second == *value) return;  // same value: no-op
-      caps_[name] = *value;
+      if (it != now.end() && it->second == *value) return;  // same value: no-op
+      now[name] = *value;
     } else {
-      if (it == caps_.end()) return;
-      caps_.erase(it);
+      if (it == now.end()) return;
+      now.erase(it);
     }
     caps_generation_.fetch_add(1);
-    now = caps_;
+    caps_ = std::make_shared<const Capabilities>(now);
   }
   for (const auto& cell : live_cells()) {
     if (unmet_requirement(*cell->type(), now, cell->requirements())) {
@@ -451,6 +456,7 @@ void system_core::shutdown() {
     }
     external_->close();
     driver_->stop();
+    runs_.clear();  // its entries are parked cells, released just below
     // No thread runs actors any more: release what the abandoned ones still hold while the
     // io_context their coroutines belong to is alive.
     for (const auto& cell : live_cells()) cell->abandon();

@@ -23,6 +23,7 @@
 
 #include "core/endpoint.hpp"
 #include "core/log_hub.hpp"
+#include "core/run_queue.hpp"
 #include "system/base_driver.hpp"
 #include "thespian/actor.hpp"
 #include "thespian/capabilities.hpp"
@@ -50,18 +51,8 @@ class system_core : public std::enable_shared_from_this<system_core> {
   const SystemOptions& options() const noexcept { return options_; }
   const std::shared_ptr<log_hub>& log() const noexcept { return log_; }
   void log(LogLevel level, std::string_view text) const;
-  // Resumes a suspended actor coroutine: on the same thread when called from one of the
-  // system's threads (a hot pair of actors hands over without a thread switch), else posted.
-  // The handler's own executor is this system's, so it is posted through that (an explicit
-  // executor argument would wrap it in a work-tracking dispatcher on every message).
-  template <class Handler>
-  void resume(Handler&& handler) {
-    if (context_.get_executor().running_in_this_thread()) {
-      asio::defer(std::forward<Handler>(handler));
-    } else {
-      asio::post(std::forward<Handler>(handler));
-    }
-  }
+  // Hands actors whose loop is parked and who now have mail to the system's threads.
+  run_queue& runs() noexcept { return runs_; }
 
   // --- messaging
   // Delivers from `from` to `to`; a message that the target does not take becomes a dead
@@ -83,6 +74,8 @@ class system_core : public std::enable_shared_from_this<system_core> {
 
   // --- capabilities
   Capabilities capabilities() const;
+  // The current capabilities without copying them (they are replaced, never changed, on update).
+  std::shared_ptr<const Capabilities> capabilities_snapshot() const;
   std::uint64_t capabilities_generation() const noexcept { return caps_generation_.load(); }
   void update_capability(std::string name, std::optional<CapabilityValue> value);
 
@@ -121,10 +114,11 @@ class system_core : public std::enable_shared_from_this<system_core> {
   std::atomic<std::uint64_t> next_endpoint_id_{0};
 
   asio::io_context context_;
+  run_queue runs_;
   std::unique_ptr<base_driver> driver_;
 
   mutable std::mutex caps_mutex_;
-  Capabilities caps_;
+  std::shared_ptr<const Capabilities> caps_;
   std::atomic<std::uint64_t> caps_generation_{1};
 
   mutable std::mutex actors_mutex_;

@@ -1,0 +1,98 @@
+// Implements run_queue (see run_queue.hpp): drains, the per-drain "next" slot, the shared queue.
+#include "core/run_queue.hpp"
+
+#include <asio/post.hpp>
+
+namespace thespian::detail {
+namespace {
+
+// Actors a drain resumes before it yields its thread back to the io_context, so that timers,
+// posted handlers and other systems' work get their turn (and simpleSystemBase's caller can
+// check its condition and deadline).
+constexpr int kResumesPerDrain = 64;
+
+}  // namespace
+
+// The drain running on this thread, if any: where sends from the actor it runs put the actors
+// they make ready.
+struct run_queue::drain_context {
+  run_queue* owner;
+  runnable* next;
+};
+
+namespace {
+thread_local run_queue::drain_context* current_drain = nullptr;
+}  // namespace
+
+void run_queue::schedule(runnable* r) {
+  drain_context* here = current_drain;
+  if (here && here->owner == this) {
+    // A hand-off from an actor this drain is running: it runs next, on this thread. An actor
+    // already waiting in the slot moves to the shared queue, where another thread may take it.
+    runnable* previous = here->next;
+    here->next = r;
+    if (previous) push_shared(previous);
+    return;
+  }
+  push_shared(r);
+}
+
+void run_queue::push_shared(runnable* r) {
+  bool post = false;
+  {
+    std::lock_guard lock(mutex_);
+    shared_.push_back(r);
+    if (drains_ < max_drains_) {
+      ++drains_;
+      post = true;
+    }
+  }
+  if (post) asio::post(context_, [this] { drain(); });
+}
+
+runnable* run_queue::pop_shared_or_retire() {
+  std::lock_guard lock(mutex_);
+  if (shared_.empty()) {
+    --drains_;
+    return nullptr;
+  }
+  runnable* r = shared_.front();
+  shared_.pop_front();
+  return r;
+}
+
+void run_queue::drain() {
+  drain_context here{this, nullptr};
+  struct enter {
+    drain_context* outer;
+    explicit enter(drain_context* inner) : outer(current_drain) { current_drain = inner; }
+    ~enter() { current_drain = outer; }
+  };
+  {
+    enter scope(&here);
+    for (int resumed = 0; resumed < kResumesPerDrain; ++resumed) {
+      runnable* r = here.next;
+      if (r) {
+        here.next = nullptr;
+      } else {
+        r = pop_shared_or_retire();
+        if (!r) return;
+      }
+      r->run_scheduled();
+    }
+  }
+  // Yield: the slot's actor joins the shared queue and this drain comes back after whatever
+  // else is queued on the io_context (it still counts as one of the running drains).
+  if (here.next) {
+    std::lock_guard lock(mutex_);
+    shared_.push_back(here.next);
+  }
+  asio::post(context_, [this] { drain(); });
+}
+
+void run_queue::clear() {
+  std::lock_guard lock(mutex_);
+  shared_.clear();
+}
+
+}  // namespace thespian::detail

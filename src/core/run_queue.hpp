@@ -1,0 +1,56 @@
+// run_queue: hands actors that have mail and a parked receive loop to the system's threads,
+// without going through Asio's handler queue for each one. A "drain" (an ordinary handler on
+// the io_context) resumes ready actors one after another by calling their parked loop directly.
+// An actor made ready by a send from inside a drain goes to that drain's private "next" slot, so
+// a ping-pong pair hands over on one thread without a lock or a wake-up; anything else goes to
+// the shared queue, and a further drain is posted while fewer than one per thread are running.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <mutex>
+
+#include <asio/io_context.hpp>
+
+namespace thespian::detail {
+
+// Something the run queue can resume: an actor cell whose loop is parked waiting for mail.
+class runnable {
+ public:
+  // Resumes the parked loop on the calling thread; returns when it parks again (or finishes).
+  virtual void run_scheduled() = 0;
+
+ protected:
+  ~runnable() = default;
+};
+
+class run_queue {
+ public:
+  run_queue(asio::io_context& context, std::size_t max_drains)
+      : context_(context), max_drains_(max_drains == 0 ? 1 : max_drains) {}
+  run_queue(const run_queue&) = delete;
+  run_queue& operator=(const run_queue&) = delete;
+
+  // Thread-safe. `r` must stay alive and parked until the queue resumes it (or clear()).
+  void schedule(runnable* r);
+  // After the system's threads have stopped: forgets whatever is still queued.
+  void clear();
+
+  // The drain running on a thread (see run_queue.cpp).
+  struct drain_context;
+
+ private:
+  void drain();
+  // Adds to the shared queue, and posts a drain when one more may run.
+  void push_shared(runnable* r);
+  // The next shared entry, or nullptr after retiring the calling drain.
+  runnable* pop_shared_or_retire();
+
+  asio::io_context& context_;
+  const std::size_t max_drains_;
+  std::mutex mutex_;
+  std::deque<runnable*> shared_;
+  std::size_t drains_ = 0;  // posted or running
+};
+
+}  // namespace thespian::detail
