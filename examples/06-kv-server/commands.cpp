@@ -14,6 +14,7 @@
 
 #include <asio/use_awaitable.hpp>
 
+#include "outbox.hpp"
 #include "resp.hpp"
 #include "shard.hpp"
 
@@ -76,7 +77,36 @@ Grouped group_keys(const Store& store, const std::vector<std::string>& args, std
   return g;
 }
 
+// GET/SET/INCR through the outbox (combined with other connections' commands); false when the
+// store has none and the command asks its shard itself.
+asio::awaitable<bool> via_outbox(Store& store, KeyOp::Kind kind, const std::vector<std::string>& args,
+                                 std::string& out) {
+  if (!store.outbox()) co_return false;
+  KeyOp op;
+  op.kind = kind;
+  op.key = args[1];
+  if (kind == KeyOp::Kind::set) op.value = args[2];
+  const OpResult r = co_await store.outbox()->async_submit(std::move(op), asio::use_awaitable);
+  if (!r.error.empty()) {
+    append_error(out, r.error);
+  } else if (kind == KeyOp::Kind::set) {
+    append_simple(out, "OK");
+  } else if (kind == KeyOp::Kind::get) {
+    if (r.value) {
+      append_bulk(out, *r.value);
+    } else {
+      append_null(out);
+    }
+  } else if (r.counter.value) {
+    append_integer(out, *r.counter.value);
+  } else {
+    append_error(out, r.counter.error);
+  }
+  co_return true;
+}
+
 asio::awaitable<void> do_get(Store& store, const std::vector<std::string>& args, std::string& out) {
+  if (co_await via_outbox(store, KeyOp::Kind::get, args, out)) co_return;
   GetRequest request;
   request.keys.push_back(args[1]);
   thespian::Message message = std::move(request);
@@ -93,6 +123,7 @@ asio::awaitable<void> do_get(Store& store, const std::vector<std::string>& args,
 }
 
 asio::awaitable<void> do_set(Store& store, const std::vector<std::string>& args, std::string& out) {
+  if (co_await via_outbox(store, KeyOp::Kind::set, args, out)) co_return;
   SetRequest request{args[1], args[2]};
   thespian::Message message = std::move(request);
   std::optional<thespian::Message> reply = co_await store.system().async_ask(
@@ -105,6 +136,7 @@ asio::awaitable<void> do_set(Store& store, const std::vector<std::string>& args,
 }
 
 asio::awaitable<void> do_incr(Store& store, const std::vector<std::string>& args, std::string& out) {
+  if (co_await via_outbox(store, KeyOp::Kind::incr, args, out)) co_return;
   IncrRequest request{args[1], 1};
   thespian::Message message = std::move(request);
   std::optional<thespian::Message> reply = co_await store.system().async_ask(

@@ -13,6 +13,8 @@
 
 namespace kv {
 
+class Outbox;
+
 // The actor side of the server: the system and its shards. Shared by every connection.
 class Store {
  public:
@@ -27,8 +29,12 @@ class Store {
     return shards_[shard_index(key)];
   }
   std::chrono::nanoseconds timeout() const { return timeout_; }
+  // When set, single GET/SET/INCR commands go through it (see outbox.hpp).
+  void use_outbox(Outbox* outbox) { outbox_ = outbox; }
+  Outbox* outbox() const { return outbox_; }
 
  private:
+  Outbox* outbox_ = nullptr;
   thespian::ActorSystem& sys_;
   std::vector<thespian::ActorAddress> shards_;
   std::chrono::nanoseconds timeout_;

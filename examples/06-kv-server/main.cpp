@@ -29,6 +29,7 @@
 #include <thespian/thespian.hpp>
 
 #include "commands.hpp"
+#include "outbox.hpp"
 #include "server.hpp"
 
 namespace {
@@ -93,6 +94,8 @@ int main(int argc, char** argv) {
   kv::Store store(sys, options.shards);
 
   asio::io_context io(1);  // the server's own event loop, one thread
+  kv::Outbox outbox(store, io.get_executor());
+  store.use_outbox(&outbox);
   asio::ip::tcp::acceptor acceptor(io);
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"),
                                          static_cast<unsigned short>(options.port));
