@@ -30,13 +30,13 @@ std::size_t Store::shard_index(std::string_view key) const {
   return std::hash<std::string_view>{}(key) % shards_.size();
 }
 
-namespace {
-
-std::string lower(std::string_view s) {
+std::string lower_ascii(std::string_view s) {
   std::string r(s);
   for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return r;
 }
+
+namespace {
 
 // Redis truncates and sanitises what it echoes in "unknown command" errors.
 std::string shown(std::string_view s) {
@@ -201,7 +201,7 @@ asio::awaitable<void> do_count(Store& store, const std::vector<std::string>& arg
 }  // namespace
 
 asio::awaitable<After> execute(Store& store, std::vector<std::string> args, std::string& out) {
-  const std::string name = lower(args[0]);
+  const std::string name = lower_ascii(args[0]);
   const std::size_t argc = args.size();
 
   if (name == "ping") {
@@ -258,7 +258,7 @@ asio::awaitable<After> execute(Store& store, std::vector<std::string> args, std:
     }
   } else if (name == "command") {
     // Clients (redis-cli) ask for the command table and docs: an empty answer is acceptable.
-    if (argc >= 2 && lower(args[1]) == "count") {
+    if (argc >= 2 && lower_ascii(args[1]) == "count") {
       append_integer(out, 0);
     } else {
       append_array_header(out, 0);
@@ -267,7 +267,7 @@ asio::awaitable<After> execute(Store& store, std::vector<std::string> args, std:
     // redis-benchmark asks CONFIG GET save / appendonly: no configuration to report.
     if (argc < 2) {
       wrong_arity(out, name);
-    } else if (lower(args[1]) == "get") {
+    } else if (lower_ascii(args[1]) == "get") {
       if (argc >= 3) {
         // The few parameters clients look at (redis-benchmark reads save and appendonly), as
         // name/value pairs; nothing else is configurable here.
@@ -275,7 +275,7 @@ asio::awaitable<After> execute(Store& store, std::vector<std::string> args, std:
             {"save", ""}, {"appendonly", "no"}, {"databases", "1"}};
         std::vector<std::pair<std::string_view, std::string_view>> found;
         for (std::size_t i = 2; i < argc; ++i) {
-          const std::string wanted = lower(args[i]);
+          const std::string wanted = lower_ascii(args[i]);
           for (const auto& entry : kConfig) {
             if (entry.first == wanted &&
                 std::find(found.begin(), found.end(), entry) == found.end()) {

@@ -42,6 +42,9 @@ class Store {
 
 enum class After { keep_open, close };
 
+// `s` with ASCII letters lowered: command names are case-insensitive.
+std::string lower_ascii(std::string_view s);
+
 // Runs one command (args non-empty), appending its reply to `out`. `store` and `out` must outlive
 // the returned coroutine (the caller awaits it at once).
 asio::awaitable<After> execute(Store& store, std::vector<std::string> args, std::string& out);

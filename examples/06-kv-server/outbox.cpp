@@ -22,7 +22,13 @@ struct BatchDone {
     const BatchReply* batch = (!error && reply) ? reply->get<BatchReply>() : nullptr;
     std::string failure;
     if (error) {
-      failure = "ERR shard failure";
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        failure = std::string("ERR shard failure: ") + e.what();
+      } catch (...) {
+        failure = "ERR shard failure";
+      }
     } else if (!reply) {
       failure = "ERR shard timeout";
     } else if (!batch || batch->values.size() != kinds->size()) {

@@ -25,12 +25,6 @@
 namespace kv {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return r;
-}
-
 bool runs_alone(const std::string& name) {
   return name == "mget" || name == "del" || name == "exists" || name == "quit";
 }
@@ -138,7 +132,7 @@ asio::awaitable<void> flush_run(Store& store, std::vector<std::vector<std::strin
   plan.reserve(run.size());
   for (auto& args : run) {
     Planned p;
-    if (auto op = as_key_op(lower(args[0]), args)) {
+    if (auto op = as_key_op(lower_ascii(args[0]), args)) {
       p.kind = op->kind;
       p.shard = store.shard_index(op->key);
       p.index = batches[p.shard].ops.size();
@@ -168,7 +162,7 @@ asio::awaitable<After> execute_pipeline(Store& store, std::vector<std::vector<st
                                         std::string& out) {
   std::vector<std::vector<std::string>> run;
   for (auto& args : commands) {
-    if (!runs_alone(lower(args[0]))) {
+    if (!runs_alone(lower_ascii(args[0]))) {
       run.push_back(std::move(args));
       continue;
     }

@@ -101,13 +101,13 @@ T round_trip(const T& value) {
   return result;
 }
 
-// The bytes a PortableBinary archive writes for `value`.
-template <class T>
-std::string encode(const T& value) {
+// The bytes one PortableBinary archive writes for `values` (its endianness byte first).
+template <class... T>
+std::string encode(const T&... values) {
   std::stringstream buffer;
   {
     cereal::PortableBinaryOutputArchive out(buffer);
-    out(value);
+    out(values...);
   }
   return buffer.str();
 }

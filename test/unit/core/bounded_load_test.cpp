@@ -8,7 +8,6 @@
 #include <forward_list>
 #include <limits>
 #include <list>
-#include <sstream>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -91,16 +90,6 @@ using thespian::transport::frame_error;
 using thespian::transport::frame_header_size;
 using thespian::transport::frame_kind;
 
-template <class... T>
-std::string archive(const T&... values) {
-  std::stringstream buffer;
-  {
-    cereal::PortableBinaryOutputArchive out(buffer);
-    out(values...);
-  }
-  return buffer.str();
-}
-
 // A data frame around `payload`, with a header built the way encode_frame builds it.
 std::string with_header(const std::string& payload) {
   std::string bytes = thespian::transport::encode_frame(frame{}, 1 << 20).substr(0, frame_header_size);
@@ -110,11 +99,11 @@ std::string with_header(const std::string& payload) {
 
 // The payload of a null-addressed frame whose message is `wire_name` followed by raw `body`.
 std::string hostile_payload(const std::string& wire_name, const std::string& body) {
-  return archive(ActorAddress(), ActorAddress(), wire_name) + body;
+  return unit_support::encode(ActorAddress(), ActorAddress(), wire_name) + body;
 }
 
 // A u64 as the archive writes it, without the leading endianness byte of a fresh archive.
-std::string size_tag(std::uint64_t n) { return archive(n).substr(1); }
+std::string size_tag(std::uint64_t n) { return unit_support::encode(n).substr(1); }
 
 thespian::transport::decode_error error_for(const std::string& bytes) {
   frame_decoder decoder(std::size_t{1} << 20);

@@ -5,7 +5,6 @@
 
 #include <cstring>
 #include <span>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -42,17 +41,6 @@ std::string header(std::uint64_t payload_size, frame_kind kind = frame_kind::dat
 }
 
 std::string with_header(const std::string& payload) { return header(payload.size()) + payload; }
-
-// A cereal payload: whatever `write` puts into a PortableBinary archive.
-template <class... T>
-std::string archive(const T&... values) {
-  std::stringstream buffer;
-  {
-    cereal::PortableBinaryOutputArchive out(buffer);
-    out(values...);
-  }
-  return buffer.str();
-}
 
 // The error next() reports for `bytes` fed at once, with poisoning and counting checked.
 thespian::transport::decode_error error_for(const std::string& bytes, std::size_t max = 1 << 20) {
@@ -207,10 +195,10 @@ BOOST_AUTO_TEST_CASE(a_stream_that_ends_inside_a_frame_is_truncated) {
 
 BOOST_AUTO_TEST_CASE(a_payload_that_cereal_cannot_read_is_malformed) {
   // Too short: the string announces 5 bytes and has 2.
-  std::string short_string = archive(false, false) + std::string("\x05\0\0\0\0\0\0\0ab", 10);
+  std::string short_string = unit_support::encode(false, false) + std::string("\x05\0\0\0\0\0\0\0ab", 10);
   BOOST_TEST((error_for(with_header(short_string)).kind == frame_error::malformed_payload));
   // An impossible string size, refused without allocating it.
-  std::string huge = archive(false, false) + std::string(7, '\0') + "\xf0";
+  std::string huge = unit_support::encode(false, false) + std::string(7, '\0') + "\xf0";
   BOOST_TEST((error_for(with_header(huge)).kind == frame_error::malformed_payload));
   // Not a cereal archive at all (no endianness byte), and an empty payload.
   BOOST_TEST((error_for(with_header("\x07garbage")).kind == frame_error::malformed_payload));
@@ -219,7 +207,7 @@ BOOST_AUTO_TEST_CASE(a_payload_that_cereal_cannot_read_is_malformed) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_message_wire_name_is_an_error_naming_it) {
   const std::string payload =
-      archive(ActorAddress(), ActorAddress(), std::string("no::such::Message"), 1);
+      unit_support::encode(ActorAddress(), ActorAddress(), std::string("no::such::Message"), 1);
   const auto e = error_for(with_header(payload));
   BOOST_TEST((e.kind == frame_error::unknown_message));
   BOOST_TEST(unit_support::contains(e.detail, "no::such::Message"));
