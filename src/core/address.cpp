@@ -1,6 +1,7 @@
 // ActorAddress's printable and wire forms. An address leaves the process as (system id,
 // endpoint id); the endpoint is entered in a process-wide table the first time it is written,
 // so that decoding in this process finds the same endpoint (and equality still holds).
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <ostream>
@@ -39,6 +40,8 @@ void sweep_if_grown(wire_table& t) {
   t.size_after_sweep = t.endpoints.size();
 }
 
+std::atomic<remote_resolver> installed_resolver{nullptr};
+
 void remember(const std::shared_ptr<endpoint>& ep) {
   auto& t = table();
   std::lock_guard lock(t.mutex);
@@ -51,13 +54,27 @@ std::shared_ptr<endpoint> resolve(std::uint64_t system_id, std::uint64_t id) {
   std::lock_guard lock(t.mutex);
   auto& slot = t.endpoints[{system_id, id}];
   if (auto ep = slot.lock()) return ep;
-  auto ep = std::make_shared<unknown_endpoint>(system_id, id);
+  std::shared_ptr<endpoint> ep;
+  if (auto resolver = installed_resolver.load(std::memory_order_acquire)) {
+    ep = resolver(system_id, id);
+  }
+  if (!ep) ep = std::make_shared<unknown_endpoint>(system_id, id);
   slot = ep;
   sweep_if_grown(t);
   return ep;
 }
 
 }  // namespace
+
+void set_remote_resolver(remote_resolver resolver) noexcept {
+  installed_resolver.store(resolver, std::memory_order_release);
+}
+
+std::shared_ptr<endpoint> resolve_endpoint(std::uint64_t system_id, std::uint64_t id) {
+  return resolve(system_id, id);
+}
+
+void remember_endpoint(const std::shared_ptr<endpoint>& ep) { remember(ep); }
 
 std::string endpoint::describe() const {
   return absl::StrFormat("ActorAddr-(local:%d/#%d)", system_id_, id_);

@@ -33,4 +33,17 @@ class endpoint : public std::enable_shared_from_this<endpoint> {
   std::uint64_t id_;
 };
 
+// Makes the endpoint for (system_id, id) when that system is not in this process but can be
+// reached through a transport (see system/multiproc/); nullptr when it cannot. Installed once by
+// the first multi-process system of the process; decoding an address calls it for unknown ids.
+using remote_resolver = std::shared_ptr<endpoint> (*)(std::uint64_t system_id, std::uint64_t id);
+void set_remote_resolver(remote_resolver resolver) noexcept;
+
+// The endpoint an address with this wire identity refers to in this process: the same object
+// for the same identity while it lives (addresses stay comparable), a remote endpoint when the
+// resolver knows the system, else one that accepts nothing.
+std::shared_ptr<endpoint> resolve_endpoint(std::uint64_t system_id, std::uint64_t id);
+// Makes `ep` findable by resolve_endpoint (done whenever an address is written to the wire).
+void remember_endpoint(const std::shared_ptr<endpoint>& ep);
+
 }  // namespace thespian::detail

@@ -71,7 +71,9 @@ const ActorAddress& ExternalContext::address() const { return address_; }
 
 ActorSystem::ActorSystem(std::string_view base, Capabilities caps, SystemOptions options)
     : core_(std::make_shared<detail::system_core>(base, std::move(caps), std::move(options))),
-      external_(core_, core_->default_endpoint()) {}
+      external_(core_, core_->default_endpoint()) {
+  core_->start();
+}
 
 ActorSystem::~ActorSystem() {
   if (core_) core_->shutdown();

@@ -14,6 +14,10 @@
 #include "core/actor_registry.hpp"
 #include "core/reply_endpoint.hpp"
 #include "system/external_endpoint.hpp"
+#include "system/multiproc/link.hpp"
+#include "system/multiproc/node.hpp"
+#include "system/multiproc/system_route.hpp"
+#include "system/process/process_launcher.hpp"
 #include "thespian/errors.hpp"
 
 namespace thespian::detail {
@@ -80,21 +84,41 @@ struct system_core::pending_ask {
   }
 };
 
-system_core::system_core(std::string_view base, Capabilities caps, SystemOptions options)
-    : id_(next_system_id.fetch_add(1) + 1),
+bool is_multiproc_base(std::string_view base) { return base == "multiprocQueueBase"; }
+
+process_role role_for(std::string_view base, process_role asked) {
+  if (asked != process_role::in_process) return asked;
+  return is_multiproc_base(base) ? process_role::client : process_role::in_process;
+}
+
+system_core::system_core(std::string_view base, Capabilities caps, SystemOptions options,
+                         process_role role, std::uint64_t system_id)
+    : role_(role_for(base, role)),
+      id_(system_id != 0 ? system_id
+          : role_ == process_role::client
+              ? multiproc::new_system_id(multiproc::route_kind::unix_socket)
+              : next_system_id.fetch_add(1) + 1),
       base_(base),
       options_(std::move(options)),
       log_(std::make_shared<log_hub>(options_)),
       context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1),
       runs_(context_, base == "multithreadBase" ? thread_count_from(caps) : 1) {
-  if (base != "simpleSystemBase" && base != "multithreadBase") {
+  if (base != "simpleSystemBase" && base != "multithreadBase" && !is_multiproc_base(base)) {
     throw ActorSystemStartupFailure(
         "unknown or unavailable system base '" + std::string(base) +
-        "' (this build has simpleSystemBase and multithreadBase)");
+        "' (this build has simpleSystemBase, multithreadBase and multiprocQueueBase)");
   }
   Capabilities current = default_capabilities(base);
   for (auto& [name, value] : caps) current[name] = value;
-  if (base == "multithreadBase") {
+  if (role_ == process_role::client) {
+    // Before this system starts any thread: the forkserver must be forked while there is none.
+    const auto method = process::default_startup_method();
+    current["Process Startup Method"] = std::string(process::name_of(method));
+  }
+  if (is_multiproc_base(base)) {
+    // One thread: the client has only external endpoints, the others one actor each.
+    driver_ = make_multithread_driver(context_, 1);
+  } else if (base == "multithreadBase") {
     const std::size_t threads = thread_count_from(caps);
     current["Thread Count"] = static_cast<std::int64_t>(threads);  // what runs, as an integer
     driver_ = make_multithread_driver(context_, threads);
@@ -108,6 +132,59 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
 system_core::~system_core() {
   shutdown();
   driver_.reset();
+}
+
+void system_core::start() {
+  if (role_ != process_role::client) return;
+  auto& transport = multiproc::node::instance();
+  transport.attach(id_, shared_from_this());
+  try {
+    const auto method = process::parse_startup_method(
+        std::get<std::string>(capabilities_snapshot()->at("Process Startup Method")));
+    link_ = multiproc::link::start_admin(*this, *method);
+  } catch (...) {
+    transport.detach(id_);
+    shutdown();
+    throw;
+  }
+}
+
+void system_core::join_admin(std::uint64_t admin_system_id) {
+  link_ = multiproc::link::to_admin(*this, admin_system_id);
+}
+
+std::shared_ptr<actor_cell> system_core::make_cell(const actor_type& type,
+                                                   const std::string& type_name, Requirements req,
+                                                   ActorAddress parent, std::string global_name,
+                                                   std::uint64_t endpoint_id,
+                                                   std::unique_ptr<Actor>& actor) {
+  auto cell = std::make_shared<actor_cell>(*this, endpoint_id, &type, type_name, std::move(req),
+                                           std::move(parent), std::move(global_name));
+  actor = type.make();
+  return cell;
+}
+
+ActorAddress system_core::host_actor(const actor_type& type, const std::string& type_name,
+                                     Requirements req, std::string global_name,
+                                     ActorAddress parent, std::uint64_t endpoint_id) {
+  std::unique_ptr<Actor> actor;
+  std::shared_ptr<actor_cell> cell;
+  try {
+    cell = make_cell(type, type_name, std::move(req), std::move(parent), std::move(global_name),
+                     endpoint_id, actor);
+  } catch (...) {
+    throw InvalidActorSpecification("actor type '" + type_name +
+                                    "' could not be created: its constructor threw " +
+                                    describe_exception(std::current_exception()));
+  }
+  {
+    std::lock_guard lock(actors_mutex_);
+    actors_.emplace(cell->id(), cell);
+  }
+  const ActorAddress address(cell);
+  remember_endpoint(cell);  // frames from other processes find it from now on
+  cell->start(std::move(actor));
+  return address;
 }
 
 void system_core::log(LogLevel level, std::string_view text) const {
@@ -160,6 +237,7 @@ void system_core::set_dead_letter_handler(const ActorAddress& handler, bool star
 ActorAddress system_core::create_actor(const actor_type& type, Requirements req,
                                        std::string global_name, actor_cell* parent) {
   const std::string type_name = actor_type_name(type);
+  if (link_) return link_->create(type, type_name, std::move(req), std::move(global_name), parent);
   if (global_name.empty()) return spawn(type, type_name, std::move(req), {}, parent);
   // Held across the construction, so concurrent creates of one name yield one actor.
   std::lock_guard lock(names_mutex_);
@@ -428,6 +506,7 @@ void system_core::begin_shutdown() {
 void system_core::shutdown() {
   std::call_once(shutdown_once_, [this] {
     shut_down_.store(true);
+    if (role_ == process_role::client && link_) link_->shutdown();
     const auto deadline = deadline_after(options_.shutdown_timeout);
     // Top-level actors first, recursively (their children exit before them); then whatever
     // a non-recursive exit left behind.
@@ -460,8 +539,11 @@ void system_core::shutdown() {
     // No thread runs actors any more: release what the abandoned ones still hold while the
     // io_context their coroutines belong to is alive.
     for (const auto& cell : live_cells()) cell->abandon();
-    std::lock_guard lock(actors_mutex_);
-    actors_.clear();
+    {
+      std::lock_guard lock(actors_mutex_);
+      actors_.clear();
+    }
+    if (role_ == process_role::client) multiproc::node::instance().detach(id_);
   });
 }
 

@@ -36,11 +36,31 @@ namespace thespian::detail {
 class actor_cell;
 class external_endpoint;
 class reply_endpoint;
+namespace multiproc {
+class link;
+}
+
+// What a system is to the multi-process bases (system/multiproc/): a system of one process
+// (in_process), the creating program's system, which starts and talks to an admin process
+// (client), the admin process's own system (admin), or an actor process's system (member).
+enum class process_role : std::uint8_t { in_process, client, admin, member };
 
 class system_core : public std::enable_shared_from_this<system_core> {
  public:
-  system_core(std::string_view base, Capabilities caps, SystemOptions options);
+  // `system_id` 0: a fresh in-process id; the multi-process roles are given theirs.
+  system_core(std::string_view base, Capabilities caps, SystemOptions options,
+              process_role role = process_role::in_process, std::uint64_t system_id = 0);
   ~system_core();
+  // After construction (it needs shared_from_this): a client starts its admin process and
+  // listens for replies. No-op for the in-process bases.
+  void start();
+  // An actor process: creations go to the admin with this system id.
+  void join_admin(std::uint64_t admin_system_id);
+  // An actor process (and the admin): hosts `type` here with the ids the creator chose.
+  // Throws InvalidActorSpecification when its constructor throws.
+  ActorAddress host_actor(const actor_type& type, const std::string& type_name, Requirements req,
+                          std::string global_name, ActorAddress parent, std::uint64_t endpoint_id);
+  process_role role() const noexcept { return role_; }
 
   // --- identity and plumbing
   std::uint64_t id() const noexcept { return id_; }
@@ -100,6 +120,11 @@ class system_core : public std::enable_shared_from_this<system_core> {
   using ask_key = std::pair<std::chrono::steady_clock::time_point, std::uint64_t>;
   ActorAddress spawn(const actor_type& type, const std::string& type_name, Requirements req,
                      std::string global_name, actor_cell* parent);
+  // Builds the cell and the actor; throws what the constructor throws.
+  std::shared_ptr<actor_cell> make_cell(const actor_type& type, const std::string& type_name,
+                                        Requirements req, ActorAddress parent,
+                                        std::string global_name, std::uint64_t endpoint_id,
+                                        std::unique_ptr<Actor>& actor);
   void ask_finished(const pending_ask& ask);
   // Arms ask_timer_ for `deadline` unless it is already due at or before it. Needs asks_mutex_.
   void arm_ask_timer_locked(std::chrono::steady_clock::time_point deadline);
@@ -107,6 +132,7 @@ class system_core : public std::enable_shared_from_this<system_core> {
   std::vector<std::shared_ptr<actor_cell>> live_cells() const;
   void request_exit(bool top_level_only);
 
+  const process_role role_;
   const std::uint64_t id_;
   const std::string base_;
   const SystemOptions options_;
@@ -142,6 +168,8 @@ class system_core : public std::enable_shared_from_this<system_core> {
   std::optional<std::chrono::steady_clock::time_point> ask_timer_due_;
 
   std::shared_ptr<external_endpoint> external_;
+  // client and member roles: the way to the admin, which creates every actor.
+  std::unique_ptr<multiproc::link> link_;
   std::atomic<bool> shut_down_{false};
   std::once_flag shutdown_once_;
 };

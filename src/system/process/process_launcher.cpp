@@ -27,9 +27,26 @@ shared_state& shared() {
 
 std::shared_ptr<forkserver> start_shared_forkserver() {
   auto& s = shared();
+  {
+    std::lock_guard lock(s.mutex);
+    if (s.server) return s.server;
+  }
+  // Forked without the lock held: the forkserver and every process it forks would otherwise
+  // inherit a locked mutex, and an actor process that starts a forkserver of its own (the
+  // admin does) would wait on it forever. Forking needs a single thread, so no other thread
+  // can race us here.
+  auto started = forkserver::start();
   std::lock_guard lock(s.mutex);
-  if (!s.server) s.server = forkserver::start();
+  if (!s.server) s.server = std::move(started);
   return s.server;
+}
+
+void stop_shared_forkserver() {
+  std::shared_ptr<forkserver> server;
+  {
+    std::lock_guard lock(shared().mutex);
+    server.swap(shared().server);
+  }
 }
 
 std::shared_ptr<forkserver> shared_forkserver() {

@@ -16,6 +16,9 @@ namespace thespian::detail::process {
 // The explicit early call: starts the process-wide forkserver now if it is not running.
 // Throws ActorSystemStartupFailure when other threads already exist. Thread-safe.
 std::shared_ptr<forkserver> start_shared_forkserver();
+// Ends the process-wide forkserver and reaps it (once nothing else holds it): for a process
+// that started one and is about to _exit(), which runs no destructor.
+void stop_shared_forkserver();
 // The process-wide forkserver, or nullptr when none was started.
 std::shared_ptr<forkserver> shared_forkserver();
 

@@ -1,0 +1,64 @@
+// The "thespian-actor" host entry: what an actor process of a multi-process system runs. It
+// hosts exactly one actor in a system of its own that listens on the route of the ids its
+// creator chose, answers the admin once the actor is constructed (or why it is not), and ends
+// when the actor has exited — after the messages it sent last (ChildActorExited to its parent,
+// among them) have their outcome, and after saying goodbye to the admin, which then knows that
+// the parent has already been told.
+#include "core/actor_registry.hpp"
+#include "system/multiproc/node.hpp"
+#include "system/multiproc/protocol.hpp"
+#include "system/multiproc/system_route.hpp"
+#include "system/process/bootstrap.hpp"
+#include "system/process/child_guard.hpp"
+#include "system/process/host_entry.hpp"
+#include "system/system_core.hpp"
+
+namespace thespian::detail::multiproc {
+namespace {
+
+constexpr auto answer_limit = std::chrono::seconds(10);
+constexpr auto flush_limit = std::chrono::seconds(5);
+
+void answer(int socket, process::bootstrap_reply::outcome result, std::string detail) {
+  process::write_bootstrap(socket, process::bootstrap_reply{result, std::move(detail)},
+                           std::chrono::steady_clock::now() + answer_limit);
+}
+
+int actor_process_entry(process::host_context& context) {
+  node& transport = node::instance();  // first: decoding the spec resolves remote addresses
+  const actor_spec spec = decode_actor_spec(context.argument);
+  const CreateActorRequest& request = spec.request;
+  const actor_type* type = request.image == image_identity()
+                               ? reinterpret_cast<const actor_type*>(request.type_token)
+                               : find_actor_type(request.type_name);
+  if (type == nullptr) {
+    answer(context.socket, process::bootstrap_reply::outcome::unknown_entry,
+           "no actor type is registered under the name '" + request.type_name +
+               "' in this program (use THESPIAN_ACTOR)");
+    return process::host_exit_unknown_entry;
+  }
+  auto core = std::make_shared<system_core>(spec.base, spec.capabilities, SystemOptions{},
+                                            process_role::member, request.system_id);
+  try {
+    core->join_admin(spec.admin_system_id);
+    transport.attach(request.system_id, core);
+    core->host_actor(*type, request.type_name, request.requirements, request.global_name,
+                     request.parent, request.endpoint_id);
+  } catch (const std::exception& e) {
+    answer(context.socket, process::bootstrap_reply::outcome::entry_failed, e.what());
+    return process::host_exit_failed;
+  }
+  answer(context.socket, process::bootstrap_reply::outcome::ready, {});
+  // The admin going away takes us with it, whatever the actor is doing.
+  process::exit_when_parent_closes(context.socket);
+  core->driver().wait_until([&core] { return core->actor_count() == 0; },
+                            std::chrono::steady_clock::time_point::max());
+  transport.flush(std::chrono::steady_clock::now() + flush_limit);
+  answer(context.socket, process::bootstrap_reply::outcome::ready, "exited");
+  return process::host_exit_ok;
+}
+
+const process::host_entry_registrar actor_registrar("thespian-actor", &actor_process_entry);
+
+}  // namespace
+}  // namespace thespian::detail::multiproc

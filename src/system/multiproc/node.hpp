@@ -1,0 +1,58 @@
+// node: this process's attachment to the other processes of the multi-process bases. It owns
+// one outgoing UNIX channel that carries every message to every other process, one listening
+// channel per local multi-process system (its route, see system_route.hpp), and the remote
+// endpoints that addresses of other processes resolve to. A frame that arrives is handed to its
+// target's endpoint, whichever local system that belongs to; a message that cannot be delivered
+// (the peer answered NACK, the transmit failed, its process is known to be dead) becomes a dead
+// letter of the sender's system. Process-wide and thread-safe; created by the first
+// multi-process system and kept until the process ends.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "core/endpoint.hpp"
+
+namespace thespian::detail {
+class system_core;
+}
+
+namespace thespian::detail::multiproc {
+
+class node {
+ public:
+  // The process's node; the first call installs the remote resolver (core/endpoint.hpp).
+  static node& instance();
+
+  // Starts accepting frames on the route of `system_id` for the local system `core`, whose
+  // dead letters this node reports to. Throws ActorSystemStartupFailure when the route is taken.
+  void attach(std::uint64_t system_id, const std::shared_ptr<system_core>& core);
+  // Stops listening on its route; frames still addressed there are refused by the OS.
+  void detach(std::uint64_t system_id);
+
+  // From now on, messages to endpoints of that system become dead letters at once.
+  void mark_dead(std::uint64_t system_id);
+  bool is_dead(std::uint64_t system_id) const;
+
+  // remote_endpoint::deliver: hands the message to the outgoing channel. false when it cannot
+  // go (dead system, internal envelope kind); throws what the channel throws (frame_too_large,
+  // UnserializableMessage, outbound_queue_full) so the sender sees why.
+  bool send(endpoint& to, envelope&& e);
+
+  // Waits until every message this process sent has its outcome, or the deadline passes.
+  bool flush(std::chrono::steady_clock::time_point deadline);
+
+  struct impl;
+  ~node();
+
+ private:
+  node();
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace thespian::detail::multiproc

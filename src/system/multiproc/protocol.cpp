@@ -1,0 +1,63 @@
+// Registers the internal messages of protocol.hpp and encodes the bootstrap specs. Specs are
+// decoded under a wire budget like any frame: a parent is trusted to be ours, not to be sane.
+#include "system/multiproc/protocol.hpp"
+
+#include <sstream>
+
+#include <cereal/archives/portable_binary.hpp>
+
+#include "core/wire_budget.hpp"
+#include "thespian/message.hpp"
+
+namespace thespian::detail::multiproc {
+namespace {
+
+const message_registrar<CreateActorRequest> create_request_registrar(
+    "thespian.internal.CreateActorRequest");
+const message_registrar<CreateActorReply> create_reply_registrar(
+    "thespian.internal.CreateActorReply");
+const message_registrar<ShutdownSystem> shutdown_registrar("thespian.internal.ShutdownSystem");
+const message_registrar<SystemShutDown> shut_down_registrar("thespian.internal.SystemShutDown");
+
+class stream_source final : public wire_byte_source {
+ public:
+  stream_source(std::istringstream& in, std::size_t size) : in_(in), size_(size) {}
+  std::size_t remaining() const noexcept override {
+    const auto at = in_.tellg();
+    return at < 0 ? 0 : size_ - static_cast<std::size_t>(at);
+  }
+
+ private:
+  std::istringstream& in_;
+  std::size_t size_;
+};
+
+template <class T>
+std::string encode(const T& value) {
+  std::ostringstream out;
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    ar(value);
+  }
+  return std::move(out).str();
+}
+
+template <class T>
+T decode(const std::string& bytes) {
+  std::istringstream in(bytes);
+  stream_source source(in, bytes.size());
+  wire_budget_scope budget(source);
+  cereal::PortableBinaryInputArchive ar(in);
+  T value;
+  ar(value);
+  return value;
+}
+
+}  // namespace
+
+std::string encode_admin_spec(const admin_spec& spec) { return encode(spec); }
+admin_spec decode_admin_spec(const std::string& bytes) { return decode<admin_spec>(bytes); }
+std::string encode_actor_spec(const actor_spec& spec) { return encode(spec); }
+actor_spec decode_actor_spec(const std::string& bytes) { return decode<actor_spec>(bytes); }
+
+}  // namespace thespian::detail::multiproc

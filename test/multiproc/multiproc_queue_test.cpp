@@ -1,0 +1,245 @@
+// multiprocQueueBase end to end: every actor in a process of its own, created through the admin
+// process, messages over UNIX sockets. Each case checks what a user relies on (replies, order,
+// children, ChildActorExited when a process dies) and that shutdown() leaves no process behind.
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "system/process/process_launcher.hpp"
+#include "thespian/thespian.hpp"
+
+namespace multiproc_queue_test {
+
+using namespace std::chrono_literals;
+using thespian::ActorAddress;
+using thespian::Message;
+
+constexpr auto patience = 10s;
+
+struct Pid {
+  std::int64_t value = 0;
+  template <class A> void serialize(A& ar) { ar(value); }
+};
+
+// Every process below this one (actor processes are children of the admin's forkserver, the
+// admin a child of ours), except our process-wide forkserver, which lasts as long as the test
+// program. Read from /proc: a process is ours if a chain of parents leads here.
+std::set<pid_t> descendants() {
+  std::map<pid_t, pid_t> parent_of;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    pid_t ppid = 0;
+    std::istringstream rest(line.substr(close + 2));
+    rest >> state >> ppid;
+    parent_of[static_cast<pid_t>(std::stol(name))] = ppid;
+  }
+  const auto server = thespian::detail::process::shared_forkserver();
+  const pid_t forkserver = server ? server->pid() : -1;
+  std::set<pid_t> found;
+  for (const auto& [pid, ppid] : parent_of) {
+    if (pid == forkserver) continue;
+    for (pid_t at = pid; at > 1;) {
+      auto it = parent_of.find(at);
+      if (it == parent_of.end()) break;
+      if (it->second == ::getpid()) {
+        found.insert(pid);
+        break;
+      }
+      at = it->second;
+    }
+  }
+  return found;
+}
+
+bool eventually(const std::function<bool()>& pred, std::chrono::nanoseconds timeout = patience) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// One system per case; after its shutdown no process of it may be left.
+struct queue_system {
+  thespian::ActorSystem sys{"multiprocQueueBase"};
+  ~queue_system() {
+    sys.shutdown();
+    BOOST_CHECK_MESSAGE(eventually([] { return descendants().empty(); }),
+                        "processes left after shutdown: " << descendants().size());
+  }
+};
+
+bool is_text(const Message& m, std::string_view text) {
+  const auto* s = m.get<std::string>();
+  return s != nullptr && *s == text;
+}
+
+// Answers "pid" with its process id, echoes other text.
+class Where : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (is_text(m, "pid")) {
+      send(from, Pid{::getpid()});
+    } else if (is_text(m, "die")) {
+      ::raise(SIGKILL);
+    } else if (is_text(m, "exit")) {
+      std::exit(3);
+    } else if (m.is<std::string>()) {
+      send(from, m);
+    }
+    co_return;
+  }
+};
+
+// Creates a Where child on "spawn" and answers with its address; reports ChildActorExited to
+// whoever asked for the child.
+class Parent : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (is_text(m, "spawn")) {
+      asker_ = from;
+      auto child = create_actor<Where>();
+      send(from, child);
+    } else if (const auto* exited = m.get<thespian::ChildActorExited>()) {
+      if (asker_) send(asker_, std::string("child exited: ") + exited->child.to_string());
+    } else if (is_text(m, "pid")) {
+      send(from, Pid{::getpid()});
+    }
+    co_return;
+  }
+
+ private:
+  ActorAddress asker_;
+};
+
+}  // namespace multiproc_queue_test
+
+THESPIAN_MESSAGE(multiproc_queue_test::Pid);
+
+using namespace multiproc_queue_test;
+
+BOOST_FIXTURE_TEST_SUITE(multiproc_queue, queue_system)
+
+BOOST_AUTO_TEST_CASE(an_actor_runs_in_its_own_process_and_answers) {
+  auto where = sys.create_actor<Where>();
+  BOOST_TEST(where.to_string().find("unix:") != std::string::npos);
+  auto reply = sys.ask(where, std::string("pid"), patience);
+  BOOST_REQUIRE(reply.has_value());
+  const auto pid = reply->as<Pid>().value;
+  BOOST_TEST(pid != ::getpid());
+  BOOST_TEST(descendants().contains(static_cast<pid_t>(pid)));
+  auto echo = sys.ask(where, std::string("hello"), patience);
+  BOOST_REQUIRE(echo.has_value());
+  BOOST_TEST(is_text(*echo, "hello"));
+}
+
+BOOST_AUTO_TEST_CASE(messages_from_one_sender_arrive_in_order) {
+  auto where = sys.create_actor<Where>();
+  for (int i = 0; i < 200; ++i) sys.tell(where, std::to_string(i));
+  for (int i = 0; i < 200; ++i) {
+    auto reply = sys.listen(patience);
+    BOOST_REQUIRE(reply.has_value());
+    BOOST_REQUIRE_MESSAGE(is_text(*reply, std::to_string(i)), "reply " << i << " out of order");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(two_actors_are_two_processes) {
+  auto a = sys.create_actor<Where>();
+  auto b = sys.create_actor<Where>();
+  BOOST_TEST(a != b);
+  auto pa = sys.ask(a, std::string("pid"), patience);
+  auto pb = sys.ask(b, std::string("pid"), patience);
+  BOOST_REQUIRE(pa && pb);
+  BOOST_TEST(pa->as<Pid>().value != pb->as<Pid>().value);
+}
+
+BOOST_AUTO_TEST_CASE(a_child_created_by_an_actor_runs_and_answers) {
+  auto parent = sys.create_actor<Parent>();
+  auto reply = sys.ask(parent, std::string("spawn"), patience);
+  BOOST_REQUIRE(reply.has_value());
+  const auto child = reply->as<ActorAddress>();
+  auto child_pid = sys.ask(child, std::string("pid"), patience);
+  auto parent_pid = sys.ask(parent, std::string("pid"), patience);
+  BOOST_REQUIRE(child_pid && parent_pid);
+  BOOST_TEST(child_pid->as<Pid>().value != parent_pid->as<Pid>().value);
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_child_is_reported_to_its_parent) {
+  auto parent = sys.create_actor<Parent>();
+  auto reply = sys.ask(parent, std::string("spawn"), patience);
+  BOOST_REQUIRE(reply.has_value());
+  const auto child = reply->as<ActorAddress>();
+  auto child_pid = sys.ask(child, std::string("pid"), patience);
+  BOOST_REQUIRE(child_pid.has_value());
+  BOOST_REQUIRE(::kill(static_cast<pid_t>(child_pid->as<Pid>().value), SIGKILL) == 0);
+  auto report = sys.listen(patience);
+  BOOST_REQUIRE_MESSAGE(report.has_value(), "the parent was not told that its child died");
+  BOOST_TEST(is_text(*report, "child exited: " + child.to_string()));
+}
+
+BOOST_AUTO_TEST_CASE(a_child_that_calls_exit_is_reported_to_its_parent) {
+  auto parent = sys.create_actor<Parent>();
+  auto reply = sys.ask(parent, std::string("spawn"), patience);
+  BOOST_REQUIRE(reply.has_value());
+  const auto child = reply->as<ActorAddress>();
+  sys.tell(child, std::string("exit"));
+  auto report = sys.listen(patience);
+  BOOST_REQUIRE(report.has_value());
+  BOOST_TEST(is_text(*report, "child exited: " + child.to_string()));
+}
+
+BOOST_AUTO_TEST_CASE(a_child_exiting_on_request_is_reported_once) {
+  auto parent = sys.create_actor<Parent>();
+  auto reply = sys.ask(parent, std::string("spawn"), patience);
+  BOOST_REQUIRE(reply.has_value());
+  const auto child = reply->as<ActorAddress>();
+  sys.tell(child, thespian::ActorExitRequest{});
+  auto report = sys.listen(patience);
+  BOOST_REQUIRE(report.has_value());
+  BOOST_TEST(is_text(*report, "child exited: " + child.to_string()));
+  BOOST_TEST(!sys.listen(300ms).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(an_unregistered_message_type_is_refused_clearly) {
+  struct Local {
+    int x = 0;
+  };
+  auto where = sys.create_actor<Where>();
+  BOOST_CHECK_EXCEPTION(sys.tell(where, Local{1}), thespian::UnserializableMessage,
+                        [](const auto& e) { return std::string(e.what()).find("THESPIAN_MESSAGE") != std::string::npos; });
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_ends_every_actor_process) {
+  std::vector<ActorAddress> actors;
+  for (int i = 0; i < 4; ++i) actors.push_back(sys.create_actor<Parent>());
+  for (const auto& a : actors) {
+    auto r = sys.ask(a, std::string("spawn"), patience);
+    BOOST_REQUIRE(r.has_value());
+    BOOST_REQUIRE(sys.ask(r->as<ActorAddress>(), std::string("pid"), patience).has_value());
+  }
+  // The admin, 4 parents and 4 children at least (and the admin's forkserver).
+  BOOST_TEST(descendants().size() >= 9u);
+  // The fixture's destructor shuts down and checks that nothing is left.
+}
+
+BOOST_AUTO_TEST_SUITE_END()
