@@ -251,6 +251,25 @@ pending_notifications outbound_queue::close(const std::string& reason) {
   return n;
 }
 
+pending_notifications outbound_queue::peer_gone(const std::string& reason) {
+  pending_notifications n(&settings_);
+  std::lock_guard lock(mutex_);
+  const send_outcome gone{send_status::no_such_target,
+                          absl::StrFormat("send to %s: %s", peer_, reason)};
+  for (auto& e : in_flight_) report(e, gone, n);
+  for (auto& e : unsent_) report(e, gone, n);
+  in_flight_.clear();
+  unsent_.clear();
+  // Parked senders get room now; what they send next is refused the same way.
+  while (!parked_.empty()) {
+    parked_send p = std::move(parked_.front());
+    parked_.pop_front();
+    n.outcome(std::move(p.on_outcome), gone);
+    n.admitted(std::move(p.on_admitted), nullptr);
+  }
+  return n;
+}
+
 std::vector<outbound_queue::outgoing> outbound_queue::due_for_retransmit(clock::time_point now) {
   std::vector<outgoing> due;
   std::lock_guard lock(mutex_);

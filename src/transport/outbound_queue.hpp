@@ -91,6 +91,10 @@ class outbound_queue {
   // Every written, unacknowledged message fails with `reason` (it may or may not have arrived,
   // and it is never sent twice); queued, unwritten ones stay for the next connection.
   pending_notifications connection_lost(const std::string& reason);
+  // The peer will never be reachable again: every message whose outcome is not known, parked
+  // ones included, gets no_such_target (its sender makes it a dead letter). The queue stays
+  // open; later messages wait for a connection as usual.
+  pending_notifications peer_gone(const std::string& reason);
   // Messages whose transmit timeout has passed fail.
   pending_notifications expire(clock::time_point now);
   // Everything fails; parked senders get channel_closed; later submits throw channel_closed.

@@ -69,6 +69,7 @@ struct stream_channel<Protocol>::impl {
     const endpoint_type peer;
     outbound_queue queue;
     std::atomic<bool> connecting{false};
+    std::atomic<bool> ever_connected{false};  // peers_never_return: a refusal then means gone
     // I/O thread only.
     socket_type socket;
     asio::steady_timer backoff_timer;
@@ -250,6 +251,7 @@ struct stream_channel<Protocol>::impl {
   static asio::awaitable<void> connect_loop(impl* self, std::shared_ptr<peer_link> link) {
     auto backoff = self->settings.reconnect_initial;
     bool reported = false;
+    const auto started = std::chrono::steady_clock::now();
     while (!self->closed.load()) {
       socket_type s(self->io);
       auto [ec] = co_await s.async_connect(link->peer, as_tuple_awaitable);
@@ -257,6 +259,20 @@ struct stream_channel<Protocol>::impl {
       if (!ec) {
         self->connected(link, std::move(s));
         co_return;
+      }
+      if (self->settings.peers_never_return &&
+          (link->ever_connected.load() ||
+           std::chrono::steady_clock::now() - started >= self->settings.first_connect_grace)) {
+        const std::string why =
+            link->ever_connected.load()
+                ? absl::StrFormat("the peer is gone (%s)", ec.message())
+                : absl::StrFormat("the peer did not appear within %d ms (%s)",
+                                  self->settings.first_connect_grace.count(), ec.message());
+        link->queue.peer_gone(why).run();
+        link->connecting.store(false);
+        // A message that arrived meanwhile dials again (and is refused the same way).
+        if (link->queue.idle() || link->connecting.exchange(true)) co_return;
+        continue;
       }
       if (!reported) {
         self->settings.report(absl::StrFormat("cannot connect to %s (%s); retrying with back-off",
@@ -292,6 +308,7 @@ struct stream_channel<Protocol>::impl {
       ++stats.connects;
     }
     link->queue.set_connected(true);
+    link->ever_connected.store(true);
     link->connecting.store(false);
     asio::co_spawn(io, read_acks(this, link, link->generation), asio::detached);
     if (link->queue.try_take_turn()) transmit(link);

@@ -29,6 +29,13 @@ struct transport_settings {
   // One read never takes more than this many bytes, so one busy peer cannot starve the others.
   std::size_t read_chunk = std::size_t{64} << 10;  // THESPIAN_READ_CHUNK_BYTES
   std::size_t max_stream_frame = default_max_stream_frame_size;  // THESPIAN_MAX_STREAM_FRAME_BYTES
+  // For peers that never come back once gone (an actor process of the multi-process bases: its
+  // route is never reused): a refused connect to a peer that was connected before means gone,
+  // and so does not having connected within first_connect_grace; its messages then get
+  // no_such_target at once instead of waiting for the transmit timeout. Off by default
+  // (a restarted peer is then simply re-dialled).
+  bool peers_never_return = false;
+  std::chrono::milliseconds first_connect_grace{std::chrono::seconds(30)};
   // Where protocol errors and connection losses are reported (the system points it at its log).
   // Called from a channel's I/O thread. Empty: standard error.
   std::function<void(std::string_view)> log;

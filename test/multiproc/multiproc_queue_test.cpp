@@ -128,6 +128,25 @@ class Chatty : public thespian::Actor {
   }
 };
 
+// The system's dead-letter handler once told "register": reports each dead letter's text.
+class Undertaker : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (is_text(m, "register")) {
+      reporter_ = from;
+      handle_dead_letters();
+      send(from, std::string("registered"));
+    } else if (const auto* dead = m.get<thespian::DeadEnvelope>()) {
+      const auto* text = dead->dead_message.get<std::string>();
+      if (reporter_) send(reporter_, "dead letter: " + (text ? *text : dead->dead_message.type_name()));
+    }
+    co_return;
+  }
+
+ private:
+  ActorAddress reporter_;
+};
+
 // The whole text of a file ("" while it does not exist).
 std::string file_text(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -241,6 +260,21 @@ BOOST_AUTO_TEST_CASE(a_child_exiting_on_request_is_reported_once) {
   BOOST_REQUIRE(report.has_value());
   BOOST_TEST(is_text(*report, "child exited: " + child.to_string()));
   BOOST_TEST(!sys.listen(300ms).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(messages_to_a_killed_actor_become_dead_letters) {
+  auto undertaker = sys.create_actor<Undertaker>();
+  BOOST_REQUIRE(is_text(sys.ask(undertaker, std::string("register"), patience).value_or(Message{}),
+                        "registered"));
+  BOOST_REQUIRE(eventually([&] { return sys.status().dead_letter_handler == undertaker; }));
+  auto where = sys.create_actor<Where>();
+  auto pid = sys.ask(where, std::string("pid"), patience);
+  BOOST_REQUIRE(pid.has_value());
+  BOOST_REQUIRE(::kill(static_cast<pid_t>(pid->as<Pid>().value), SIGKILL) == 0);
+  sys.tell(where, std::string("after death"));
+  auto report = sys.listen(patience);
+  BOOST_REQUIRE_MESSAGE(report.has_value(), "the message to the dead actor was not a dead letter");
+  BOOST_TEST(is_text(*report, "dead letter: after death"));
 }
 
 BOOST_AUTO_TEST_CASE(an_unregistered_message_type_is_refused_clearly) {

@@ -60,6 +60,8 @@ struct node::impl {
 
   transport::transport_settings settings() {
     auto s = transport::transport_settings::from_environment();
+    // An actor process's route is never reused: once it refuses, its actor is gone.
+    s.peers_never_return = true;
     // Dialling an actor that is still starting is routine here: keep such lines out of stderr.
     s.log = [this](std::string_view line) {
       if (auto core = core_of(0)) core->log(LogLevel::debug, line);
