@@ -3,8 +3,8 @@
 // throughput (one sending thread, the outcome of every message awaited), each next to a raw
 // socket baseline measured in the same run: blocking send/recv of the very same frame bytes
 // (round trip: frame out, ACK-sized answer back; throughput: one send() per frame, the reader
-// draining 64 KiB at a time). Usage: transport_bench [round_trips] [messages] [repeats]; the
-// best of `repeats` runs is printed.
+// draining 64 KiB at a time). Usage: transport_bench [round_trips] [messages] [repeats] [only];
+// the best of `repeats` runs is printed.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -206,16 +206,26 @@ double channel_throughput(const fixture& fx, std::size_t n) {
   return static_cast<double>(n) / elapsed;
 }
 
+// Which parts run: all, or only those whose "<transport>-<part>-<raw|channel>" name (e.g.
+// tcp-pipelined-channel, unix-round-trip) contains the fourth argument; handy under a profiler.
+std::string only;
+bool wanted(const char* transport, const char* part) {
+  return only.empty() || (std::string(transport) + "-" + part).find(only) != std::string::npos;
+}
+
 template <class Protocol>
 void run(const fixture& fx, std::size_t round_trip_count, std::size_t message_count, int repeats) {
   const char* name = protocol_traits<Protocol>::name;
   double raw_rt = 1e30, ch_rt = 1e30, raw_tp = 0, ch_tp = 0;
+  const bool rt = wanted(name, "round-trip-raw") || wanted(name, "round-trip-channel");
+  const bool tp = wanted(name, "pipelined-raw") || wanted(name, "pipelined-channel");
   for (int r = 0; r < repeats; ++r) {
-    raw_rt = std::min(raw_rt, raw_round_trip_ns<Protocol>(fx, round_trip_count));
-    ch_rt = std::min(ch_rt, channel_round_trip_ns<Protocol>(fx, round_trip_count));
-    raw_tp = std::max(raw_tp, raw_throughput<Protocol>(fx, message_count));
-    ch_tp = std::max(ch_tp, channel_throughput<Protocol>(fx, message_count));
+    if (wanted(name, "round-trip-raw")) raw_rt = std::min(raw_rt, raw_round_trip_ns<Protocol>(fx, round_trip_count));
+    if (wanted(name, "round-trip-channel")) ch_rt = std::min(ch_rt, channel_round_trip_ns<Protocol>(fx, round_trip_count));
+    if (wanted(name, "pipelined-raw")) raw_tp = std::max(raw_tp, raw_throughput<Protocol>(fx, message_count));
+    if (wanted(name, "pipelined-channel")) ch_tp = std::max(ch_tp, channel_throughput<Protocol>(fx, message_count));
   }
+  if (!rt && !tp) return;
   std::printf("%-5s round trip   raw %9.0f ns   channel %9.0f ns   channel/raw %5.2fx  (goal <= 1.50x)\n",
               name, raw_rt, ch_rt, ch_rt / raw_rt);
   std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx%s\n", name,
@@ -265,6 +275,7 @@ double channel_udp_round_trip_ns(const fixture& fx, std::size_t n) {
 }
 
 void run_udp(const fixture& fx, std::size_t round_trip_count, int repeats) {
+  if (!wanted("udp", "round-trip-raw") && !wanted("udp", "round-trip-channel")) return;
   double raw_rt = 1e30, ch_rt = 1e30;
   for (int r = 0; r < repeats; ++r) {
     raw_rt = std::min(raw_rt, raw_udp_round_trip_ns(fx, round_trip_count));
@@ -281,6 +292,7 @@ int main(int argc, char** argv) {
   const std::size_t round_trip_count = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20000;
   const std::size_t message_count = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1000000;
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 5;
+  if (argc > 4) only = argv[4];
   fixture fx;
   std::printf("frame of a 64-byte payload: %zu bytes on the wire, ACK frame %zu bytes; best of %d runs; "
               "%zu round trips, %zu pipelined messages\n",

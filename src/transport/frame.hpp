@@ -67,5 +67,8 @@ class frame_too_large : public ActorSystemException {
 // allows); memory used stays within max_size even then. UnserializableMessage propagates for a
 // message (or a nested one) whose type has no THESPIAN_MESSAGE registration.
 std::string encode_frame(const frame& f, std::size_t max_size);
+// The same bytes appended to `out` (the hot path: a reused buffer, no allocation per frame once
+// it has grown). On any exception `out` is left as it was.
+void encode_frame_into(const frame& f, std::size_t max_size, std::string& out);
 
 }  // namespace thespian::transport

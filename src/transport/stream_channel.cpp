@@ -318,15 +318,16 @@ struct stream_channel<Protocol>::impl {
   static asio::awaitable<void> read_acks(impl* self, std::shared_ptr<peer_link> link,
                                          std::uint64_t generation) {
     frame_decoder decoder(self->settings.max_stream_frame);
-    std::vector<char> buffer(std::min<std::size_t>(self->settings.read_chunk, 64 << 10));
+    const std::size_t chunk = std::min<std::size_t>(self->settings.read_chunk, 64 << 10);
     std::string why = "closed by the peer";
     for (;;) {
-      auto [ec, n] = co_await link->socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
+      const std::span<char> room = decoder.prepare(chunk);
+      auto [ec, n] = co_await link->socket.async_read_some(asio::buffer(room.data(), room.size()), as_tuple_awaitable);
       if (ec) {
         if (ec != asio::error::eof) why = ec.message();
         break;
       }
-      decoder.feed(std::span<const char>(buffer.data(), n));
+      decoder.commit(n);
       bool broken = false;
       for (;;) {
         decode_result r = decoder.next();
@@ -398,18 +399,19 @@ struct stream_channel<Protocol>::impl {
   // cumulative ACK per read. Any protocol error closes this connection only.
   static asio::awaitable<void> serve(impl* self, std::shared_ptr<inbound_connection> connection) {
     frame_decoder decoder(self->settings.max_stream_frame);
-    std::vector<char> buffer(self->settings.read_chunk);
     std::string answers;
     std::string error;
     for (;;) {
-      auto [ec, n] = co_await connection->socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
+      // Read in place into the decoder's buffer: no copy between the socket and cereal.
+      const std::span<char> room = decoder.prepare(self->settings.read_chunk);
+      auto [ec, n] = co_await connection->socket.async_read_some(asio::buffer(room.data(), room.size()), as_tuple_awaitable);
       if (ec) {
         if (ec == asio::error::eof) {
           if (auto e = decoder.finish()) error = absl::StrFormat("%s: %s", to_string(e->kind), e->detail);
         }
         break;
       }
-      decoder.feed(std::span<const char>(buffer.data(), n));
+      decoder.commit(n);
       bool delivered_any = false;
       std::uint64_t delivered_through = 0;
       for (;;) {
