@@ -7,6 +7,7 @@
 #include <array>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 
@@ -20,17 +21,25 @@ namespace {
 // every cereal write is one bounds check and one memcpy into capacity reserved ahead.
 class appending_sink final : public std::streambuf {
  public:
-  appending_sink(std::string& out, std::size_t limit) : out_(out), base_(out.size()), limit_(limit) {}
+  appending_sink() = default;
+  appending_sink(std::string& out, std::size_t limit) { bind(out, limit); }
 
+  // Points a sink at another buffer (a streambuf constructs a std::locale: reuse one per thread).
+  void bind(std::string& out, std::size_t limit) {
+    out_ = &out;
+    base_ = out.size();
+    limit_ = limit;
+    total_ = 0;
+  }
   std::size_t total() const noexcept { return total_; }
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
     const auto count = static_cast<std::size_t>(n);
     if (total_ <= limit_ && count <= limit_ - total_) {
-      out_.append(s, count);
-    } else if (out_.size() > base_) {
-      out_.resize(base_);  // over the limit: the frame is refused, keep nothing of it
+      out_->append(s, count);
+    } else if (out_->size() > base_) {
+      out_->resize(base_);  // over the limit: the frame is refused, keep nothing of it
     }
     total_ += count;
     return n;
@@ -43,9 +52,9 @@ class appending_sink final : public std::streambuf {
   }
 
  private:
-  std::string& out_;
-  const std::size_t base_;
-  const std::size_t limit_;
+  std::string* out_ = nullptr;
+  std::size_t base_ = 0;
+  std::size_t limit_ = 0;
   std::size_t total_ = 0;
 };
 
@@ -115,18 +124,34 @@ void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
   const std::size_t limit = std::min<std::size_t>(
       max_size, frame_header_size + std::numeric_limits<std::uint32_t>::max());
   const std::size_t at = out.size();
-  appending_sink sink(out, limit);
+  // A sink and a stream per thread, pointed at this frame's buffer: constructing a std::ostream
+  // and a streambuf (their locales) per frame was about a third of the encoding cost. cereal
+  // writes through rdbuf() only. (A save() that encodes another frame on this thread would
+  // find them taken: nested encodes use their own.)
+  thread_local appending_sink thread_sink;
+  thread_local bool thread_sink_taken = false;
+  std::optional<appending_sink> nested_sink;
+  appending_sink& sink = thread_sink_taken ? nested_sink.emplace() : thread_sink;
+  const bool took_thread_sink = !thread_sink_taken;
+  thread_sink_taken = true;
+  struct give_back {
+    bool took;
+    ~give_back() { if (took) thread_sink_taken = false; }
+  } const give_back_on_exit{took_thread_sink};
+  sink.bind(out, limit);
+  // Room for the header, written below once the length is known (counted against the limit).
   const std::array<char, frame_header_size> placeholder{};
   sink.sputn(placeholder.data(), placeholder.size());
   {
-    // A stream per thread, pointed at this frame's sink: constructing a std::ostream (its locale)
-    // per frame was about a third of the encoding cost. cereal writes through rdbuf() only.
-    thread_local std::ostream os(nullptr);
+    thread_local std::ostream thread_os(nullptr);
+    std::optional<std::ostream> nested_os;
+    std::ostream& os = took_thread_sink ? thread_os : nested_os.emplace(nullptr);
     thread_local address_bytes_cache addresses;
     os.rdbuf(&sink);
     struct detach {
+      std::ostream& os;
       ~detach() { os.rdbuf(nullptr); }
-    } const detach_on_exit;
+    } const detach_on_exit{os};
     try {
       cereal::PortableBinaryOutputArchive ar(os);
       // The two addresses go in as the bytes their save() wrote (same archive layout; see

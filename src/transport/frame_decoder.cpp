@@ -26,7 +26,9 @@ constexpr std::size_t retained_capacity = std::size_t{1} << 20;
 // Reads a span without copying it; remaining() tells whether cereal left bytes unread.
 class span_source final : public std::streambuf, public detail::wire_byte_source {
  public:
-  explicit span_source(std::span<const char> bytes) {
+  span_source() = default;
+  // Points the source at another payload (a streambuf constructs a std::locale: reuse one).
+  void bind(std::span<const char> bytes) {
     char* begin = const_cast<char*>(bytes.data());  // never written: no put area
     setg(begin, begin, begin + bytes.size());
   }
@@ -192,14 +194,23 @@ decode_result frame_decoder::next() {
       return fail(frame_error::malformed_payload,
                   "frame payload does not start with a cereal portable binary archive");
     }
-    span_source source(payload);
-    // A stream per thread, pointed at this payload (see encode_frame: a std::istream per frame
-    // costs its locale). cereal reads through rdbuf() only, so the stream's state never matters.
-    thread_local std::istream in(nullptr);
+    // A source and a stream per thread, pointed at this payload (see encode_frame_into: a
+    // std::istream and a streambuf per frame cost their locales). cereal reads through rdbuf()
+    // only, so the stream's state never matters. A load that decodes another frame on this
+    // thread (nothing does) would get its own.
+    thread_local span_source thread_source;
+    thread_local std::istream thread_in(nullptr);
+    std::optional<span_source> nested_source;
+    std::optional<std::istream> nested_in;
+    const bool nested = thread_in.rdbuf() != nullptr;
+    span_source& source = nested ? nested_source.emplace() : thread_source;
+    std::istream& in = nested ? nested_in.emplace(nullptr) : thread_in;
+    source.bind(payload);
     in.rdbuf(&source);
     struct detach {
+      std::istream& in;
       ~detach() { in.rdbuf(nullptr); }
-    } const detach_on_exit;
+    } const detach_on_exit{in};
     const detail::wire_budget_scope budget(source);
     cereal::PortableBinaryInputArchive ar(in);
     ar(f.target, f.sender, f.message);

@@ -45,7 +45,9 @@ std::string answer_bytes(frame_kind kind, std::uint64_t sequence) {
 struct udp_channel::impl {
   struct peer_link {
     peer_link(const transport_settings& s, endpoint_type peer, std::uint64_t first_sequence)
-        : peer(peer), queue(s, describe(peer), /*batch_while_in_flight=*/false, first_sequence) {
+        : peer(peer),
+          queue(s, describe(peer), outbound_queue::framing::datagram,
+                /*batch_while_in_flight=*/false, first_sequence) {
       queue.set_connected(true);  // datagrams need no connection
     }
     const endpoint_type peer;
@@ -126,7 +128,7 @@ struct udp_channel::impl {
 
   void transmit(peer_link& link) {
     std::vector<outbound_queue::outgoing> batch;
-    while (link.queue.next_batch(batch, 64, /*keep_copy=*/true)) {
+    while (link.queue.next_batch(batch, 64)) {
       for (const auto& out : batch) send_datagram(link.peer, out.bytes);
       batch.clear();
     }
