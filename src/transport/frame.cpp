@@ -185,6 +185,18 @@ void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
   put_le(h + 16, f.sequence, 8);
 }
 
+std::uint32_t datagram_window(std::span<const char> frame_bytes) noexcept {
+  std::uint32_t window = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    window |= std::uint32_t{static_cast<unsigned char>(frame_bytes[12 + i])} << (8 * i);
+  }
+  return window;
+}
+
+void set_datagram_window(std::span<char> frame_bytes, std::uint32_t window) noexcept {
+  put_le(frame_bytes.data() + 12, window, 4);
+}
+
 std::string encode_frame(const frame& f, std::size_t max_size) {
   std::string bytes;
   bytes.reserve(256);  // typical small messages fit without growing

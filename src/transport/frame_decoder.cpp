@@ -87,7 +87,8 @@ decoder_counters& decoder_counters::operator+=(const decoder_counters& other) no
   return *this;
 }
 
-frame_decoder::frame_decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size) {}
+frame_decoder::frame_decoder(std::size_t max_frame_size, bool datagram)
+    : max_frame_size_(max_frame_size), datagram_(datagram) {}
 
 std::span<char> frame_decoder::prepare(std::size_t max_bytes) {
   if (error_) return {};
@@ -167,8 +168,9 @@ std::optional<decode_result> frame_decoder::check_header_prefix(std::span<const 
                                   length, length + frame_header_size, max_frame_size_));
     }
   }
-  if (head.size() >= 16 && get_le(head.data() + 12, 4) != 0) {
-    return fail(frame_error::bad_reserved, "frame header bytes 12-15 (reserved) are not zero");
+  if (!datagram_ && head.size() >= 16 && get_le(head.data() + 12, 4) != 0) {
+    return fail(frame_error::bad_reserved,
+                "frame header bytes 12-15 (the datagram window) are not zero in a stream frame");
   }
   return std::nullopt;
 }

@@ -78,7 +78,10 @@ class decode_result {
 // connection. At end of stream call finish() to learn whether it ended inside a frame.
 class frame_decoder {
  public:
-  explicit frame_decoder(std::size_t max_frame_size = default_max_stream_frame_size);
+  // A datagram decoder accepts any datagram window (header bytes 12-15); a stream decoder
+  // refuses a non-zero one as bad_reserved.
+  explicit frame_decoder(std::size_t max_frame_size = default_max_stream_frame_size,
+                         bool datagram = false);
 
   // Copies the bytes; the span may be reused as soon as feed() returns.
   void feed(std::span<const char> bytes);
@@ -105,6 +108,7 @@ class frame_decoder {
   std::optional<decode_result> check_header_prefix(std::span<const char> head);
 
   std::size_t max_frame_size_;
+  bool datagram_;
   std::unique_ptr<char[]> buffer_;  // capacity_ bytes; [start_, end_) received, not yet decoded
   std::size_t capacity_ = 0;
   std::size_t start_ = 0;

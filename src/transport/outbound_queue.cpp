@@ -2,6 +2,7 @@
 #include "transport/outbound_queue.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <absl/strings/str_format.h>
 
@@ -174,13 +175,32 @@ bool outbound_queue::next_batch(std::vector<outgoing>& out, std::size_t max_fram
   const auto now = clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     entry& e = unsent_.front();
-    out.push_back(outgoing{e.sequence, e.bytes});
     e.backoff = settings_.retransmit_initial;
     e.retransmit_at = now + e.backoff;
     in_flight_.push_back(std::move(e));
     unsent_.pop_front();
+    entry& sent = in_flight_[in_flight_.size() - 1];
+    out.push_back(outgoing{sent.sequence, sent.bytes});
+    stamp_window_locked(out.back());
   }
   return true;
+}
+
+// The oldest sequence whose answer this sender still awaits (the receiver's reorder buffer
+// waits for nothing older): the first in-flight entry not yet reported.
+void outbound_queue::stamp_window_locked(outgoing& out) {
+  if (out.bytes.size() < frame_header_size) return;
+  std::uint64_t oldest = out.sequence;
+  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
+    entry& e = in_flight_[i];
+    if (e.on_outcome) {
+      oldest = std::min(oldest, e.sequence);
+      break;
+    }
+  }
+  const std::uint64_t window = out.sequence - oldest;
+  set_datagram_window(out.bytes, static_cast<std::uint32_t>(
+                                     std::min<std::uint64_t>(window, std::numeric_limits<std::uint32_t>::max())));
 }
 
 void outbound_queue::release_turn() {
@@ -322,6 +342,7 @@ std::vector<outbound_queue::outgoing> outbound_queue::due_for_retransmit(clock::
   for (auto& e : in_flight_) {
     if (!e.on_outcome || e.retransmit_at > now) continue;
     due.push_back(outgoing{e.sequence, e.bytes});
+    stamp_window_locked(due.back());
     e.backoff = std::min(e.backoff * 2, settings_.reconnect_max);
     e.retransmit_at = now + e.backoff;
   }

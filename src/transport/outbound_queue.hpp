@@ -158,6 +158,7 @@ class outbound_queue {
   pending_notifications close(const std::string& reason);
 
   // Datagrams: in-flight frames whose retransmit time has come (their bytes), and reschedule.
+  // Every datagram handed out (here and by next_batch) carries its current datagram window.
   std::vector<outgoing> due_for_retransmit(clock::time_point now);
 
   std::size_t depth() const;          // messages admitted whose outcome is not known yet
@@ -186,6 +187,7 @@ class outbound_queue {
   void admit_parked(pending_notifications& n);
   void enqueue_locked(std::string_view bytes, outcome_handler on_outcome);
   bool may_write_locked() const;
+  void stamp_window_locked(outgoing& out);
   std::size_t writable_count_locked() const;
   send_outcome failure(std::string_view what) const;
 
