@@ -234,13 +234,17 @@ void run(const fixture& fx, std::size_t round_trip_count, std::size_t message_co
     if (wanted(name, "pipelined-20-channel")) ch_tp20 = std::max(ch_tp20, channel_throughput<Protocol>(fx, message_count, 20));
   }
   if (!rt && !tp) return;
-  std::printf("%-5s round trip   raw %9.0f ns   channel %9.0f ns   channel/raw %5.2fx  (goal <= 1.50x)\n",
-              name, raw_rt, ch_rt, ch_rt / raw_rt);
-  std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight)%s\n",
-              name, raw_tp, ch_tp, ch_tp / raw_tp, pipelined_in_flight,
-              std::string(name) == "tcp" ? "  (goal >= 3M msg/s)" : "");
-  std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (20 in flight, the default)\n",
-              name, raw_tp, ch_tp20, ch_tp20 / raw_tp);
+  if (rt) {
+    std::printf("%-5s round trip   raw %9.0f ns   channel %9.0f ns   channel/raw %5.2fx  (goal <= 1.50x)\n",
+                name, raw_rt, ch_rt, ch_rt / raw_rt);
+  }
+  if (tp) {
+    std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight)%s\n",
+                name, raw_tp, ch_tp, ch_tp / raw_tp, pipelined_in_flight,
+                std::string(name) == "tcp" ? "  (goal >= 3M msg/s)" : "");
+    std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (20 in flight, the default)\n",
+                name, raw_tp, ch_tp20, ch_tp20 / raw_tp);
+  }
   std::fflush(stdout);
 }
 

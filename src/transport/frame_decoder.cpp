@@ -38,6 +38,7 @@ class span_source final : public std::streambuf, public detail::wire_byte_source
   // Every cereal load is one sgetn: one bounds check and one memcpy (the generic xsgetn loops).
   std::streamsize xsgetn(char* s, std::streamsize n) override {
     const std::size_t count = std::min(static_cast<std::size_t>(n), remaining());
+    if (count == 0) return 0;  // an empty container's data() may be null
     std::memcpy(s, gptr(), count);
     setg(eback(), gptr() + count, egptr());
     return static_cast<std::streamsize>(count);
