@@ -136,6 +136,15 @@ class channel {
       std::move(handler)(std::move(args)...);
     });
   }
+  // For outcomes, which never arrive inside submit(): a coroutine running on the channel's own
+  // I/O thread resumes at once, without a trip through the scheduler (and its extra poll).
+  template <class Handler, class... Args>
+  void complete_now_or_later(Handler handler, Args... args) {
+    auto ex = asio::get_associated_executor(handler, get_executor());
+    asio::dispatch(ex, [handler = std::move(handler), args...]() mutable {
+      std::move(handler)(std::move(args)...);
+    });
+  }
 
   struct initiate_send {
     channel* self;
@@ -162,7 +171,7 @@ class channel {
       try {
         auto how = ch->submit(
             peer, std::move(f),
-            [ch, slot](send_outcome o) { ch->complete_later(std::move(*slot), std::exception_ptr{}, std::move(o)); },
+            [ch, slot](send_outcome o) { ch->complete_now_or_later(std::move(*slot), std::exception_ptr{}, std::move(o)); },
             [ch, slot](std::exception_ptr e) {
               if (e) ch->complete_later(std::move(*slot), e, send_outcome{});
             });

@@ -1,10 +1,13 @@
-// Frame encoding (see frame.hpp for the layout). The payload is written by cereal into a sink
-// that stops storing at the size limit but keeps counting, so an over-limit frame is refused
-// with its exact size and without holding more than the limit in memory.
+// Frame encoding (see frame.hpp for the layout). The payload is written by cereal straight into
+// the caller's buffer through a sink that stops storing at the size limit but keeps counting, so
+// an over-limit frame is refused with its exact size and without holding more than the limit.
 #include "transport/frame.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 
@@ -14,22 +17,29 @@
 namespace thespian::transport {
 namespace {
 
-// Appends to a string up to `limit` bytes, then only counts.
-class bounded_sink final : public std::streambuf {
+// Appends to a caller's buffer up to `limit` bytes of frame, then only counts. The fast path of
+// every cereal write is one bounds check and one memcpy into capacity reserved ahead.
+class appending_sink final : public std::streambuf {
  public:
-  explicit bounded_sink(std::size_t limit) : limit_(limit) { bytes_.reserve(initial_capacity); }
+  appending_sink() = default;
+  appending_sink(std::string& out, std::size_t limit) { bind(out, limit); }
 
+  // Points a sink at another buffer (a streambuf constructs a std::locale: reuse one per thread).
+  void bind(std::string& out, std::size_t limit) {
+    out_ = &out;
+    base_ = out.size();
+    limit_ = limit;
+    total_ = 0;
+  }
   std::size_t total() const noexcept { return total_; }
-  std::string& bytes() noexcept { return bytes_; }
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
     const auto count = static_cast<std::size_t>(n);
     if (total_ <= limit_ && count <= limit_ - total_) {
-      bytes_.append(s, count);
-    } else {
-      bytes_.clear();  // over the limit: the frame is refused, keep nothing
-      bytes_.shrink_to_fit();
+      out_->append(s, count);
+    } else if (out_->size() > base_) {
+      out_->resize(base_);  // over the limit: the frame is refused, keep nothing of it
     }
     total_ += count;
     return n;
@@ -42,11 +52,10 @@ class bounded_sink final : public std::streambuf {
   }
 
  private:
-  // Typical small messages fit without growing the string.
-  static constexpr std::size_t initial_capacity = 256;
-  std::size_t limit_;
+  std::string* out_ = nullptr;
+  std::size_t base_ = 0;
+  std::size_t limit_ = 0;
   std::size_t total_ = 0;
-  std::string bytes_;
 };
 
 void put_le(char* out, std::uint64_t value, std::size_t width) {
@@ -54,6 +63,45 @@ void put_le(char* out, std::uint64_t value, std::size_t width) {
     out[i] = static_cast<char>(static_cast<unsigned char>(value >> (8 * i)));
   }
 }
+
+// The bytes ActorAddress::save writes for one endpoint, remembered per thread for the few
+// endpoints a thread sent to last: a stream of messages to one target saves its address once,
+// not once per message (each save takes the process-wide address table's lock). An entry holds
+// a weak reference, so it matches only while that very endpoint is alive (a new endpoint at a
+// reused address is never mistaken for it), and save() has already entered it in the table.
+class address_bytes_cache {
+ public:
+  // The portable-binary bytes of `a` (without the archive's leading endianness byte).
+  std::string_view bytes_of(const ActorAddress& a) {
+    const auto* key = a.endpoint();
+    for (auto& e : entries_) {
+      if (e.key == key && key != nullptr && !e.owner.expired()) return e.bytes;
+    }
+    entry& e = entries_[next_];
+    next_ = (next_ + 1) % entries_.size();
+    e.key = nullptr;  // if save() throws, the slot stays empty
+    e.bytes.clear();
+    {
+      appending_sink sink(e.bytes, std::numeric_limits<std::size_t>::max());
+      std::ostream os(&sink);
+      cereal::PortableBinaryOutputArchive ar(os);
+      a.save(ar);
+    }
+    e.bytes.erase(0, 1);  // the endianness byte of this scratch archive
+    e.key = key;
+    e.owner = a.shared_endpoint();
+    return e.bytes;
+  }
+
+ private:
+  struct entry {
+    const void* key = nullptr;
+    std::weak_ptr<detail::endpoint> owner;
+    std::string bytes;
+  };
+  std::array<entry, 4> entries_;
+  std::size_t next_ = 0;
+};
 
 }  // namespace
 
@@ -72,35 +120,88 @@ frame_too_large::frame_too_large(std::size_t frame_size, std::size_t max_size)
       frame_size_(frame_size),
       max_size_(max_size) {}
 
-std::string encode_frame(const frame& f, std::size_t max_size) {
+void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
   const std::size_t limit = std::min<std::size_t>(
       max_size, frame_header_size + std::numeric_limits<std::uint32_t>::max());
-  bounded_sink sink(limit);
+  const std::size_t at = out.size();
+  // A sink and a stream per thread, pointed at this frame's buffer: constructing a std::ostream
+  // and a streambuf (their locales) per frame was about a third of the encoding cost. cereal
+  // writes through rdbuf() only. (A save() that encodes another frame on this thread would
+  // find them taken: nested encodes use their own.)
+  thread_local appending_sink thread_sink;
+  thread_local bool thread_sink_taken = false;
+  std::optional<appending_sink> nested_sink;
+  appending_sink& sink = thread_sink_taken ? nested_sink.emplace() : thread_sink;
+  const bool took_thread_sink = !thread_sink_taken;
+  thread_sink_taken = true;
+  struct give_back {
+    bool took;
+    ~give_back() { if (took) thread_sink_taken = false; }
+  } const give_back_on_exit{took_thread_sink};
+  sink.bind(out, limit);
+  // Room for the header, written below once the length is known (counted against the limit).
   const std::array<char, frame_header_size> placeholder{};
   sink.sputn(placeholder.data(), placeholder.size());
   {
-    // A stream per thread, pointed at this frame's sink: constructing a std::ostream (its locale)
-    // per frame was about a third of the encoding cost. cereal writes through rdbuf() only.
-    thread_local std::ostream os(nullptr);
+    thread_local std::ostream thread_os(nullptr);
+    std::optional<std::ostream> nested_os;
+    std::ostream& os = took_thread_sink ? thread_os : nested_os.emplace(nullptr);
+    thread_local address_bytes_cache addresses;
     os.rdbuf(&sink);
     struct detach {
+      std::ostream& os;
       ~detach() { os.rdbuf(nullptr); }
-    } const detach_on_exit;
-    cereal::PortableBinaryOutputArchive ar(os);
-    ar(f.target, f.sender, f.message);
+    } const detach_on_exit{os};
+    try {
+      cereal::PortableBinaryOutputArchive ar(os);
+      // The two addresses go in as the bytes their save() wrote (same archive layout; see
+      // address_bytes_cache), the message through cereal.
+      for (const ActorAddress* a : {&f.target, &f.sender}) {
+        if (*a) {
+          const std::string_view bytes = addresses.bytes_of(*a);
+          sink.sputn(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        } else {
+          ar(*a);
+        }
+      }
+      ar(f.message);
+    } catch (...) {
+      out.resize(at);
+      throw;
+    }
   }
-  if (sink.total() > limit) throw frame_too_large(sink.total(), max_size);
+  if (sink.total() > limit) {
+    out.resize(at);
+    throw frame_too_large(sink.total(), max_size);
+  }
 
-  std::string& bytes = sink.bytes();
-  char* h = bytes.data();
+  char* h = out.data() + at;
   std::copy(frame_magic.begin(), frame_magic.end(), h);
   h[4] = static_cast<char>(frame_protocol_version);
   h[5] = static_cast<char>(f.kind);
   put_le(h + 6, 0, 2);
-  put_le(h + 8, bytes.size() - frame_header_size, 4);
+  put_le(h + 8, out.size() - at - frame_header_size, 4);
   put_le(h + 12, 0, 4);
   put_le(h + 16, f.sequence, 8);
-  return std::move(bytes);
+}
+
+std::uint32_t datagram_window(std::span<const char> frame_bytes) noexcept {
+  std::uint32_t window = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    window |= std::uint32_t{static_cast<unsigned char>(frame_bytes[12 + i])} << (8 * i);
+  }
+  return window;
+}
+
+void set_datagram_window(std::span<char> frame_bytes, std::uint32_t window) noexcept {
+  put_le(frame_bytes.data() + 12, window, 4);
+}
+
+std::string encode_frame(const frame& f, std::size_t max_size) {
+  std::string bytes;
+  bytes.reserve(256);  // typical small messages fit without growing
+  encode_frame_into(f, max_size, bytes);
+  return bytes;
 }
 
 }  // namespace thespian::transport

@@ -9,14 +9,18 @@
 //        5     1  kind (frame_kind: data, ack, nack)
 //        6     2  reserved, zero
 //        8     4  payload length in bytes (u32)
-//       12     4  reserved, zero
+//       12     4  datagram window (u32): in a data datagram, its sequence minus the oldest
+//                 sequence its sender still awaits an answer for (the receiver's reorder buffer
+//                 waits for nothing older); zero in stream frames and in ACK/NACK frames
 //       16     8  sequence number (u64): matches an ACK/NACK to its data frame, drops duplicates
 // Payload: one PortableBinaryOutputArchive holding (target, sender, message), nothing after it.
+// Version 2 gave bytes 12-15 their meaning (version 1: reserved, zero).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -27,7 +31,7 @@
 namespace thespian::transport {
 
 inline constexpr std::array<char, 4> frame_magic{'T', 'H', 'S', 'P'};
-inline constexpr std::uint8_t frame_protocol_version = 1;
+inline constexpr std::uint8_t frame_protocol_version = 2;
 inline constexpr std::size_t frame_header_size = 24;
 // The largest frame (header + payload) a transport sends or accepts, unless configured.
 inline constexpr std::size_t default_max_stream_frame_size = std::size_t{64} << 20;   // 64 MiB
@@ -67,5 +71,12 @@ class frame_too_large : public ActorSystemException {
 // allows); memory used stays within max_size even then. UnserializableMessage propagates for a
 // message (or a nested one) whose type has no THESPIAN_MESSAGE registration.
 std::string encode_frame(const frame& f, std::size_t max_size);
+
+// The datagram window of an encoded frame (header bytes 12-15); frame_bytes holds a full header.
+std::uint32_t datagram_window(std::span<const char> frame_bytes) noexcept;
+void set_datagram_window(std::span<char> frame_bytes, std::uint32_t window) noexcept;
+// The same bytes appended to `out` (the hot path: a reused buffer, no allocation per frame once
+// it has grown). On any exception `out` is left as it was.
+void encode_frame_into(const frame& f, std::size_t max_size, std::string& out);
 
 }  // namespace thespian::transport

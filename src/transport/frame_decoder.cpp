@@ -4,6 +4,7 @@
 #include "transport/frame_decoder.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <istream>
 #include <new>
@@ -25,11 +26,23 @@ constexpr std::size_t retained_capacity = std::size_t{1} << 20;
 // Reads a span without copying it; remaining() tells whether cereal left bytes unread.
 class span_source final : public std::streambuf, public detail::wire_byte_source {
  public:
-  explicit span_source(std::span<const char> bytes) {
+  span_source() = default;
+  // Points the source at another payload (a streambuf constructs a std::locale: reuse one).
+  void bind(std::span<const char> bytes) {
     char* begin = const_cast<char*>(bytes.data());  // never written: no put area
     setg(begin, begin, begin + bytes.size());
   }
   std::size_t remaining() const noexcept override { return static_cast<std::size_t>(egptr() - gptr()); }
+
+ protected:
+  // Every cereal load is one sgetn: one bounds check and one memcpy (the generic xsgetn loops).
+  std::streamsize xsgetn(char* s, std::streamsize n) override {
+    const std::size_t count = std::min(static_cast<std::size_t>(n), remaining());
+    if (count == 0) return 0;  // an empty container's data() may be null
+    std::memcpy(s, gptr(), count);
+    setg(eback(), gptr() + count, egptr());
+    return static_cast<std::streamsize>(count);
+  }
 };
 
 std::uint64_t get_le(const char* in, std::size_t width) {
@@ -75,27 +88,51 @@ decoder_counters& decoder_counters::operator+=(const decoder_counters& other) no
   return *this;
 }
 
-frame_decoder::frame_decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size) {}
+frame_decoder::frame_decoder(std::size_t max_frame_size, bool datagram)
+    : max_frame_size_(max_frame_size), datagram_(datagram) {}
+
+std::span<char> frame_decoder::prepare(std::size_t max_bytes) {
+  if (error_) return {};
+  // Drop what next() consumed; what moves is at most one partial frame.
+  const std::size_t pending = end_ - start_;
+  if (start_ > 0) {
+    if (pending > 0) std::memmove(buffer_.get(), buffer_.get() + start_, pending);
+    start_ = 0;
+    end_ = pending;
+  }
+  if (pending == 0 && capacity_ > retained_capacity && max_bytes <= retained_capacity) {
+    buffer_.reset();
+    capacity_ = 0;
+  }
+  if (capacity_ - end_ < max_bytes) {
+    // Grows only by what the caller is about to read: never by a length read off the wire.
+    const std::size_t wanted = std::max(end_ + max_bytes, std::min(2 * capacity_, end_ + max_bytes + capacity_));
+    auto bigger = std::make_unique_for_overwrite<char[]>(wanted);
+    if (end_ > 0) std::memcpy(bigger.get(), buffer_.get(), end_);
+    buffer_ = std::move(bigger);
+    capacity_ = wanted;
+  }
+  return {buffer_.get() + end_, max_bytes};
+}
+
+void frame_decoder::commit(std::size_t n) {
+  if (error_ || n == 0) return;
+  counters_.bytes_fed += n;
+  end_ += n;
+}
 
 void frame_decoder::feed(std::span<const char> bytes) {
   if (error_ || bytes.empty()) return;
-  counters_.bytes_fed += bytes.size();
-  // Drop what next() consumed; what moves is at most one partial frame.
-  if (start_ > 0) {
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(start_));
-    start_ = 0;
-  }
-  if (buffer_.empty() && buffer_.capacity() > retained_capacity) {
-    std::vector<char>().swap(buffer_);
-  }
-  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+  std::span<char> room = prepare(bytes.size());
+  std::memcpy(room.data(), bytes.data(), bytes.size());
+  commit(bytes.size());
 }
 
 decode_result frame_decoder::fail(frame_error kind, std::string detail) {
   error_ = decode_error{kind, std::move(detail)};
   ++counters_.errors[static_cast<std::size_t>(kind)];
-  std::vector<char>().swap(buffer_);
-  start_ = 0;
+  buffer_.reset();
+  capacity_ = start_ = end_ = 0;
   return *error_;
 }
 
@@ -132,15 +169,16 @@ std::optional<decode_result> frame_decoder::check_header_prefix(std::span<const 
                                   length, length + frame_header_size, max_frame_size_));
     }
   }
-  if (head.size() >= 16 && get_le(head.data() + 12, 4) != 0) {
-    return fail(frame_error::bad_reserved, "frame header bytes 12-15 (reserved) are not zero");
+  if (!datagram_ && head.size() >= 16 && get_le(head.data() + 12, 4) != 0) {
+    return fail(frame_error::bad_reserved,
+                "frame header bytes 12-15 (the datagram window) are not zero in a stream frame");
   }
   return std::nullopt;
 }
 
 decode_result frame_decoder::next() {
   if (error_) return *error_;
-  const std::span<const char> pending(buffer_.data() + start_, buffer_.size() - start_);
+  const std::span<const char> pending(buffer_.get() + start_, end_ - start_);
   if (auto failed = check_header_prefix(pending.first(std::min(pending.size(), frame_header_size)))) {
     return std::move(*failed);
   }
@@ -159,14 +197,23 @@ decode_result frame_decoder::next() {
       return fail(frame_error::malformed_payload,
                   "frame payload does not start with a cereal portable binary archive");
     }
-    span_source source(payload);
-    // A stream per thread, pointed at this payload (see encode_frame: a std::istream per frame
-    // costs its locale). cereal reads through rdbuf() only, so the stream's state never matters.
-    thread_local std::istream in(nullptr);
+    // A source and a stream per thread, pointed at this payload (see encode_frame_into: a
+    // std::istream and a streambuf per frame cost their locales). cereal reads through rdbuf()
+    // only, so the stream's state never matters. A load that decodes another frame on this
+    // thread (nothing does) would get its own.
+    thread_local span_source thread_source;
+    thread_local std::istream thread_in(nullptr);
+    std::optional<span_source> nested_source;
+    std::optional<std::istream> nested_in;
+    const bool nested = thread_in.rdbuf() != nullptr;
+    span_source& source = nested ? nested_source.emplace() : thread_source;
+    std::istream& in = nested ? nested_in.emplace(nullptr) : thread_in;
+    source.bind(payload);
     in.rdbuf(&source);
     struct detach {
+      std::istream& in;
       ~detach() { in.rdbuf(nullptr); }
-    } const detach_on_exit;
+    } const detach_on_exit{in};
     const detail::wire_budget_scope budget(source);
     cereal::PortableBinaryInputArchive ar(in);
     ar(f.target, f.sender, f.message);
@@ -193,10 +240,12 @@ decode_result frame_decoder::next() {
   start_ += frame_size;
   ++counters_.frames;
   counters_.frame_bytes += frame_size;
-  if (start_ == buffer_.size()) {
-    start_ = 0;
-    buffer_.clear();
-    if (buffer_.capacity() > retained_capacity) std::vector<char>().swap(buffer_);
+  if (start_ == end_) {
+    start_ = end_ = 0;
+    if (capacity_ > retained_capacity) {
+      buffer_.reset();
+      capacity_ = 0;
+    }
   }
   return f;
 }
@@ -205,7 +254,7 @@ std::optional<decode_error> frame_decoder::finish() {
   if (error_) return error_;
   const std::size_t pending = buffered_bytes();
   if (pending == 0) return std::nullopt;
-  if (auto failed = check_header_prefix(std::span<const char>(buffer_.data() + start_, pending)
+  if (auto failed = check_header_prefix(std::span<const char>(buffer_.get() + start_, pending)
                                             .first(std::min(pending, frame_header_size)))) {
     return failed->error();
   }
@@ -214,7 +263,7 @@ std::optional<decode_error> frame_decoder::finish() {
           ? absl::StrFormat("stream ended after %d of the %d header bytes", pending,
                             frame_header_size)
           : absl::StrFormat("stream ended after %d of the %d bytes of a frame", pending,
-                            frame_header_size + get_le(buffer_.data() + start_ + 8, 4));
+                            frame_header_size + get_le(buffer_.get() + start_ + 8, 4));
   return fail(frame_error::truncated, std::move(detail)).error();
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -77,10 +78,19 @@ class decode_result {
 // connection. At end of stream call finish() to learn whether it ended inside a frame.
 class frame_decoder {
  public:
-  explicit frame_decoder(std::size_t max_frame_size = default_max_stream_frame_size);
+  // A datagram decoder accepts any datagram window (header bytes 12-15); a stream decoder
+  // refuses a non-zero one as bad_reserved.
+  explicit frame_decoder(std::size_t max_frame_size = default_max_stream_frame_size,
+                         bool datagram = false);
 
   // Copies the bytes; the span may be reused as soon as feed() returns.
   void feed(std::span<const char> bytes);
+  // Reading in place, without the copy of feed(): prepare(n) returns room for up to n bytes at
+  // the end of the decoder's buffer (empty once poisoned); read into it, then commit() the
+  // count actually read. The buffer grows only by what a caller asks to read, never by a length
+  // field. Frames returned by next() own their data: prepare() may move the buffer.
+  std::span<char> prepare(std::size_t max_bytes);
+  void commit(std::size_t n);
   decode_result next();
   // The stream has ended: nullopt when it ended between frames, else a `truncated` error
   // (which poisons the decoder and is counted like any other).
@@ -90,16 +100,19 @@ class frame_decoder {
   const decoder_counters& counters() const noexcept { return counters_; }
   std::size_t max_frame_size() const noexcept { return max_frame_size_; }
   // Bytes received but not yet returned as frames, and the memory held for them (tests, logs).
-  std::size_t buffered_bytes() const noexcept { return buffer_.size() - start_; }
-  std::size_t buffer_capacity() const noexcept { return buffer_.capacity(); }
+  std::size_t buffered_bytes() const noexcept { return end_ - start_; }
+  std::size_t buffer_capacity() const noexcept { return capacity_; }
 
  private:
   decode_result fail(frame_error kind, std::string detail);
   std::optional<decode_result> check_header_prefix(std::span<const char> head);
 
   std::size_t max_frame_size_;
-  std::vector<char> buffer_;
-  std::size_t start_ = 0;  // first byte of buffer_ not yet consumed
+  bool datagram_;
+  std::unique_ptr<char[]> buffer_;  // capacity_ bytes; [start_, end_) received, not yet decoded
+  std::size_t capacity_ = 0;
+  std::size_t start_ = 0;
+  std::size_t end_ = 0;
   std::optional<decode_error> error_;
   decoder_counters counters_;
 };

@@ -2,6 +2,7 @@
 #include "transport/outbound_queue.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <absl/strings/str_format.h>
 
@@ -43,25 +44,50 @@ void pending_notifications::run() {
 }
 
 outbound_queue::outbound_queue(const transport_settings& settings, std::string peer_name,
-                               bool batch_while_in_flight, std::uint64_t first_sequence)
-    : settings_(settings), peer_(std::move(peer_name)), next_sequence_(first_sequence),
-      batch_while_in_flight_(batch_while_in_flight) {}
+                               framing how, bool batch_while_in_flight,
+                               std::uint64_t first_sequence)
+    : settings_(settings), peer_(std::move(peer_name)), framing_(how),
+      next_sequence_(first_sequence), batch_while_in_flight_(batch_while_in_flight) {}
 
 send_outcome outbound_queue::failure(std::string_view what) const {
   return send_outcome{send_status::failed, absl::StrFormat("send to %s failed: %s", peer_, what)};
 }
 
-void outbound_queue::enqueue_locked(std::string bytes, outcome_handler on_outcome) {
+void outbound_queue::enqueue_locked(std::string_view bytes, outcome_handler on_outcome) {
   const std::uint64_t sequence = next_sequence_++;
-  if (bytes.size() >= frame_header_size) {
-    for (int i = 0; i < 8; ++i) bytes[16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
+  entry e;
+  e.sequence = sequence;
+  e.on_outcome = std::move(on_outcome);
+  e.deadline = clock::now() + settings_.transmit_timeout;
+  e.size = bytes.size();
+  char* frame_start = nullptr;
+  if (framing_ == framing::stream) {
+    const std::size_t at = unsent_bytes_.size();
+    unsent_bytes_.append(bytes);
+    frame_start = unsent_bytes_.data() + at;
+  } else {
+    e.bytes.assign(bytes);
+    frame_start = e.bytes.data();
   }
-  unsent_.push_back(entry{sequence, std::move(on_outcome),
-                          clock::now() + settings_.transmit_timeout, std::move(bytes)});
+  if (bytes.size() >= frame_header_size) {
+    for (int i = 0; i < 8; ++i) frame_start[16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
+  }
+  unsent_.push_back(std::move(e));
   ++outstanding_;
 }
 
-admission outbound_queue::submit(std::string bytes, outcome_handler on_outcome,
+// How many unsent frames the in-flight limit lets go now.
+std::size_t outbound_queue::writable_count_locked() const {
+  const std::size_t room =
+      in_flight_.size() >= settings_.max_in_flight ? 0 : settings_.max_in_flight - in_flight_.size();
+  return std::min(room, unsent_.size());
+}
+
+bool outbound_queue::may_write_locked() const {
+  return !turn_taken_ && connected_ && !closed_ && writable_count_locked() > 0;
+}
+
+admission outbound_queue::submit(std::string_view frame_bytes, outcome_handler on_outcome,
                                  admitted_handler on_admitted, transmit_action& action) {
   action = transmit_action::none;
   std::lock_guard lock(mutex_);
@@ -70,11 +96,11 @@ admission outbound_queue::submit(std::string bytes, outcome_handler on_outcome,
     throw outbound_queue_full(peer_, outstanding_ + parked_.size(), settings_.hard_limit);
   }
   if (!parked_.empty() || outstanding_ >= settings_.high_water) {
-    parked_.push_back(parked_send{std::move(bytes), std::move(on_outcome), std::move(on_admitted)});
+    parked_.push_back(parked_send{std::string(frame_bytes), std::move(on_outcome), std::move(on_admitted)});
     return admission::parked;
   }
-  enqueue_locked(std::move(bytes), std::move(on_outcome));
-  if (!turn_taken_ && connected_) {
+  enqueue_locked(frame_bytes, std::move(on_outcome));
+  if (may_write_locked()) {
     if (!batch_while_in_flight_ || in_flight_.empty()) {
       turn_taken_ = true;
       action = transmit_action::write_now;
@@ -89,41 +115,92 @@ admission outbound_queue::submit(std::string bytes, outcome_handler on_outcome,
 bool outbound_queue::begin_flush() {
   std::lock_guard lock(mutex_);
   flush_scheduled_ = false;
-  if (turn_taken_ || !connected_ || unsent_.empty()) return false;
+  if (!may_write_locked()) return false;
   turn_taken_ = true;
   return true;
 }
 
 bool outbound_queue::try_take_turn() {
   std::lock_guard lock(mutex_);
-  if (turn_taken_ || !connected_ || unsent_.empty()) return false;
+  if (!may_write_locked()) return false;
   turn_taken_ = true;
   return true;
 }
 
-bool outbound_queue::next_batch(std::vector<outgoing>& out, std::size_t max_frames,
-                                bool keep_copy) {
+bool outbound_queue::next_stream_batch(std::string& out) {
   std::lock_guard lock(mutex_);
-  if (!connected_ || unsent_.empty() || closed_) {
+  const std::size_t n = connected_ && !closed_ ? writable_count_locked() : 0;
+  if (n == 0) {
     turn_taken_ = false;
     return false;
   }
-  const std::size_t n = std::min(max_frames, unsent_.size());
+  if (n == unsent_.size()) {
+    // Everything goes: hand over the whole buffer, keep the writer's (emptied) one for later.
+    out.clear();
+    if (unsent_offset_ == 0) {
+      out.swap(unsent_bytes_);
+    } else {
+      out.assign(unsent_bytes_, unsent_offset_);
+      unsent_bytes_.clear();
+      unsent_offset_ = 0;
+    }
+    while (!unsent_.empty()) {
+      in_flight_.push_back(std::move(unsent_.front()));
+      unsent_.pop_front();
+    }
+    return true;
+  }
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    bytes += unsent_.front().size;
+    in_flight_.push_back(std::move(unsent_.front()));
+    unsent_.pop_front();
+  }
+  out.assign(unsent_bytes_, unsent_offset_, bytes);
+  unsent_offset_ += bytes;
+  if (unsent_offset_ > unsent_bytes_.size() / 2) {
+    unsent_bytes_.erase(0, unsent_offset_);
+    unsent_offset_ = 0;
+  }
+  return true;
+}
+
+bool outbound_queue::next_batch(std::vector<outgoing>& out, std::size_t max_frames) {
+  std::lock_guard lock(mutex_);
+  const std::size_t n = connected_ && !closed_ ? std::min(max_frames, writable_count_locked()) : 0;
+  if (n == 0) {
+    turn_taken_ = false;
+    return false;
+  }
   const auto now = clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     entry& e = unsent_.front();
-    if (keep_copy) {
-      out.push_back(outgoing{e.sequence, e.bytes});
-      e.backoff = settings_.retransmit_initial;
-      e.retransmit_at = now + e.backoff;
-    } else {
-      out.push_back(outgoing{e.sequence, std::move(e.bytes)});
-      e.bytes = std::string();
-    }
+    e.backoff = settings_.retransmit_initial;
+    e.retransmit_at = now + e.backoff;
     in_flight_.push_back(std::move(e));
     unsent_.pop_front();
+    entry& sent = in_flight_[in_flight_.size() - 1];
+    out.push_back(outgoing{sent.sequence, sent.bytes});
+    stamp_window_locked(out.back());
   }
   return true;
+}
+
+// The oldest sequence whose answer this sender still awaits (the receiver's reorder buffer
+// waits for nothing older): the first in-flight entry not yet reported.
+void outbound_queue::stamp_window_locked(outgoing& out) {
+  if (out.bytes.size() < frame_header_size) return;
+  std::uint64_t oldest = out.sequence;
+  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
+    entry& e = in_flight_[i];
+    if (e.on_outcome) {
+      oldest = std::min(oldest, e.sequence);
+      break;
+    }
+  }
+  const std::uint64_t window = out.sequence - oldest;
+  set_datagram_window(out.bytes, static_cast<std::uint32_t>(
+                                     std::min<std::uint64_t>(window, std::numeric_limits<std::uint32_t>::max())));
 }
 
 void outbound_queue::release_turn() {
@@ -143,7 +220,7 @@ void outbound_queue::admit_parked(pending_notifications& n) {
   while (!parked_.empty() && outstanding_ < settings_.high_water) {
     parked_send p = std::move(parked_.front());
     parked_.pop_front();
-    enqueue_locked(std::move(p.bytes), std::move(p.on_outcome));
+    enqueue_locked(p.bytes, std::move(p.on_outcome));
     n.admitted(std::move(p.on_admitted), nullptr);
   }
 }
@@ -151,6 +228,7 @@ void outbound_queue::admit_parked(pending_notifications& n) {
 pending_notifications outbound_queue::acknowledge_through(std::uint64_t upto) {
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
+  n.expect_outcomes(in_flight_.size());
   while (!in_flight_.empty() && in_flight_.front().sequence <= upto) {
     report(in_flight_.front(), send_outcome{send_status::delivered, {}}, n);
     in_flight_.pop_front();
@@ -225,7 +303,12 @@ pending_notifications outbound_queue::expire(clock::time_point now) {
   while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
   while (!unsent_.empty() && unsent_.front().deadline <= now) {
     report(unsent_.front(), failure(why), n);
+    if (framing_ == framing::stream) unsent_offset_ += unsent_.front().size;
     unsent_.pop_front();
+  }
+  if (unsent_.empty()) {
+    unsent_bytes_.clear();
+    unsent_offset_ = 0;
   }
   admit_parked(n);
   return n;
@@ -240,6 +323,8 @@ pending_notifications outbound_queue::close(const std::string& reason) {
   for (auto& e : unsent_) report(e, failure(reason), n);
   in_flight_.clear();
   unsent_.clear();
+  unsent_bytes_.clear();
+  unsent_offset_ = 0;
   for (auto& p : parked_) {
     n.admitted(std::move(p.on_admitted),
                std::make_exception_ptr(channel_closed(
@@ -276,6 +361,7 @@ std::vector<outbound_queue::outgoing> outbound_queue::due_for_retransmit(clock::
   for (auto& e : in_flight_) {
     if (!e.on_outcome || e.retransmit_at > now) continue;
     due.push_back(outgoing{e.sequence, e.bytes});
+    stamp_window_locked(due.back());
     e.backoff = std::min(e.backoff * 2, settings_.reconnect_max);
     e.retransmit_at = now + e.backoff;
   }
@@ -290,6 +376,11 @@ std::size_t outbound_queue::depth() const {
 std::size_t outbound_queue::parked() const {
   std::lock_guard lock(mutex_);
   return parked_.size();
+}
+
+std::size_t outbound_queue::in_flight() const {
+  std::lock_guard lock(mutex_);
+  return in_flight_.size();
 }
 
 bool outbound_queue::has_unsent() const {

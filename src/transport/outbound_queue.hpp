@@ -7,11 +7,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <exception>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +32,7 @@ class pending_notifications {
   ~pending_notifications() { run(); }
 
   void outcome(outcome_handler h, send_outcome o) { outcomes_.emplace_back(std::move(h), std::move(o)); }
+  void expect_outcomes(std::size_t n) { outcomes_.reserve(n); }
   void admitted(admitted_handler h, std::exception_ptr e) { admitted_.emplace_back(std::move(h), e); }
   void run();
 
@@ -39,11 +42,65 @@ class pending_notifications {
   const transport_settings* settings_ = nullptr;
 };
 
+// A growable circular buffer for the queue's entries: push_back and pop_front allocate nothing
+// once it has grown (std::deque allocates a block every few of these large entries).
+template <class T>
+class entry_ring {
+ public:
+  class iterator {
+   public:
+    iterator(entry_ring* r, std::size_t i) : ring_(r), i_(i) {}
+    T& operator*() const { return (*ring_)[i_]; }
+    T* operator->() const { return &(*ring_)[i_]; }
+    iterator& operator++() { ++i_; return *this; }
+    bool operator==(const iterator& o) const { return i_ == o.i_; }
+   private:
+    entry_ring* ring_;
+    std::size_t i_;
+  };
+
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+  T& operator[](std::size_t i) { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+  T& front() { return slots_[head_]; }
+  iterator begin() { return {this, 0}; }
+  iterator end() { return {this, size_}; }
+  void push_back(T&& value) {
+    if (size_ == slots_.size()) grow();
+    slots_[(head_ + size_) & (slots_.size() - 1)] = std::move(value);
+    ++size_;
+  }
+  void pop_front() {
+    slots_[head_] = T{};  // releases the handler and bytes now
+    head_ = (head_ + 1) & (slots_.size() - 1);
+    --size_;
+  }
+  void clear() {
+    while (!empty()) pop_front();
+  }
+
+ private:
+  void grow() {
+    std::vector<T> bigger(std::max<std::size_t>(16, 2 * slots_.size()));
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move((*this)[i]);
+    slots_.swap(bigger);
+    head_ = 0;
+  }
+  std::vector<T> slots_;  // a power of two in size
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
 class outbound_queue {
  public:
   using clock = std::chrono::steady_clock;
 
-  // A frame the transmit turn holder must write; bytes already carry their sequence number.
+  // How the queue keeps frames. stream: the unsent frames of the peer lie back to back in one
+  // buffer that leaves in one write (no allocation per frame); nothing is kept once written.
+  // datagram: each frame keeps its own bytes until acknowledged, for retransmission.
+  enum class framing { stream, datagram };
+
+  // A datagram the transmit turn holder must send (or resend).
   struct outgoing {
     std::uint64_t sequence;
     std::string bytes;
@@ -53,30 +110,34 @@ class outbound_queue {
   // to one scheduled flush (schedule_flush), so that a stream of sends leaves in few gathered
   // writes; with nothing in flight it writes at once (write_now), for the lowest latency.
   // first_sequence lets a datagram channel start where an earlier incarnation cannot have been.
-  outbound_queue(const transport_settings& settings, std::string peer_name,
+  outbound_queue(const transport_settings& settings, std::string peer_name, framing how,
                  bool batch_while_in_flight = false, std::uint64_t first_sequence = 1);
 
   const std::string& peer_name() const noexcept { return peer_; }
 
   enum class transmit_action {
     none,            // someone else writes it (the turn holder, or a flush already scheduled)
-    write_now,       // the caller holds the transmit turn: call next_batch() until it is false
+    write_now,       // the caller holds the transmit turn: call next_*batch() until it is false
     schedule_flush,  // the caller must arrange one call of begin_flush() on the I/O thread
   };
-  // Any thread. Stamps the next sequence number into `bytes` (an encoded frame), then admits or
-  // parks it (see channel::submit), and says who writes it.
-  admission submit(std::string bytes, outcome_handler on_outcome, admitted_handler on_admitted,
-                   transmit_action& action);
+  // Any thread. Copies `frame_bytes` (one encoded frame) into the queue, stamping the next
+  // sequence number into its header, then admits or parks it (see channel::submit), and says
+  // who writes it.
+  admission submit(std::string_view frame_bytes, outcome_handler on_outcome,
+                   admitted_handler on_admitted, transmit_action& action);
   // The scheduled flush: true when the caller now holds the transmit turn.
   bool begin_flush();
 
-  // Takes the transmit turn if the queue has frames to write and a connection, and nobody holds
-  // it. The caller then drives next_batch().
+  // Takes the transmit turn if the queue has frames it may write (a connection, room under
+  // max_in_flight), and nobody holds it. The caller then drives next_*batch().
   bool try_take_turn();
-  // Turn holder: moves every queued frame (at most max_frames) into `out`, marking them in
-  // flight. false (and the turn is released) when nothing is left or the connection is down.
-  // With keep_copy the queue keeps the bytes for retransmission (datagrams).
-  bool next_batch(std::vector<outgoing>& out, std::size_t max_frames, bool keep_copy = false);
+  // Turn holder, stream framing: replaces `out` with the bytes of the queued frames that the
+  // in-flight limit lets go, back to back, and marks them in flight. false (and the turn is
+  // released) when nothing may be written or the connection is down.
+  bool next_stream_batch(std::string& out);
+  // Turn holder, datagram framing: appends at most max_frames frames (copies; the queue keeps
+  // the bytes for retransmission) to `out`, as the in-flight limit allows. false as above.
+  bool next_batch(std::vector<outgoing>& out, std::size_t max_frames);
   // Turn holder gives up the turn without writing (e.g. the connection was lost under it).
   void release_turn();
 
@@ -101,19 +162,22 @@ class outbound_queue {
   pending_notifications close(const std::string& reason);
 
   // Datagrams: in-flight frames whose retransmit time has come (their bytes), and reschedule.
+  // Every datagram handed out (here and by next_batch) carries its current datagram window.
   std::vector<outgoing> due_for_retransmit(clock::time_point now);
 
   std::size_t depth() const;          // messages admitted whose outcome is not known yet
   std::size_t parked() const;         // senders waiting for the low-water mark
+  std::size_t in_flight() const;      // messages written and not acknowledged (<= max_in_flight)
   bool has_unsent() const;
   bool idle() const;                  // nothing queued, in flight or parked
 
  private:
   struct entry {
-    std::uint64_t sequence;
+    std::uint64_t sequence = 0;
     outcome_handler on_outcome;  // empty once its outcome was reported (a timeout while in flight)
     clock::time_point deadline;
-    std::string bytes;           // unsent: the frame; in flight: kept only for retransmission
+    std::size_t size = 0;        // bytes of its frame
+    std::string bytes;           // datagrams only: the frame, kept for retransmission
     clock::time_point retransmit_at{};
     std::chrono::milliseconds backoff{};
   };
@@ -125,15 +189,21 @@ class outbound_queue {
 
   void report(entry& e, send_outcome o, pending_notifications& n);
   void admit_parked(pending_notifications& n);
-  void enqueue_locked(std::string bytes, outcome_handler on_outcome);
+  void enqueue_locked(std::string_view bytes, outcome_handler on_outcome);
+  bool may_write_locked() const;
+  void stamp_window_locked(outgoing& out);
+  std::size_t writable_count_locked() const;
   send_outcome failure(std::string_view what) const;
 
   const transport_settings& settings_;
   const std::string peer_;
+  const framing framing_;
   mutable std::mutex mutex_;
   std::uint64_t next_sequence_ = 1;
-  std::deque<entry> unsent_;
-  std::deque<entry> in_flight_;
+  entry_ring<entry> unsent_;
+  std::string unsent_bytes_;        // stream framing: unsent_'s frames from unsent_offset_ on
+  std::size_t unsent_offset_ = 0;
+  entry_ring<entry> in_flight_;
   std::deque<parked_send> parked_;
   std::size_t outstanding_ = 0;  // entries in unsent_ + in_flight_ with a handler
   const bool batch_while_in_flight_;

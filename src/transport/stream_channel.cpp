@@ -5,7 +5,6 @@
 #include "transport/stream_channel.hpp"
 
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,8 +31,6 @@ namespace thespian::transport {
 namespace {
 
 constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
-// Frames per gathered write: Linux accepts at most IOV_MAX (1024) iovecs per sendmsg.
-constexpr std::size_t max_frames_per_write = 1024;
 
 template <class Endpoint>
 std::string describe(const Endpoint& e) {
@@ -62,7 +59,9 @@ struct stream_channel<Protocol>::impl {
   // The outgoing connection to one peer and its queue.
   struct peer_link {
     peer_link(impl* owner, endpoint_type peer)
-        : owner(owner), peer(peer), queue(owner->settings, describe(peer), /*batch_while_in_flight=*/true),
+        : owner(owner), peer(peer),
+          queue(owner->settings, describe(peer), outbound_queue::framing::stream,
+                /*batch_while_in_flight=*/true),
           socket(owner->io), backoff_timer(owner->io) {}
 
     impl* owner;
@@ -78,6 +77,8 @@ struct stream_channel<Protocol>::impl {
     std::mutex write_mutex;
     int fd = -1;
     std::uint64_t fd_generation = 0;
+    // The frames being written, back to back; only the transmit turn holder touches it.
+    std::string write_buffer;
   };
 
   // One accepted connection (I/O thread only).
@@ -157,21 +158,18 @@ struct stream_channel<Protocol>::impl {
 
   // --- sending ------------------------------------------------------------------------------
 
-  // The transmit turn holder writes every queued frame; any thread.
+  // The transmit turn holder writes every queued frame (as many as max_in_flight lets go) in
+  // one send of the link's write buffer; any thread.
   static void transmit(std::shared_ptr<peer_link> link) {
-    std::vector<outbound_queue::outgoing> batch;
-    while (link->queue.next_batch(batch, max_frames_per_write)) {
+    std::string& batch = link->write_buffer;  // the turn holder's alone
+    while (link->queue.next_stream_batch(batch)) {
       std::size_t written = 0;
       std::uint64_t generation = 0;
       const int error = write_direct(*link, batch, written, generation);
-      if (error == 0) {
-        batch.clear();
-        continue;
-      }
+      if (error == 0) continue;
       if (error == EAGAIN || error == EWOULDBLOCK) {
         // Socket buffer full: the I/O thread finishes this batch and keeps the turn going.
-        asio::co_spawn(link->owner->io,
-                       finish_write(link->owner, link, std::move(batch), written, generation),
+        asio::co_spawn(link->owner->io, finish_write(link->owner, link, written, generation),
                        asio::detached);
         return;
       }
@@ -184,60 +182,35 @@ struct stream_channel<Protocol>::impl {
     }
   }
 
-  // Writes as much of `batch` as the socket takes without blocking. 0 when all was written,
+  // Writes as much of `bytes` as the socket takes without blocking. 0 when all was written,
   // else the errno (EAGAIN with `written` bytes gone; ENOTCONN when there is no connection).
-  static int write_direct(peer_link& link, const std::vector<outbound_queue::outgoing>& batch,
-                          std::size_t& written, std::uint64_t& generation) {
-    std::array<iovec, max_frames_per_write> iov;
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      iov[i].iov_base = const_cast<char*>(batch[i].bytes.data());
-      iov[i].iov_len = batch[i].bytes.size();
-      total += batch[i].bytes.size();
-    }
+  static int write_direct(peer_link& link, const std::string& bytes, std::size_t& written,
+                          std::uint64_t& generation) {
     std::lock_guard lock(link.write_mutex);
     generation = link.fd_generation;
     if (link.fd < 0) return ENOTCONN;
-    std::size_t first = 0;
     written = 0;
-    while (written < total) {
-      msghdr msg{};
-      msg.msg_iov = iov.data() + first;
-      msg.msg_iovlen = batch.size() - first;
-      const ssize_t n = ::sendmsg(link.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (written < bytes.size()) {
+      const ssize_t n = ::send(link.fd, bytes.data() + written, bytes.size() - written,
+                               MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno;
       }
       written += static_cast<std::size_t>(n);
-      std::size_t left = static_cast<std::size_t>(n);
-      while (left > 0 && left >= iov[first].iov_len) {
-        left -= iov[first].iov_len;
-        ++first;
-      }
-      if (left > 0) {
-        iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
-        iov[first].iov_len -= left;
-      }
     }
     return 0;
   }
 
   static asio::awaitable<void> finish_write(impl* self, std::shared_ptr<peer_link> link,
-                                            std::vector<outbound_queue::outgoing> batch,
                                             std::size_t skip, std::uint64_t generation) {
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(batch.size());
-    for (const auto& out : batch) {
-      const std::size_t drop = std::min(skip, out.bytes.size());
-      skip -= drop;
-      if (drop < out.bytes.size()) buffers.push_back(asio::buffer(out.bytes.data() + drop, out.bytes.size() - drop));
-    }
     if (generation != link->generation || !link->socket.is_open()) {
       link->queue.release_turn();
       co_return;  // the connection this batch was for is gone (its messages failed with it)
     }
-    auto [ec, n] = co_await asio::async_write(link->socket, buffers, as_tuple_awaitable);
+    const std::string& batch = link->write_buffer;
+    auto [ec, n] = co_await asio::async_write(
+        link->socket, asio::buffer(batch.data() + skip, batch.size() - skip), as_tuple_awaitable);
     if (ec) {
       link->queue.release_turn();
       self->connection_lost(link, generation, absl::StrFormat("write failed: %s", ec.message()));
@@ -335,15 +308,16 @@ struct stream_channel<Protocol>::impl {
   static asio::awaitable<void> read_acks(impl* self, std::shared_ptr<peer_link> link,
                                          std::uint64_t generation) {
     frame_decoder decoder(self->settings.max_stream_frame);
-    std::vector<char> buffer(std::min<std::size_t>(self->settings.read_chunk, 64 << 10));
+    const std::size_t chunk = std::min<std::size_t>(self->settings.read_chunk, 64 << 10);
     std::string why = "closed by the peer";
     for (;;) {
-      auto [ec, n] = co_await link->socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
+      const std::span<char> room = decoder.prepare(chunk);
+      auto [ec, n] = co_await link->socket.async_read_some(asio::buffer(room.data(), room.size()), as_tuple_awaitable);
       if (ec) {
         if (ec != asio::error::eof) why = ec.message();
         break;
       }
-      decoder.feed(std::span<const char>(buffer.data(), n));
+      decoder.commit(n);
       bool broken = false;
       for (;;) {
         decode_result r = decoder.next();
@@ -415,18 +389,19 @@ struct stream_channel<Protocol>::impl {
   // cumulative ACK per read. Any protocol error closes this connection only.
   static asio::awaitable<void> serve(impl* self, std::shared_ptr<inbound_connection> connection) {
     frame_decoder decoder(self->settings.max_stream_frame);
-    std::vector<char> buffer(self->settings.read_chunk);
     std::string answers;
     std::string error;
     for (;;) {
-      auto [ec, n] = co_await connection->socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
+      // Read in place into the decoder's buffer: no copy between the socket and cereal.
+      const std::span<char> room = decoder.prepare(self->settings.read_chunk);
+      auto [ec, n] = co_await connection->socket.async_read_some(asio::buffer(room.data(), room.size()), as_tuple_awaitable);
       if (ec) {
         if (ec == asio::error::eof) {
           if (auto e = decoder.finish()) error = absl::StrFormat("%s: %s", to_string(e->kind), e->detail);
         }
         break;
       }
-      decoder.feed(std::span<const char>(buffer.data(), n));
+      decoder.commit(n);
       bool delivered_any = false;
       std::uint64_t delivered_through = 0;
       for (;;) {
@@ -571,11 +546,16 @@ template <class Protocol>
 admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
                                            outcome_handler on_outcome,
                                            admitted_handler on_admitted) {
-  std::string bytes = encode_frame(f, impl_->settings.max_stream_frame);
+  // Encoded into this thread's reused buffer; the queue copies it next to the peer's other
+  // unsent frames, so no allocation per frame once the buffers have grown.
+  thread_local std::string scratch;
+  scratch.clear();
+  encode_frame_into(f, impl_->settings.max_stream_frame, scratch);
   auto link = impl_->link_for(peer);
   auto action = outbound_queue::transmit_action::none;
   const admission how =
-      link->queue.submit(std::move(bytes), std::move(on_outcome), std::move(on_admitted), action);
+      link->queue.submit(scratch, std::move(on_outcome), std::move(on_admitted), action);
+  if (scratch.capacity() > (std::size_t{1} << 20)) std::string().swap(scratch);  // after a big frame
   if (action == outbound_queue::transmit_action::write_now) {
     impl::transmit(std::move(link));
   } else if (action == outbound_queue::transmit_action::schedule_flush) {
@@ -610,6 +590,12 @@ template <class Protocol>
 std::size_t stream_channel<Protocol>::parked_senders(const endpoint_type& peer) const {
   auto link = impl_->find_link(peer);
   return link ? link->queue.parked() : 0;
+}
+
+template <class Protocol>
+std::size_t stream_channel<Protocol>::in_flight(const endpoint_type& peer) const {
+  auto link = impl_->find_link(peer);
+  return link ? link->queue.in_flight() : 0;
 }
 
 template <class Protocol>

@@ -8,9 +8,10 @@
 // never sent twice); messages not yet written wait for the next connection.
 //
 // Threads: the channel owns one I/O thread (accepts, reads, ACKs, reconnects, timeouts, deliver
-// and outcome handlers). Sends come from any thread; the thread that finds the peer's transmit
-// turn free writes every queued frame itself in one gathered sendmsg, and hands the rest to the
-// I/O thread only when the socket buffer is full.
+// and outcome handlers). Sends come from any thread: each frame is encoded into the sending
+// thread's reused buffer and copied next to the peer's other unsent frames; the thread that
+// finds the peer's transmit turn free writes them all (up to max_in_flight unacknowledged) in
+// one send, and hands the rest to the I/O thread only when the socket buffer is full.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +55,8 @@ class stream_channel final : public channel<typename Protocol::endpoint> {
   // Messages to `peer` whose outcome is not known yet (0 for an unknown peer). Any thread.
   std::size_t queue_depth(const endpoint_type& peer) const;
   std::size_t parked_senders(const endpoint_type& peer) const;
+  // Messages to `peer` written and not acknowledged yet (at most settings.max_in_flight).
+  std::size_t in_flight(const endpoint_type& peer) const;
   stream_channel_statistics statistics() const;
 
   struct impl;

@@ -35,6 +35,7 @@ transport_settings transport_settings::from_environment(transport_settings s) {
   override_from("THESPIAN_QUEUE_HIGH_WATER", s.high_water);
   override_from("THESPIAN_QUEUE_LOW_WATER", s.low_water);
   override_from("THESPIAN_QUEUE_HARD_LIMIT", s.hard_limit);
+  override_from("THESPIAN_MAX_IN_FLIGHT", s.max_in_flight);
   override_from("THESPIAN_TRANSMIT_TIMEOUT_MS", s.transmit_timeout);
   override_from("THESPIAN_RECONNECT_INITIAL_MS", s.reconnect_initial);
   override_from("THESPIAN_RECONNECT_MAX_MS", s.reconnect_max);
@@ -55,6 +56,9 @@ void transport_settings::validate() const {
         "transport queue marks must satisfy low_water < high_water <= hard_limit, got %d, %d, %d "
         "(THESPIAN_QUEUE_LOW_WATER, THESPIAN_QUEUE_HIGH_WATER, THESPIAN_QUEUE_HARD_LIMIT)",
         low_water, high_water, hard_limit));
+  }
+  if (max_in_flight == 0) {
+    throw ActorSystemException("transport max_in_flight (THESPIAN_MAX_IN_FLIGHT) must be positive");
   }
   if (read_chunk == 0 || max_stream_frame < frame_header_size) {
     throw ActorSystemException("transport read_chunk must be positive and max_stream_frame at "

@@ -19,6 +19,11 @@ struct transport_settings {
   std::size_t high_water = 950;   // THESPIAN_QUEUE_HIGH_WATER   (Thespian: MAX_QUEUED_TRANSMITS)
   std::size_t low_water = 780;    // THESPIAN_QUEUE_LOW_WATER    (QUEUE_TRANSMIT_UNBLOCK_THRESHOLD)
   std::size_t hard_limit = 1050;  // THESPIAN_QUEUE_HARD_LIMIT   (DROP_TRANSMITS_LEVEL)
+  // Messages written to a peer and not acknowledged yet, at most (Thespian's "20 in flight");
+  // the rest wait in the queue until ACKs make room. Bounds what a lost connection can fail
+  // and how far a sender runs ahead of its peer; pipelined throughput is at most
+  // max_in_flight messages per round trip.
+  std::size_t max_in_flight = 20;  // THESPIAN_MAX_IN_FLIGHT      (Thespian: MAX_PENDING_TRANSMITS)
   // A message not acknowledged this long after send() fails with send_status::failed.
   std::chrono::milliseconds transmit_timeout{std::chrono::minutes(5)};  // THESPIAN_TRANSMIT_TIMEOUT_MS
   // Reconnect back-off: first retry after reconnect_initial, doubling up to reconnect_max.

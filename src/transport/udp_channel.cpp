@@ -29,6 +29,9 @@ namespace {
 constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 // How many answered sequences each sender's duplicate filter remembers.
 constexpr std::size_t remembered_sequences = 1 << 16;
+// A sender whose window jumps further ahead than this is a new incarnation (its sequences start
+// from its clock in nanoseconds), not one that gave up that many messages.
+constexpr std::uint64_t new_incarnation_jump = std::uint64_t{1} << 32;
 
 std::string describe(const asio::ip::udp::endpoint& e) {
   std::ostringstream os;
@@ -45,7 +48,9 @@ std::string answer_bytes(frame_kind kind, std::uint64_t sequence) {
 struct udp_channel::impl {
   struct peer_link {
     peer_link(const transport_settings& s, endpoint_type peer, std::uint64_t first_sequence)
-        : peer(peer), queue(s, describe(peer), /*batch_while_in_flight=*/false, first_sequence) {
+        : peer(peer),
+          queue(s, describe(peer), outbound_queue::framing::datagram,
+                /*batch_while_in_flight=*/false, first_sequence) {
       queue.set_connected(true);  // datagrams need no connection
     }
     const endpoint_type peer;
@@ -64,6 +69,19 @@ struct udp_channel::impl {
         order.pop_front();
       }
     }
+  };
+
+  struct held_datagram {
+    frame f;
+    outbound_queue::clock::time_point since;
+  };
+  // One sender as this channel receives it (I/O thread only): what was answered, the next
+  // sequence to deliver, and what arrived ahead of a gap.
+  struct sender_state {
+    duplicate_filter filter;
+    bool started = false;
+    std::uint64_t next = 0;
+    std::map<std::uint64_t, held_datagram> held;
   };
 
   impl(const endpoint_type& bind_to, deliver_handler d, transport_settings s)
@@ -94,7 +112,7 @@ struct udp_channel::impl {
 
   mutable std::mutex peers_mutex;
   std::map<endpoint_type, std::shared_ptr<peer_link>> peers;
-  std::map<endpoint_type, duplicate_filter> filters;  // I/O thread only
+  std::map<endpoint_type, sender_state> senders;  // I/O thread only
 
   mutable std::mutex stats_mutex;
   udp_channel_statistics stats;
@@ -126,7 +144,7 @@ struct udp_channel::impl {
 
   void transmit(peer_link& link) {
     std::vector<outbound_queue::outgoing> batch;
-    while (link.queue.next_batch(batch, 64, /*keep_copy=*/true)) {
+    while (link.queue.next_batch(batch, 64)) {
       for (const auto& out : batch) send_datagram(link.peer, out.bytes);
       batch.clear();
     }
@@ -159,7 +177,7 @@ struct udp_channel::impl {
   }
 
   void handle_datagram(const endpoint_type& from, std::span<const char> bytes) {
-    frame_decoder decoder(max_udp_frame_size);
+    frame_decoder decoder(max_udp_frame_size, /*datagram=*/true);
     decoder.feed(bytes);
     decode_result r = decoder.next();
     if (r.is_error()) return drop(from, absl::StrFormat("%s: %s", to_string(r.error().kind), r.error().detail));
@@ -175,24 +193,111 @@ struct udp_channel::impl {
       }
       return;
     }
-    duplicate_filter& filter = filters[from];
+    sender_state& sender = senders[from];
     const std::uint64_t sequence = f.sequence;
-    if (auto seen = filter.answered.find(sequence); seen != filter.answered.end()) {
-      {
-        std::lock_guard lock(stats_mutex);
-        ++stats.duplicates_dropped;
-      }
+    if (auto seen = sender.filter.answered.find(sequence); seen != sender.filter.answered.end()) {
+      count(&udp_channel_statistics::duplicates_dropped);
       send_datagram(from, answer_bytes(seen->second ? frame_kind::ack : frame_kind::nack, sequence));
       return;
     }
+    // The sender waits for nothing older than `oldest`: a gap before it will never fill.
+    const std::uint64_t window = datagram_window(bytes);
+    const std::uint64_t oldest = window > sequence ? 0 : sequence - window;
+    if (!sender.started) {
+      sender.started = true;
+      sender.next = oldest;
+    } else if (oldest > sender.next + new_incarnation_jump) {
+      // A restarted sender on the same endpoint (its sequences start from its clock): deliver
+      // what the old one left held, then follow the new one.
+      give_up_before(from, sender, sender.held.empty() ? sender.next : sender.held.rbegin()->first + 1,
+                     "its sender restarted");
+      sender.next = oldest;
+    } else if (oldest > sender.next) {
+      give_up_before(from, sender, oldest, "its sender no longer waits for them");
+    }
+    if (sequence < sender.next) {
+      count(&udp_channel_statistics::stale_dropped);  // behind a gap given up: its sender failed it
+      return;
+    }
+    if (sequence != sender.next) {
+      if (sender.held.contains(sequence)) {
+        count(&udp_channel_statistics::duplicates_dropped);  // answered once delivered
+      } else if (sender.held.size() >= reorder_capacity) {
+        count(&udp_channel_statistics::reorder_overflow_dropped);  // comes again, retransmitted
+      } else {
+        sender.held.emplace(sequence, held_datagram{std::move(f), outbound_queue::clock::now()});
+        count(&udp_channel_statistics::held_for_order);
+      }
+      return;
+    }
+    deliver_in_order(from, sender, std::move(f));
+    deliver_held(from, sender);
+  }
+
+  void count(std::uint64_t udp_channel_statistics::*counter) {
+    std::lock_guard lock(stats_mutex);
+    ++(stats.*counter);
+  }
+
+  // Delivers `f` (the sender's next sequence) and answers it.
+  void deliver_in_order(const endpoint_type& from, sender_state& sender, frame&& f) {
+    const std::uint64_t sequence = f.sequence;
     bool taken = false;
     try {
       taken = deliver(std::move(f));
     } catch (const std::exception& e) {
       settings.report(absl::StrFormat("deliver handler threw (message answered NACK): %s", e.what()));
     }
-    filter.remember(sequence, taken);
+    sender.filter.remember(sequence, taken);
+    sender.next = sequence + 1;
     send_datagram(from, answer_bytes(taken ? frame_kind::ack : frame_kind::nack, sequence));
+  }
+
+  // Delivers the held datagrams that are next in order.
+  void deliver_held(const endpoint_type& from, sender_state& sender) {
+    while (!sender.held.empty() && sender.held.begin()->first == sender.next) {
+      frame f = std::move(sender.held.begin()->second.f);
+      sender.held.erase(sender.held.begin());
+      deliver_in_order(from, sender, std::move(f));
+    }
+  }
+
+  // Gives up every missing sequence below `upto`: what is held below it is delivered in order,
+  // the rest is counted as skipped and logged; then whatever follows in order.
+  void give_up_before(const endpoint_type& from, sender_state& sender, std::uint64_t upto,
+                      std::string_view why) {
+    std::uint64_t skipped = 0;
+    while (sender.next < upto) {
+      if (sender.held.empty() || sender.held.begin()->first >= upto) {
+        skipped += upto - sender.next;
+        sender.next = upto;
+        break;
+      }
+      const std::uint64_t first = sender.held.begin()->first;
+      skipped += first - sender.next;
+      sender.next = first;
+      deliver_held(from, sender);
+    }
+    if (skipped > 0) {
+      {
+        std::lock_guard lock(stats_mutex);
+        stats.gaps_skipped += skipped;
+      }
+      settings.report(absl::StrFormat("gave up %d datagram(s) from %s that never arrived: %s",
+                                      skipped, describe(from), why));
+    }
+    deliver_held(from, sender);
+  }
+
+  // Gaps whose first held datagram has waited a whole transmit timeout: their sender has failed
+  // the missing messages by now.
+  void give_up_stale_gaps(outbound_queue::clock::time_point now) {
+    for (auto& [from, sender] : senders) {
+      while (!sender.held.empty() && now - sender.held.begin()->second.since >= settings.transmit_timeout) {
+        give_up_before(from, sender, sender.held.begin()->first,
+                       "a later datagram waited for them a whole transmit timeout");
+      }
+    }
   }
 
   static asio::awaitable<void> sweep_loop(impl* self) {
@@ -209,6 +314,7 @@ struct udp_channel::impl {
         for (auto& [peer, link] : self->peers) links.push_back(link);
       }
       const auto now = outbound_queue::clock::now();
+      self->give_up_stale_gaps(now);
       for (auto& link : links) {
         link->queue.expire(now).run();
         auto due = link->queue.due_for_retransmit(now);
@@ -290,6 +396,11 @@ void udp_channel::close() {
 std::size_t udp_channel::queue_depth(const endpoint_type& peer) const {
   auto link = impl_->find_link(peer);
   return link ? link->queue.depth() : 0;
+}
+
+std::size_t udp_channel::in_flight(const endpoint_type& peer) const {
+  auto link = impl_->find_link(peer);
+  return link ? link->queue.in_flight() : 0;
 }
 
 udp_channel_statistics udp_channel::statistics() const {

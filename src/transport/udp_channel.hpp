@@ -1,16 +1,22 @@
 // The datagram transport: one UDP socket per channel, bound to one endpoint, used both to send
 // and to receive. Each message is one datagram (one frame); the receiver answers each data
-// datagram with an ACK or NACK datagram carrying its sequence. Unanswered datagrams are sent
-// again with exponential back-off (retransmit_initial doubling up to reconnect_max) until the
-// answer or the transmit timeout; the receiver drops duplicates by (sender endpoint, sequence)
-// and answers them again, so a lost ACK costs a retransmit, never a second delivery.
-// A message whose frame exceeds the largest IPv4 UDP payload (65,507 bytes, within the codec's
-// 64 KiB datagram limit) is refused at the sender with frame_too_large.
+// datagram with an ACK or NACK datagram carrying its sequence once it has delivered it.
+// Unanswered datagrams are sent again with exponential back-off (retransmit_initial doubling up
+// to reconnect_max) until the answer or the transmit timeout; the receiver drops duplicates by
+// (sender endpoint, sequence) and answers them again, so a lost ACK costs a retransmit, never a
+// second delivery. A message whose frame exceeds the largest IPv4 UDP payload (65,507 bytes,
+// within the codec's 64 KiB datagram limit) is refused at the sender with frame_too_large.
 //
-// Known limit: on loopback datagrams arrive in order, but a retransmitted datagram arrives after
-// the ones sent behind it; there is no reorder buffer yet.
+// Order per sender: every data datagram carries its window (frame.hpp): how far its sequence is
+// past the oldest one its sender still awaits an answer for. The receiver delivers each sender's
+// datagrams in sequence order: one that arrives ahead of a gap is held (at most
+// reorder_capacity per sender; beyond that it is dropped unanswered, counted, and comes again
+// with the sender's retransmission) until the gap fills. A gap is given up, counted and logged,
+// when the sender's window says it no longer waits for those sequences (it reported them
+// failed), or when the oldest held datagram has waited a whole transmit timeout (by then the
+// sender has failed them too): the held datagrams are then delivered in order.
 // Sequences start from the clock at construction, so a restarted sender on the same port is
-// not mistaken for duplicates of its earlier incarnation.
+// not mistaken for duplicates of its earlier incarnation, and its window starts it afresh.
 #pragma once
 
 #include <cstdint>
@@ -25,12 +31,18 @@ namespace thespian::transport {
 
 // The largest frame a datagram carries: the largest UDP payload over IPv4.
 inline constexpr std::size_t max_udp_frame_size = 65507;
+// Datagrams held per sender while they wait for an earlier sequence.
+inline constexpr std::size_t reorder_capacity = 1024;
 
 struct udp_channel_statistics {
   std::uint64_t datagrams_received = 0;
   std::uint64_t malformed_dropped = 0;   // not a valid frame (each also logged)
   std::uint64_t duplicates_dropped = 0;  // data datagrams seen before (answered again)
   std::uint64_t retransmits = 0;
+  std::uint64_t held_for_order = 0;     // data datagrams that arrived ahead of a gap and waited
+  std::uint64_t reorder_overflow_dropped = 0;  // dropped unanswered: the sender's hold was full
+  std::uint64_t gaps_skipped = 0;       // sequences given up (never arrived; the sender failed them)
+  std::uint64_t stale_dropped = 0;      // data datagrams older than a gap already given up
 };
 
 class udp_channel final : public channel<asio::ip::udp::endpoint> {
@@ -47,6 +59,7 @@ class udp_channel final : public channel<asio::ip::udp::endpoint> {
   void close() override;
 
   std::size_t queue_depth(const endpoint_type& peer) const;
+  std::size_t in_flight(const endpoint_type& peer) const;
   udp_channel_statistics statistics() const;
 
   struct impl;

@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   bad[0] = 'X';
   write(dir, "bad-magic", bad);
   bad = text;
-  bad[4] = 2;
+  bad[4] = static_cast<char>(transport::frame_protocol_version + 1);
   write(dir, "bad-version", bad);
   bad = text;
   bad[11] = '\x7f';

@@ -33,7 +33,7 @@ void put_le(std::string& out, std::size_t at, std::uint64_t value, std::size_t w
 std::string header(std::uint64_t payload_size, frame_kind kind = frame_kind::data) {
   std::string h(frame_header_size, '\0');
   std::memcpy(h.data(), "THSP", 4);
-  h[4] = 1;
+  h[4] = static_cast<char>(thespian::transport::frame_protocol_version);
   h[5] = static_cast<char>(kind);
   put_le(h, 8, payload_size, 4);
   put_le(h, 16, 99, 8);
@@ -138,10 +138,10 @@ BOOST_AUTO_TEST_CASE(bad_magic_is_an_error_from_the_first_wrong_byte) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_protocol_version_is_an_error) {
   std::string bytes = sample().bytes;
-  bytes[4] = 2;
+  bytes[4] = 1;  // the version before the datagram window
   const auto e = error_for(bytes);
   BOOST_TEST((e.kind == frame_error::bad_version));
-  BOOST_TEST(unit_support::contains(e.detail, "2"));
+  BOOST_TEST(unit_support::contains(e.detail, "version 1"));
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_kind_or_nonzero_reserved_field_is_an_error) {
@@ -154,6 +154,16 @@ BOOST_AUTO_TEST_CASE(an_unknown_kind_or_nonzero_reserved_field_is_an_error) {
   bytes = sample().bytes;
   bytes[13] = 1;
   BOOST_TEST((error_for(bytes).kind == frame_error::bad_reserved));
+}
+
+BOOST_AUTO_TEST_CASE(only_a_datagram_decoder_accepts_a_datagram_window) {
+  std::string bytes = sample().bytes;
+  thespian::transport::set_datagram_window(bytes, 0x01020304u);
+  BOOST_TEST(thespian::transport::datagram_window(bytes) == 0x01020304u);
+  BOOST_TEST((error_for(bytes).kind == frame_error::bad_reserved));
+  frame_decoder datagrams(1 << 16, /*datagram=*/true);
+  datagrams.feed(bytes);
+  BOOST_TEST(datagrams.next().has_frame());
 }
 
 BOOST_AUTO_TEST_CASE(a_length_above_the_limit_is_refused_from_the_header_without_allocating_it) {

@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(the_header_holds_magic_version_kind_length_and_sequence_lit
   const std::string bytes = encode_frame(frame{frame_kind::nack, 0x0102030405060708ULL, {}, {}, std::string("abc")}, 1024);
   BOOST_TEST_REQUIRE(bytes.size() > thespian::transport::frame_header_size);
   BOOST_TEST(bytes.substr(0, 4) == "THSP");
-  BOOST_TEST(static_cast<int>(bytes[4]) == 1);
+  BOOST_TEST(static_cast<int>(bytes[4]) == 2);
   BOOST_TEST(static_cast<int>(bytes[5]) == 3);
   BOOST_TEST(bytes.substr(6, 2) == std::string(2, '\0'));
   std::uint32_t length = 0;

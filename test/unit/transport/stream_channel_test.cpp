@@ -101,6 +101,8 @@ class manual_peer {
     }
     return last;
   }
+  // Bytes that arrived and are not part of a frame returned by read_frames yet.
+  std::size_t unread_bytes() { return socket_.available() + decoder_.buffered_bytes(); }
   void acknowledge_through(std::uint64_t sequence) {
     const std::string ack = thespian::transport::encode_frame(frame{frame_kind::ack, sequence, {}, {}, {}}, 1 << 20);
     asio::write(socket_, asio::buffer(ack));
@@ -253,6 +255,46 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(senders_block_at_the_high_water_mark_resume_at_low
   BOOST_TEST(results.count_of(send_status::failed) == 6u);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(at_most_max_in_flight_messages_are_written_before_their_acknowledgement, Kind, kinds) {
+  Kind kind;
+  manual_peer<Kind> peer(kind.listen_endpoint());
+  transport_settings s = quick_settings();
+  s.max_in_flight = 3;
+  typename Kind::channel sender(s);
+  auto target = unit_support::make_recording_endpoint();
+  const std::size_t n = 8;
+  outcomes results(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    sender.send(peer.endpoint(), text_frame(ActorAddress(target), absl::StrCat("m", i)), results.handler(i));
+  }
+  BOOST_TEST_REQUIRE(peer.accept());
+  BOOST_TEST_REQUIRE(eventually([&] { return sender.in_flight(peer.endpoint()) == 3u; }));
+  // Three frames went out; the other five wait in the queue for acknowledgements.
+  const std::uint64_t third = peer.read_frames(3);
+  BOOST_TEST(peer.unread_bytes() == 0u);
+  BOOST_TEST(sender.in_flight(peer.endpoint()) == 3u);
+  BOOST_TEST(sender.queue_depth(peer.endpoint()) == n);
+  BOOST_TEST(results.count() == 0u);
+
+  // Acknowledging the first two lets exactly two more go.
+  peer.acknowledge_through(third - 1);
+  BOOST_TEST_REQUIRE(results.wait_for(2));
+  const std::uint64_t fifth = peer.read_frames(2);
+  BOOST_TEST(fifth == third + 2);
+  BOOST_TEST_REQUIRE(eventually([&] { return sender.queue_depth(peer.endpoint()) == n - 2; }));
+  BOOST_TEST(sender.in_flight(peer.endpoint()) == 3u);
+  BOOST_TEST(peer.unread_bytes() == 0u);
+
+  // The rest, in order, as acknowledgements keep coming.
+  peer.acknowledge_through(fifth);
+  const std::uint64_t last = peer.read_frames(3);
+  BOOST_TEST(last == third + 5);
+  peer.acknowledge_through(last);
+  BOOST_TEST_REQUIRE(results.wait_for(n));
+  BOOST_TEST(results.count_of(send_status::delivered) == n);
+  BOOST_TEST(sender.in_flight(peer.endpoint()) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(an_unacknowledged_message_fails_at_the_transmit_timeout, Kind, kinds) {
   Kind kind;
   manual_peer<Kind> silent(kind.listen_endpoint());
@@ -342,12 +384,15 @@ BOOST_AUTO_TEST_CASE(settings_have_thespian_defaults_and_thespian_environment_ov
   BOOST_TEST(d.high_water == 950u);
   BOOST_TEST(d.low_water == 780u);
   BOOST_TEST(d.hard_limit == 1050u);
+  BOOST_TEST(d.max_in_flight == 20u);
   {
     unit_support::env_guard high("THESPIAN_QUEUE_HIGH_WATER", "20");
     unit_support::env_guard low("THESPIAN_QUEUE_LOW_WATER", "10");
     unit_support::env_guard hard("THESPIAN_QUEUE_HARD_LIMIT", "30");
     unit_support::env_guard timeout("THESPIAN_TRANSMIT_TIMEOUT_MS", "1234");
+    unit_support::env_guard in_flight("THESPIAN_MAX_IN_FLIGHT", "64");
     const auto s = transport_settings::from_environment();
+    BOOST_TEST(s.max_in_flight == 64u);
     BOOST_TEST(s.high_water == 20u);
     BOOST_TEST(s.low_water == 10u);
     BOOST_TEST(s.hard_limit == 30u);
@@ -360,6 +405,15 @@ BOOST_AUTO_TEST_CASE(settings_have_thespian_defaults_and_thespian_environment_ov
       BOOST_FAIL("a non-numeric mark was accepted");
     } catch (const thespian::ActorSystemException& e) {
       BOOST_TEST(unit_support::contains(e.what(), "THESPIAN_QUEUE_HIGH_WATER"));
+    }
+  }
+  {
+    unit_support::env_guard none("THESPIAN_MAX_IN_FLIGHT", "0");
+    try {
+      transport_settings::from_environment();
+      BOOST_FAIL("a limit of 0 messages in flight was accepted");
+    } catch (const thespian::ActorSystemException& e) {
+      BOOST_TEST(unit_support::contains(e.what(), "THESPIAN_MAX_IN_FLIGHT"));
     }
   }
   {

@@ -1,9 +1,11 @@
 // Loopback tests of the UDP channel (src/transport/udp_channel.hpp): ACK/NACK per datagram,
 // retransmission of unanswered datagrams, duplicates delivered once (and answered again),
-// oversized messages refused at the sender, malformed datagrams dropped without harm.
+// oversized messages refused at the sender, malformed datagrams dropped without harm, and
+// per-sender order kept over reordered and duplicated datagrams (the reorder buffer, its gaps).
 #include <boost/test/unit_test.hpp>
 
 #include <array>
+#include <set>
 #include <string>
 
 #include <absl/strings/str_cat.h>
@@ -55,9 +57,105 @@ std::optional<frame> receive_frame(udp::socket& s, udp::endpoint& from) {
   return std::move(r.value());
 }
 
+// A data datagram "m<sequence>" whose sender awaits answers from `oldest` on.
+std::string datagram(const ActorAddress& target, std::uint64_t sequence, std::uint64_t oldest) {
+  frame f = text_frame(target, absl::StrCat("m", sequence));
+  f.sequence = sequence;
+  std::string bytes = thespian::transport::encode_frame(f, 1 << 16);
+  thespian::transport::set_datagram_window(bytes, static_cast<std::uint32_t>(sequence - oldest));
+  return bytes;
+}
+
+// Reads answers until every sequence in `wanted` was acknowledged; false at the deadline.
+bool acknowledged(udp::socket& s, std::set<std::uint64_t> wanted) {
+  udp::endpoint from;
+  while (!wanted.empty()) {
+    auto answer = receive_frame(s, from);
+    if (!answer || answer->kind != frame_kind::ack) return false;
+    wanted.erase(answer->sequence);
+  }
+  return true;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(transport_udp_channel)
+
+BOOST_AUTO_TEST_CASE(reordered_and_duplicated_datagrams_are_delivered_once_in_sequence_order) {
+  inbox received;
+  udp_channel receiver(loopback, received.handler(), quick_settings());
+  asio::io_context io;
+  udp::socket raw(io, loopback);
+  raw.non_blocking(true);
+  auto target = unit_support::make_recording_endpoint();
+  for (std::uint64_t sequence : {102, 101, 100, 101, 104, 103, 102}) {
+    raw.send_to(asio::buffer(datagram(ActorAddress(target), sequence, 100)), receiver.local_endpoint());
+  }
+  BOOST_TEST_REQUIRE(acknowledged(raw, {100, 101, 102, 103, 104}));
+  BOOST_TEST_REQUIRE(received.wait_for(5));
+  BOOST_TEST((received.texts() == std::vector<std::string>{"m100", "m101", "m102", "m103", "m104"}));
+  BOOST_TEST_REQUIRE(eventually([&] { return receiver.statistics().datagrams_received == 7u; }));
+  const auto stats = receiver.statistics();
+  BOOST_TEST(stats.held_for_order == 3u);      // 102, 101 and 104 waited for their turn
+  BOOST_TEST(stats.duplicates_dropped == 2u);  // the second 101 and the second 102
+  BOOST_TEST(stats.gaps_skipped == 0u);
+  BOOST_TEST(received.size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_gap_that_never_fills_is_given_up_after_the_transmit_timeout_and_counted) {
+  inbox received;
+  auto s = quick_settings();
+  s.transmit_timeout = 100ms;
+  udp_channel receiver(loopback, received.handler(), s);
+  asio::io_context io;
+  udp::socket raw(io, loopback);
+  raw.non_blocking(true);
+  auto target = unit_support::make_recording_endpoint();
+  raw.send_to(asio::buffer(datagram(ActorAddress(target), 200, 200)), receiver.local_endpoint());
+  raw.send_to(asio::buffer(datagram(ActorAddress(target), 202, 201)), receiver.local_endpoint());  // 201 lost
+  BOOST_TEST_REQUIRE(acknowledged(raw, {200}));
+  BOOST_TEST_REQUIRE(eventually([&] { return receiver.statistics().held_for_order == 1u; }));
+  BOOST_TEST(received.size() == 1u);  // 202 waits for 201
+  BOOST_TEST_REQUIRE(acknowledged(raw, {202}));  // ...until the transmit timeout gives 201 up
+  BOOST_TEST((received.texts() == std::vector<std::string>{"m200", "m202"}));
+  BOOST_TEST(receiver.statistics().gaps_skipped == 1u);
+  raw.send_to(asio::buffer(datagram(ActorAddress(target), 203, 203)), receiver.local_endpoint());
+  BOOST_TEST_REQUIRE(acknowledged(raw, {203}));
+  BOOST_TEST(received.texts().back() == "m203");
+}
+
+BOOST_AUTO_TEST_CASE(a_gap_its_sender_gave_up_is_skipped_at_once) {
+  inbox received;
+  udp_channel receiver(loopback, received.handler(), quick_settings());  // 5 min transmit timeout
+  asio::io_context io;
+  udp::socket raw(io, loopback);
+  raw.non_blocking(true);
+  auto target = unit_support::make_recording_endpoint();
+  raw.send_to(asio::buffer(datagram(ActorAddress(target), 300, 300)), receiver.local_endpoint());
+  raw.send_to(asio::buffer(datagram(ActorAddress(target), 302, 301)), receiver.local_endpoint());
+  // The sender failed 301 and 302 (transmit timeout) and now awaits nothing older than 303.
+  raw.send_to(asio::buffer(datagram(ActorAddress(target), 303, 303)), receiver.local_endpoint());
+  BOOST_TEST_REQUIRE(acknowledged(raw, {300, 302, 303}));
+  BOOST_TEST((received.texts() == std::vector<std::string>{"m300", "m302", "m303"}));
+  BOOST_TEST(receiver.statistics().gaps_skipped == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(at_most_max_in_flight_datagrams_await_their_answer) {
+  asio::io_context io;
+  udp::socket silent(io, loopback);
+  auto s = quick_settings();
+  s.max_in_flight = 2;
+  outcomes results(5);  // outlives the channel, which fails what is left when it closes
+  udp_channel sender(loopback, [](frame&&) { return true; }, s);
+  auto target = unit_support::make_recording_endpoint();
+  for (std::size_t i = 0; i < 5; ++i) {
+    sender.send(silent.local_endpoint(), text_frame(ActorAddress(target), "m"), results.handler(i));
+  }
+  BOOST_TEST(sender.in_flight(silent.local_endpoint()) == 2u);
+  BOOST_TEST(sender.queue_depth(silent.local_endpoint()) == 5u);
+  sender.close();
+  BOOST_TEST(results.count_of(send_status::failed) == 5u);
+}
 
 BOOST_AUTO_TEST_CASE(datagrams_are_acknowledged_and_a_gone_target_answered_nack) {
   inbox received;
@@ -74,6 +172,8 @@ BOOST_AUTO_TEST_CASE(datagrams_are_acknowledged_and_a_gone_target_answered_nack)
   BOOST_TEST(results.count_of(send_status::delivered) == n);
   BOOST_TEST((results.at(n).status == send_status::no_such_target));
   BOOST_TEST(received.size() == n);
+  const auto texts = received.texts();
+  for (std::size_t i = 0; i < texts.size(); ++i) BOOST_TEST(texts[i] == absl::StrCat("m", i));
   BOOST_TEST(sender.queue_depth(receiver.local_endpoint()) == 0u);
 }
 
