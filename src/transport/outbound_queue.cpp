@@ -345,6 +345,8 @@ pending_notifications outbound_queue::peer_gone(const std::string& reason) {
   for (auto& e : unsent_) report(e, gone, n);
   in_flight_.clear();
   unsent_.clear();
+  unsent_bytes_.clear();
+  unsent_offset_ = 0;
   // Parked senders get room now; what they send next is refused the same way.
   while (!parked_.empty()) {
     parked_send p = std::move(parked_.front());
