@@ -58,7 +58,7 @@ void actor_cell::mark_failed() {
 }
 
 void actor_cell::abandon() {
-  std::optional<waiter> loop;
+  std::optional<loop_thread> loop;
   {
     std::lock_guard lock(mutex_);
     exited_ = true;
@@ -97,11 +97,11 @@ bool actor_cell::deliver(envelope&& e) {
 
 void actor_cell::run_scheduled() {
   // Scheduled: neither deliver() nor the loop touches waiter_ until it is resumed here.
-  waiter loop(std::move(*waiter_));
+  loop_thread loop(std::move(*waiter_));
   waiter_.reset();
   state_.store(loop_state::running, std::memory_order_relaxed);
   try {
-    loop();  // runs the loop on this thread until it parks again, or ends
+    loop.launch();  // runs the loop on this thread until it parks again (moving `loop` out), or ends
   } catch (...) {
     core_.log(LogLevel::critical, "actor loop of " + describe() +
                                       " failed: " + describe_exception(std::current_exception()));
@@ -129,29 +129,11 @@ const Capabilities& actor_cell::capabilities() {
   return caps_;
 }
 
-namespace {
-
-// Stores the parked loop in the cell, or schedules it at once when mail arrived meanwhile.
-struct park_loop {
-  actor_cell* cell;
-  template <class Handler>
-  void operator()(Handler handler) const {
-    cell->park(std::move(handler));
-  }
-};
-
-}  // namespace
-
-asio::awaitable<void> actor_cell::wait_for_mail() {
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(park_loop{this},
-                                                                      asio::use_awaitable);
-}
-
-void actor_cell::park(waiter handler) {
+void actor_cell::park(loop_thread* running) {
   bool ready;
   {
     std::lock_guard lock(mutex_);
-    waiter_.emplace(std::move(handler));
+    waiter_.emplace(std::move(*running));  // leaves `running` empty: its pump returns
     ready = !incoming_.empty();  // arrived since take_arrival looked
     state_.store(ready ? loop_state::scheduled : loop_state::parked, std::memory_order_relaxed);
   }
@@ -161,7 +143,7 @@ void actor_cell::park(waiter handler) {
 
 bool actor_cell::take_arrival(envelope& out) {
   if (batch_next_ == batch_.size()) {
-    // A stale false only sends the loop to wait_for_mail, which looks again under the lock.
+    // A stale false only sends the loop to park(), which looks again under the lock.
     if (!has_mail_.load(std::memory_order_acquire)) return false;
     batch_.clear();
     batch_next_ = 0;
@@ -186,7 +168,7 @@ bool actor_cell::take_held(envelope& out) {
 
 asio::awaitable<envelope> actor_cell::next_arrival() {
   envelope e;
-  while (!take_arrival(e)) co_await wait_for_mail();
+  while (!take_arrival(e)) co_await parker();
   co_return e;
 }
 
@@ -196,7 +178,10 @@ asio::awaitable<void> actor_cell::run() {
     envelope e;
     if (!take_held(e)) {
       // Inline rather than next_arrival(): one coroutine frame fewer per message.
-      while (!take_arrival(e)) co_await wait_for_mail();
+      while (!take_arrival(e)) {
+        handled_this_turn = 0;  // a park ends the turn
+        co_await parker();
+      }
     }
     if (e.kind == envelope_kind::user && !e.message.is_control()) {
       // The common case, kept to a single coroutine call: receive, and only on failure

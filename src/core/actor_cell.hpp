@@ -43,9 +43,12 @@ class actor_cell final : public endpoint, public runnable {
   void abandon();
 
   bool deliver(envelope&& e) override;
-  // Called by wait_for_mail's initiation with the loop's resumption handler.
-  void park(asio::async_result<asio::use_awaitable_t<>, void()>::handler_type handler);
-  // The run queue resumes the parked loop (it was scheduled by deliver or wait_for_mail).
+  // The coroutine thread that runs the receive loop: the stack of asio frames (loop, receive(),
+  // whatever receive awaits) that one actor executes, owned by whoever resumes it next.
+  using loop_thread = asio::detail::awaitable_thread<asio::any_io_executor>;
+  // Called by the loop, suspended waiting for mail, with the thread that was running it.
+  void park(loop_thread* running);
+  // The run queue resumes the parked loop (it was scheduled by deliver or park).
   void run_scheduled() override;
 
   // --- for Actor's protected members (primary thread unless noted)
@@ -67,10 +70,18 @@ class actor_cell final : public endpoint, public runnable {
   asio::awaitable<void> run();
 
  private:
-  using waiter = asio::async_result<asio::use_awaitable_t<>, void()>::handler_type;
-
-  // Parks the loop until mail arrives (a plain function: no coroutine frame of its own).
-  asio::awaitable<void> wait_for_mail();
+  // `co_await park_loop{this}` in a coroutine of the loop parks it until mail arrives. It
+  // suspends through asio's "run after suspend" hook and keeps the loop's awaitable_thread in
+  // waiter_: no initiation frame and no completion handler are made per wait, which is what a
+  // ping-pong pair does on every message.
+  struct park_loop {
+    actor_cell* cell;
+    loop_thread* operator()(asio::detail::awaitable_frame_base<asio::any_io_executor>* frame) const {
+      cell->park(frame->detach_thread());
+      return nullptr;
+    }
+  };
+  park_loop parker() noexcept { return park_loop{this}; }
   // The next envelope already in the mailbox, without waiting; false when there is none.
   bool take_arrival(envelope& out);
   // The next message held back during an ask; false when there is none.
@@ -102,7 +113,7 @@ class actor_cell final : public endpoint, public runnable {
   // Shared with senders on other threads.
   mutable spin_lock mutex_;
   std::vector<envelope> incoming_;
-  std::optional<waiter> waiter_;
+  std::optional<loop_thread> waiter_;
   std::atomic<loop_state> state_{loop_state::running};  // changed to parked/scheduled under mutex_
   std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_
   bool exited_ = false;

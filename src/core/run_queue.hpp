@@ -40,7 +40,8 @@ class run_queue {
   struct drain_context;
 
  private:
-  void drain();
+  // Resumes `first` (when not null), then ready actors, for one turn.
+  void drain(runnable* first);
   // Adds to the shared queue, and posts a drain when one more may run.
   void push_shared(runnable* r);
   // The next shared entry, or nullptr after retiring the calling drain.

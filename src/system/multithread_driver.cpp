@@ -1,6 +1,10 @@
 // multithreadBase's driver: a pool of "Thread Count" threads runs the io_context; idle
-// threads block in Asio's scheduler rather than spin. Callers outside the actors block on one
-// condition variable that every delivery to an external endpoint signals.
+// threads block in Asio's scheduler rather than spin. Callers outside the actors first spin a
+// few microseconds on their condition (a blocking ask's reply usually lands within that), then
+// block on one condition variable; a delivery signals it only when someone is blocked there.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -25,14 +29,24 @@ class multithread_driver final : public base_driver {
   ~multithread_driver() override { stop(); }
 
   bool wait_until(const std::function<bool()>& pred, clock::time_point deadline) override {
+    if (spin_until(pred, deadline)) return true;
     std::unique_lock lock(mutex_);
-    return changed_.wait_until(lock, deadline, pred);
+    // Announced before the check under the lock: a notify() after this either sees blocked_
+    // (and signals under mutex_, so not before the wait starts) or its change is seen by pred.
+    blocked_.fetch_add(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const bool held = changed_.wait_until(lock, deadline, pred);
+    blocked_.fetch_sub(1, std::memory_order_relaxed);
+    return held;
   }
 
   void run_until_quiet() override {}
 
   void notify() override {
-    { std::lock_guard lock(mutex_); }  // orders the change before a waiter's next check
+    // Pairs with the fetch_add in wait_until (a store then a load on each side).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (blocked_.load(std::memory_order_relaxed) == 0) return;  // spinning waiters see it
+    { std::lock_guard lock(mutex_); }  // orders the change before a blocked waiter's next check
     changed_.notify_all();
   }
 
@@ -48,11 +62,29 @@ class multithread_driver final : public base_driver {
   std::size_t thread_count() const override { return threads_.size(); }
 
  private:
+  // How long a caller spins before blocking: a round trip to an actor on a woken pool thread
+  // takes a few microseconds, while blocking and being woken costs two futex calls more.
+  static constexpr auto kSpin = std::chrono::microseconds(20);
+
+  static bool spin_until(const std::function<bool()>& pred, clock::time_point deadline) {
+    const auto until = std::min(deadline, clock::now() + kSpin);
+    for (;;) {
+      for (int i = 0; i < 32; ++i) {
+        if (pred()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+      if (clock::now() >= until) return pred();
+    }
+  }
+
   asio::io_context& context_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
   std::mutex mutex_;
   std::condition_variable changed_;
+  std::atomic<int> blocked_{0};  // callers blocked (or about to block) on changed_
 };
 
 }  // namespace
