@@ -94,6 +94,8 @@ void Actor::actor_system_shutdown() {
   cell().core().begin_shutdown();
 }
 
-Logger& Actor::log() { return log_; }
+// Made on first use: most actors never log, and the address text costs a formatting and an
+// allocation. Before the actor has an address, the logger writes nowhere.
+Logger& Actor::log() { return cell_ ? cell_->logger(*this) : log_; }
 
 }  // namespace thespian

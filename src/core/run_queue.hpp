@@ -33,6 +33,8 @@ class run_queue {
 
   // Thread-safe. `r` must stay alive and parked until the queue resumes it (or clear()).
   void schedule(runnable* r);
+  // Like schedule(), but always behind what is already queued (a yield), never in the slot.
+  void schedule_later(runnable* r) { push_shared(r); }
   // After the system's threads have stopped: forgets whatever is still queued.
   void clear();
 

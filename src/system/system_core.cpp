@@ -159,7 +159,7 @@ void system_core::set_dead_letter_handler(const ActorAddress& handler, bool star
 
 ActorAddress system_core::create_actor(const actor_type& type, Requirements req,
                                        std::string global_name, actor_cell* parent) {
-  const std::string type_name = actor_type_name(type);
+  const std::string& type_name = actor_type_name(type);
   if (global_name.empty()) return spawn(type, type_name, std::move(req), {}, parent);
   // Held across the construction, so concurrent creates of one name yield one actor.
   std::lock_guard lock(names_mutex_);
