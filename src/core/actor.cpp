@@ -10,6 +10,8 @@ namespace thespian {
 Actor::Actor() = default;
 Actor::~Actor() = default;
 
+bool Actor::on_message(const Message&, const ActorAddress&) { return false; }
+
 detail::actor_cell& Actor::cell() const {
   if (!cell_) {
     throw ActorSystemFailure(

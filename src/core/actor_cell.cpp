@@ -212,12 +212,14 @@ actor_cell::activation actor_cell::run() {
       continue;
     }
     if (e.kind == envelope_kind::user && !e.message.is_control()) {
-      // The common case, kept to a single coroutine call: receive, and only on failure
-      // the retry-then-poison path.
+      // The common case, kept to on_message or a single coroutine call: receive, and only
+      // on failure the retry-then-poison path.
       ++received_;
       std::exception_ptr error;
       try {
-        co_await actor_->receive(e.message, e.sender);
+        if (!actor_->on_message(e.message, e.sender)) {
+          co_await actor_->receive(e.message, e.sender);
+        }
       } catch (...) {
         error = std::current_exception();
       }
@@ -269,7 +271,9 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
 asio::awaitable<void> actor_cell::invoke(const envelope& e) {
   std::exception_ptr error;
   try {
-    co_await actor_->receive(e.message, e.sender);
+    if (!actor_->on_message(e.message, e.sender)) {
+      co_await actor_->receive(e.message, e.sender);
+    }
   } catch (...) {
     error = std::current_exception();
   }
@@ -286,7 +290,9 @@ asio::awaitable<void> actor_cell::recover(const envelope& e, std::exception_ptr 
   core_.log(LogLevel::info, describe() + " threw on a " + e.message.type_name() +
                                 " message; retrying once: " + first);
   try {
-    co_await actor_->receive(e.message, e.sender);
+    if (!actor_->on_message(e.message, e.sender)) {
+      co_await actor_->receive(e.message, e.sender);
+    }
     co_return;
   } catch (...) {
     error = std::current_exception();
