@@ -32,18 +32,33 @@ void run_queue::schedule(runnable* r) {
     // already waiting in the slot moves to the shared queue, where another thread may take it.
     runnable* previous = here->next;
     here->next = r;
-    if (previous) push_shared(previous);
+    if (!previous) return;
+    // Another thread may take it: post a drain for it while one more may run.
+    bool post = false;
+    {
+      std::lock_guard lock(mutex_);
+      shared_.push_back(previous);
+      if (drains_ < max_drains_) {
+        ++drains_;
+        post = true;
+      }
+    }
+    if (post) asio::post(context_, [this] { drain(nullptr); });
     return;
   }
   push_shared(r);
 }
 
 void run_queue::push_shared(runnable* r) {
+  // From a drain of this queue (an actor yielding its turn), that drain takes the entry after
+  // what is queued before it: no further drain is posted, so a yield wakes no idle thread and
+  // the actor does not hop threads every turn.
+  const bool drained_here = current_drain != nullptr && current_drain->owner == this;
   bool post = false;
   {
     std::lock_guard lock(mutex_);
     shared_.push_back(r);
-    if (drains_ < max_drains_) {
+    if (!drained_here && drains_ < max_drains_) {
       ++drains_;
       post = true;
     }
