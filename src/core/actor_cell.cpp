@@ -188,9 +188,17 @@ asio::awaitable<envelope> actor_cell::next_arrival() {
 }
 
 bool actor_cell::go_idle() {
-  std::lock_guard lock(mutex_);
-  if (!incoming_.empty()) return false;
-  state_.store(loop_state::idle, std::memory_order_relaxed);
+  // An actor going idle young will most likely stay idle: its (empty) mailbox buffers go, so
+  // an idle actor holds none. batch_ is ours alone; incoming_ is released under the lock.
+  batch_ = {};
+  batch_next_ = 0;
+  std::vector<envelope> spare;
+  {
+    std::lock_guard lock(mutex_);
+    if (!incoming_.empty()) return false;
+    spare.swap(incoming_);
+    state_.store(loop_state::idle, std::memory_order_relaxed);
+  }
   return true;
 }
 
