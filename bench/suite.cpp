@@ -86,6 +86,20 @@ std::vector<workload> make_workloads(suite_size size) {
   }
 
   {
+    // The same traffic as ping-pong-1 through a coroutine receive(): what an actor that awaits
+    // pays per message over on_message(). Ours only (CAF has no counterpart).
+    const std::int64_t n = 100'000 * k;
+    workload w{"ping-pong-1-coroutine", "ns/msg",
+               "ping-pong-1 with actors that handle messages in a coroutine receive()", {}};
+    for (const auto& base : our_bases) {
+      w.measurements.push_back(ours_row(base, n, [=] { return ours::pingpong(base, n, 1, true); }));
+    }
+    w.measurements.push_back(floor_row("asio-post", 1'000'000 * k,
+                                       [=] { return floors::asio_post(1'000'000 * k); }));
+    all.push_back(std::move(w));
+  }
+
+  {
     constexpr int senders = 8;
     const std::int64_t per_sender = 12'500 * k;
     const std::int64_t n = per_sender * senders;

@@ -22,8 +22,10 @@ inline std::int64_t lcg_step(std::int64_t v) {
 inline constexpr int bench_threads = 2;
 
 namespace ours {
-// `messages` hops in total, `in_flight` balls bouncing between two actors. ns/msg.
-samples pingpong(const std::string& base, std::int64_t messages, int in_flight);
+// `messages` hops in total, `in_flight` balls bouncing between two actors. ns/msg. The actors
+// handle messages in on_message(), or, with coroutine_receive, in a coroutine receive().
+samples pingpong(const std::string& base, std::int64_t messages, int in_flight,
+                 bool coroutine_receive = false);
 // `senders` actors each send `per_sender` messages to one sink. ns/msg.
 samples fan_in(const std::string& base, std::int64_t per_sender, int senders);
 // A token passed `hops` times around a ring of `actors`. ns/hop.

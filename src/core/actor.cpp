@@ -10,6 +10,8 @@ namespace thespian {
 Actor::Actor() = default;
 Actor::~Actor() = default;
 
+bool Actor::on_message(const Message&, const ActorAddress&) { return false; }
+
 detail::actor_cell& Actor::cell() const {
   if (!cell_) {
     throw ActorSystemFailure(
@@ -94,6 +96,8 @@ void Actor::actor_system_shutdown() {
   cell().core().begin_shutdown();
 }
 
-Logger& Actor::log() { return log_; }
+// Made on first use: most actors never log, and the address text costs a formatting and an
+// allocation. Before the actor has an address, the logger writes nowhere.
+Logger& Actor::log() { return cell_ ? cell_->logger(*this) : log_; }
 
 }  // namespace thespian

@@ -3,10 +3,8 @@
 // actor's own receive, then dead letters for whatever is left).
 #include "core/actor_cell.hpp"
 
-#include <asio/co_spawn.hpp>
-#include <asio/defer.hpp>
-#include <asio/detached.hpp>
-#include <asio/post.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/cancellation_state.hpp>
 
 #include "core/reply_endpoint.hpp"
 #include "system/system_core.hpp"
@@ -18,18 +16,21 @@ namespace {
 // so one busy actor cannot starve the rest (or keep simpleSystemBase from going quiet).
 constexpr int kMessagesPerTurn = 64;
 
-// A named coroutine, not a lambda: g++ 12 miscompiles capturing lambda coroutines.
-asio::awaitable<void> run_actor_loop(std::shared_ptr<actor_cell> cell) { co_await cell->run(); }
+// An actor that has handled this many messages keeps its activation parked when its mailbox
+// runs dry (resuming a parked one is cheaper than starting one, and a busy actor will need it
+// again soon); a younger one ends it, so the many actors that handle a message or two and then
+// sit idle hold no coroutine frame.
+constexpr std::uint64_t kParkAfter = 16;
 
 }  // namespace
 
 actor_cell::actor_cell(system_core& core, std::uint64_t id, const actor_type* type,
-                       std::string type_name, Requirements requirements, ActorAddress parent,
-                       std::string global_name)
+                       const std::string& type_name, Requirements requirements,
+                       ActorAddress parent, std::string global_name)
     : endpoint(core.id(), id),
       core_(core),
       type_(type),
-      type_name_(std::move(type_name)),
+      type_name_(&type_name),
       requirements_(std::move(requirements)),
       parent_(std::move(parent)),
       global_name_(std::move(global_name)) {}
@@ -40,16 +41,19 @@ void actor_cell::start(std::unique_ptr<Actor> actor) {
   address_ = ActorAddress(shared_from_this());
   actor_ = std::move(actor);
   actor_->cell_ = this;
-  actor_->log_ = Logger(core_.log(), address_.to_string());
-  auto self = std::static_pointer_cast<actor_cell>(shared_from_this());
-  asio::co_spawn(core_.context(), run_actor_loop(self),
-                 [self](std::exception_ptr error) {
-                   if (error) {
-                     self->core_.log(LogLevel::critical,
-                                     "actor loop of " + self->describe() +
-                                         " failed: " + describe_exception(error));
-                   }
-                 });
+  alive_.emplace(core_.context().get_executor());
+  bool ready;
+  {
+    std::lock_guard lock(mutex_);
+    ready = !incoming_.empty();  // held since creation: the actor runs now
+    state_.store(ready ? loop_state::scheduled : loop_state::idle, std::memory_order_relaxed);
+  }
+  if (ready) core_.runs().schedule(this);
+}
+
+Logger& actor_cell::logger(Actor& actor) {
+  std::call_once(logger_once_, [&] { actor.log_ = Logger(core_.log(), address_.to_string()); });
+  return actor.log_;
 }
 
 void actor_cell::mark_failed() {
@@ -58,7 +62,7 @@ void actor_cell::mark_failed() {
 }
 
 void actor_cell::abandon() {
-  std::optional<waiter> loop;
+  std::optional<loop_thread> loop;
   {
     std::lock_guard lock(mutex_);
     exited_ = true;
@@ -76,6 +80,7 @@ void actor_cell::abandon() {
   held_.clear();
   held_next_ = 0;
   children_.clear();
+  alive_.reset();
   address_ = ActorAddress{};
 }
 
@@ -86,7 +91,8 @@ bool actor_cell::deliver(envelope&& e) {
     if (exited_) return false;
     incoming_.push_back(std::move(e));
     has_mail_.store(true, std::memory_order_relaxed);
-    if (state_.load(std::memory_order_relaxed) == loop_state::parked) {
+    const loop_state now = state_.load(std::memory_order_relaxed);
+    if (now == loop_state::idle || now == loop_state::parked) {
       state_.store(loop_state::scheduled, std::memory_order_relaxed);
       wake = true;
     }
@@ -97,14 +103,24 @@ bool actor_cell::deliver(envelope&& e) {
 
 void actor_cell::run_scheduled() {
   // Scheduled: neither deliver() nor the loop touches waiter_ until it is resumed here.
-  waiter loop(std::move(*waiter_));
-  waiter_.reset();
   state_.store(loop_state::running, std::memory_order_relaxed);
+  // The activation may end the actor and release this cell: nothing below touches `this`
+  // after launch().
+  system_core& core = core_;
+  const std::uint64_t id = this->id();
   try {
-    loop();  // runs the loop on this thread until it parks again, or ends
+    if (waiter_) {
+      loop_thread loop(std::move(*waiter_));
+      waiter_.reset();
+      loop.launch();  // runs on this thread until it parks again (moving `loop` out), or ends
+    } else {
+      loop_thread loop(run(), core.context().get_executor(), asio::cancellation_slot(),
+                       asio::cancellation_state());
+      loop.launch();
+    }
   } catch (...) {
-    core_.log(LogLevel::critical, "actor loop of " + describe() +
-                                      " failed: " + describe_exception(std::current_exception()));
+    core.log(LogLevel::critical, "the receive loop of actor #" + std::to_string(id) +
+                                     " failed: " + describe_exception(std::current_exception()));
   }
 }
 
@@ -122,36 +138,18 @@ void actor_cell::send(const ActorAddress& to, Message message) {
 
 const Capabilities& actor_cell::capabilities() {
   const std::uint64_t generation = core_.capabilities_generation();
-  if (generation != caps_generation_) {
-    caps_ = core_.capabilities();
+  if (generation != caps_generation_ || !caps_) {
+    caps_ = core_.capabilities_snapshot();
     caps_generation_ = generation;
   }
-  return caps_;
+  return *caps_;
 }
 
-namespace {
-
-// Stores the parked loop in the cell, or schedules it at once when mail arrived meanwhile.
-struct park_loop {
-  actor_cell* cell;
-  template <class Handler>
-  void operator()(Handler handler) const {
-    cell->park(std::move(handler));
-  }
-};
-
-}  // namespace
-
-asio::awaitable<void> actor_cell::wait_for_mail() {
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(park_loop{this},
-                                                                      asio::use_awaitable);
-}
-
-void actor_cell::park(waiter handler) {
+void actor_cell::park(loop_thread* running) {
   bool ready;
   {
     std::lock_guard lock(mutex_);
-    waiter_.emplace(std::move(handler));
+    waiter_.emplace(std::move(*running));  // leaves `running` empty: its pump returns
     ready = !incoming_.empty();  // arrived since take_arrival looked
     state_.store(ready ? loop_state::scheduled : loop_state::parked, std::memory_order_relaxed);
   }
@@ -161,7 +159,7 @@ void actor_cell::park(waiter handler) {
 
 bool actor_cell::take_arrival(envelope& out) {
   if (batch_next_ == batch_.size()) {
-    // A stale false only sends the loop to wait_for_mail, which looks again under the lock.
+    // A stale false only sends the loop to park(), which looks again under the lock.
     if (!has_mail_.load(std::memory_order_acquire)) return false;
     batch_.clear();
     batch_next_ = 0;
@@ -174,8 +172,7 @@ bool actor_cell::take_arrival(envelope& out) {
   return true;
 }
 
-bool actor_cell::take_held(envelope& out) {
-  if (held_next_ == held_.size()) return false;
+bool actor_cell::take_held_now(envelope& out) {
   out = std::move(held_[held_next_++]);
   if (held_next_ == held_.size()) {
     held_.clear();
@@ -186,35 +183,67 @@ bool actor_cell::take_held(envelope& out) {
 
 asio::awaitable<envelope> actor_cell::next_arrival() {
   envelope e;
-  while (!take_arrival(e)) co_await wait_for_mail();
+  while (!take_arrival(e)) co_await parker();
   co_return e;
 }
 
-asio::awaitable<void> actor_cell::run() {
+bool actor_cell::go_idle() {
+  // An actor going idle young will most likely stay idle: its (empty) mailbox buffers go, so
+  // an idle actor holds none. batch_ is ours alone; incoming_ is released under the lock.
+  batch_ = {};
+  batch_next_ = 0;
+  std::vector<envelope> spare;
+  {
+    std::lock_guard lock(mutex_);
+    if (!incoming_.empty()) return false;
+    spare.swap(incoming_);
+    state_.store(loop_state::idle, std::memory_order_relaxed);
+  }
+  return true;
+}
+
+actor_cell::activation actor_cell::run() {
+  // Holds the cell while an exit may drop its last other reference (its own address_).
+  std::shared_ptr<endpoint> keep;
   int handled_this_turn = 0;
   while (actor_) {
     envelope e;
-    if (!take_held(e)) {
-      // Inline rather than next_arrival(): one coroutine frame fewer per message.
-      while (!take_arrival(e)) co_await wait_for_mail();
+    if (!take_held(e) && !take_arrival(e)) {
+      handled_this_turn = 0;  // waiting for mail ends the turn
+      if (received_ >= kParkAfter) {
+        co_await parker();
+        continue;
+      }
+      // Ends the activation unless mail slipped in; deliveries after this start a new one
+      // (on any thread): from here on this frame touches nothing of the cell.
+      if (go_idle()) co_return;
+      continue;
     }
     if (e.kind == envelope_kind::user && !e.message.is_control()) {
-      // The common case, kept to a single coroutine call: receive, and only on failure
-      // the retry-then-poison path.
+      // The common case, kept to on_message or a single coroutine call: receive, and only
+      // on failure the retry-then-poison path.
       ++received_;
       std::exception_ptr error;
       try {
-        co_await actor_->receive(e.message, e.sender);
+        if (!actor_->on_message(e.message, e.sender)) {
+          co_await actor_->receive(e.message, e.sender);
+        }
       } catch (...) {
         error = std::current_exception();
       }
       if (error) co_await recover(e, error);
     } else {
+      if (!keep && e.message.is<ActorExitRequest>()) keep = shared_from_this();
       co_await handle(std::move(e));
     }
     if (++handled_this_turn == kMessagesPerTurn && actor_) {
-      handled_this_turn = 0;
-      co_await asio::defer(asio::use_awaitable);
+      // Yield to other actors: a later activation, queued behind them, carries on.
+      {
+        std::lock_guard lock(mutex_);
+        state_.store(loop_state::scheduled, std::memory_order_relaxed);
+      }
+      core_.runs().schedule_later(this);
+      co_return;
     }
   }
 }
@@ -250,7 +279,9 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
 asio::awaitable<void> actor_cell::invoke(const envelope& e) {
   std::exception_ptr error;
   try {
-    co_await actor_->receive(e.message, e.sender);
+    if (!actor_->on_message(e.message, e.sender)) {
+      co_await actor_->receive(e.message, e.sender);
+    }
   } catch (...) {
     error = std::current_exception();
   }
@@ -267,7 +298,9 @@ asio::awaitable<void> actor_cell::recover(const envelope& e, std::exception_ptr 
   core_.log(LogLevel::info, describe() + " threw on a " + e.message.type_name() +
                                 " message; retrying once: " + first);
   try {
-    co_await actor_->receive(e.message, e.sender);
+    if (!actor_->on_message(e.message, e.sender)) {
+      co_await actor_->receive(e.message, e.sender);
+    }
     co_return;
   } catch (...) {
     error = std::current_exception();
@@ -407,6 +440,7 @@ void actor_cell::finish_exit() {
     if (!parent_.endpoint()->deliver(std::move(e))) core_.dead_letter(parent_, std::move(e));
   }
   children_.clear();
+  alive_.reset();
   core_.actor_exited(*this);
   address_ = ActorAddress{};  // it refers to this cell: keeping it would keep the cell forever
 }
@@ -414,7 +448,7 @@ void actor_cell::finish_exit() {
 ActorStatus actor_cell::status() const {
   ActorStatus s;
   s.address = address_;
-  s.type_name = type_name_;
+  s.type_name = *type_name_;
   s.parent = parent_;
   s.children.reserve(children_.size());
   for (const auto& [id, child] : children_) s.children.push_back(child);

@@ -2,6 +2,12 @@
 // its children, timers and counters, and its exit sequence. The cell is the endpoint behind
 // the actor's address. deliver() and send() may be called from any thread; everything else
 // runs on the actor's primary thread (the one running its loop at the time).
+//
+// The loop is not a coroutine that lives as long as the actor: an "activation" (one asio
+// coroutine thread, see run()) starts when mail reaches an idle actor, handles what is there
+// and ends. An idle actor therefore holds no coroutine frame at all, and creating one makes
+// none. Only an activation suspended inside receive() (an ask, a timer) stays, parked in
+// waiter_ until the mail it waits for arrives.
 #pragma once
 
 #include <atomic>
@@ -16,6 +22,8 @@
 #include <vector>
 
 #include <asio/awaitable.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -31,11 +39,13 @@ class system_core;
 
 class actor_cell final : public endpoint, public runnable {
  public:
-  actor_cell(system_core& core, std::uint64_t id, const actor_type* type, std::string type_name,
-             Requirements requirements, ActorAddress parent, std::string global_name);
+  // type_name: the registry's interned name of the type (it outlives every cell).
+  actor_cell(system_core& core, std::uint64_t id, const actor_type* type,
+             const std::string& type_name, Requirements requirements, ActorAddress parent,
+             std::string global_name);
   ~actor_cell() override;
 
-  // Binds the actor to this cell and starts its receive loop on the system's executor.
+  // Binds the actor to this cell; mail that arrived before schedules its first activation.
   void start(std::unique_ptr<Actor> actor);
   // The constructor threw: the cell is born exited, so messages to it become dead letters.
   void mark_failed();
@@ -43,15 +53,19 @@ class actor_cell final : public endpoint, public runnable {
   void abandon();
 
   bool deliver(envelope&& e) override;
-  // Called by wait_for_mail's initiation with the loop's resumption handler.
-  void park(asio::async_result<asio::use_awaitable_t<>, void()>::handler_type handler);
-  // The run queue resumes the parked loop (it was scheduled by deliver or wait_for_mail).
+  // The coroutine thread that runs the receive loop: the stack of asio frames (loop, receive(),
+  // whatever receive awaits) that one actor executes, owned by whoever resumes it next.
+  using loop_thread = asio::detail::awaitable_thread<asio::any_io_executor>;
+  // Called by the loop, suspended waiting for mail, with the thread that was running it.
+  void park(loop_thread* running);
+  // The run queue resumes the parked activation, or starts one (it was scheduled by deliver,
+  // start or a yield).
   void run_scheduled() override;
 
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
   const std::string& global_name() const noexcept { return global_name_; }
-  const std::string& type_name() const noexcept { return type_name_; }
+  const std::string& type_name() const noexcept { return *type_name_; }
   const actor_type* type() const noexcept { return type_; }
   const Requirements& requirements() const noexcept { return requirements_; }
   const ActorAddress& parent() const noexcept { return parent_; }
@@ -62,19 +76,37 @@ class actor_cell final : public endpoint, public runnable {
   asio::awaitable<std::optional<Message>> ask(ActorAddress to, Message message,
                                               std::chrono::nanoseconds timeout);
   void wakeup_after(std::chrono::nanoseconds delay, Message payload);
-
-  // The receive loop (run by a named coroutine, see actor_cell.cpp).
-  asio::awaitable<void> run();
+  // The actor's logger, made on first use (most actors never log): callable from any thread.
+  Logger& logger(Actor& actor);
 
  private:
-  using waiter = asio::async_result<asio::use_awaitable_t<>, void()>::handler_type;
+  // `co_await park_loop{this}` in a coroutine of the loop parks it until mail arrives. It
+  // suspends through asio's "run after suspend" hook and keeps the loop's awaitable_thread in
+  // waiter_: no initiation frame and no completion handler are made per wait, which is what a
+  // ping-pong pair does on every message.
+  struct park_loop {
+    actor_cell* cell;
+    loop_thread* operator()(asio::detail::awaitable_frame_base<asio::any_io_executor>* frame) const {
+      cell->park(frame->detach_thread());
+      return nullptr;
+    }
+  };
+  park_loop parker() noexcept { return park_loop{this}; }
 
-  // Parks the loop until mail arrives (a plain function: no coroutine frame of its own).
-  asio::awaitable<void> wait_for_mail();
+  // One activation of the receive loop: the bottom frame of an asio coroutine thread of its
+  // own (an entry point, as co_spawn makes, without co_spawn's extra frames and hand-offs).
+  // It handles mail until there is none, then ends.
+  using activation = asio::awaitable<asio::detail::awaitable_thread_entry_point,
+                                     asio::any_io_executor>;
+  activation run();
+  // No mail: the actor becomes idle and true is returned (the activation ends); false when
+  // mail arrived since take_arrival looked.
+  bool go_idle();
   // The next envelope already in the mailbox, without waiting; false when there is none.
   bool take_arrival(envelope& out);
   // The next message held back during an ask; false when there is none.
-  bool take_held(envelope& out);
+  bool take_held(envelope& out) { return held_next_ != held_.size() && take_held_now(out); }
+  bool take_held_now(envelope& out);
   // Next envelope from the mailbox, ignoring messages held back during an ask.
   asio::awaitable<envelope> next_arrival();
   asio::awaitable<void> handle(envelope e);
@@ -88,21 +120,22 @@ class actor_cell final : public endpoint, public runnable {
 
   system_core& core_;
   const actor_type* type_;
-  const std::string type_name_;
+  const std::string* type_name_;
   const Requirements requirements_;
   const ActorAddress parent_;
   const std::string global_name_;
   ActorAddress address_;  // set by start(), cleared at exit (it refers to this cell)
 
-  // Where the receive loop is. parked: waiter_ holds it and the first delivery schedules it;
-  // scheduled: it is in the run queue (only the queue touches waiter_); running: anything else
-  // (handling mail, or suspended in something receive() awaits), so deliveries only queue.
-  enum class loop_state : std::uint8_t { running, parked, scheduled };
+  // Where the receive loop is. idle: no activation (the first delivery schedules one); parked:
+  // waiter_ holds a suspended activation and the first delivery schedules it; scheduled: it is
+  // in the run queue (only the queue touches waiter_); running: anything else (handling mail,
+  // or suspended in something receive() awaits), so deliveries only queue.
+  enum class loop_state : std::uint8_t { running, idle, parked, scheduled };
 
   // Shared with senders on other threads.
   mutable spin_lock mutex_;
   std::vector<envelope> incoming_;
-  std::optional<waiter> waiter_;
+  std::optional<loop_thread> waiter_;
   std::atomic<loop_state> state_{loop_state::running};  // changed to parked/scheduled under mutex_
   std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_
   bool exited_ = false;
@@ -110,6 +143,9 @@ class actor_cell final : public endpoint, public runnable {
 
   // Primary thread only.
   std::unique_ptr<Actor> actor_;
+  // A live actor is outstanding work of the io_context even while it has no activation (what
+  // tells simpleSystemBase's waits that something may still happen), from start() to exit.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> alive_;
   // Vectors with a read index rather than deques: no allocation for an idle actor, and none
   // per message once they have grown.
   std::vector<envelope> batch_;  // taken from incoming_ in one lock; [batch_next_, end) not handled
@@ -122,7 +158,9 @@ class actor_cell final : public endpoint, public runnable {
   std::uint64_t next_tag_ = 0;
   std::uint64_t received_ = 0;
   bool exiting_ = false;
-  Capabilities caps_;
+  std::once_flag logger_once_;
+  // The system's capabilities as this actor last saw them (a shared snapshot, not a copy).
+  std::shared_ptr<const Capabilities> caps_;
   std::uint64_t caps_generation_ = 0;
 };
 

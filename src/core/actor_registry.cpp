@@ -54,14 +54,19 @@ const actor_type* find_actor_type(std::string_view name) {
   return it == r.by_name.end() ? nullptr : it->second;
 }
 
-std::string actor_type_name(const actor_type& type) {
+const std::string& actor_type_name(const actor_type& type) {
+  auto& r = reg();
   {
-    auto& r = reg();
     std::shared_lock lock(r.mutex);
     auto it = r.names.find(std::type_index(*type.type));
     if (it != r.names.end()) return it->second;
   }
-  return demangle(*type.type);
+  // An unregistered type: demangled once, then remembered (demangling costs microseconds, and
+  // an actor of the type may be created many times). Elements of an unordered_map keep their
+  // address when it rehashes.
+  std::string demangled = demangle(*type.type);
+  std::unique_lock lock(r.mutex);
+  return r.names.try_emplace(std::type_index(*type.type), std::move(demangled)).first->second;
 }
 
 std::optional<std::string> unmet_requirement(const actor_type& type, const Capabilities& caps,

@@ -14,8 +14,9 @@ namespace thespian::detail {
 
 // nullptr when no type is registered under that name.
 const actor_type* find_actor_type(std::string_view name);
-// The registered name of the type, else its demangled C++ name.
-std::string actor_type_name(const actor_type& type);
+// The registered name of the type, else its demangled C++ name. The string is interned: it
+// lives as long as the process, and one type always yields the same object.
+const std::string& actor_type_name(const actor_type& type);
 
 // std::nullopt when `caps` can host the type with these requirements; otherwise a sentence
 // naming the unmet requirement.

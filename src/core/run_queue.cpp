@@ -1,6 +1,7 @@
 // Implements run_queue (see run_queue.hpp): drains, the per-drain "next" slot, the shared queue.
 #include "core/run_queue.hpp"
 
+#include <asio/defer.hpp>
 #include <asio/post.hpp>
 
 namespace thespian::detail {
@@ -31,23 +32,38 @@ void run_queue::schedule(runnable* r) {
     // already waiting in the slot moves to the shared queue, where another thread may take it.
     runnable* previous = here->next;
     here->next = r;
-    if (previous) push_shared(previous);
+    if (!previous) return;
+    // Another thread may take it: post a drain for it while one more may run.
+    bool post = false;
+    {
+      std::lock_guard lock(mutex_);
+      shared_.push_back(previous);
+      if (drains_ < max_drains_) {
+        ++drains_;
+        post = true;
+      }
+    }
+    if (post) asio::post(context_, [this] { drain(nullptr); });
     return;
   }
   push_shared(r);
 }
 
 void run_queue::push_shared(runnable* r) {
+  // From a drain of this queue (an actor yielding its turn), that drain takes the entry after
+  // what is queued before it: no further drain is posted, so a yield wakes no idle thread and
+  // the actor does not hop threads every turn.
+  const bool drained_here = current_drain != nullptr && current_drain->owner == this;
   bool post = false;
   {
     std::lock_guard lock(mutex_);
     shared_.push_back(r);
-    if (drains_ < max_drains_) {
+    if (!drained_here && drains_ < max_drains_) {
       ++drains_;
       post = true;
     }
   }
-  if (post) asio::post(context_, [this] { drain(); });
+  if (post) asio::post(context_, [this] { drain(nullptr); });
 }
 
 runnable* run_queue::pop_shared_or_retire() {
@@ -61,8 +77,8 @@ runnable* run_queue::pop_shared_or_retire() {
   return r;
 }
 
-void run_queue::drain() {
-  drain_context here{this, nullptr};
+void run_queue::drain(runnable* first) {
+  drain_context here{this, first};
   struct enter {
     drain_context* outer;
     explicit enter(drain_context* inner) : outer(current_drain) { current_drain = inner; }
@@ -81,13 +97,12 @@ void run_queue::drain() {
       r->run_scheduled();
     }
   }
-  // Yield: the slot's actor joins the shared queue and this drain comes back after whatever
-  // else is queued on the io_context (it still counts as one of the running drains).
-  if (here.next) {
-    std::lock_guard lock(mutex_);
-    shared_.push_back(here.next);
-  }
-  asio::post(context_, [this] { drain(); });
+  // Yield: this drain comes back after whatever else is queued on the io_context (it still
+  // counts as one of the running drains), starting with the slot's actor. defer, not post: it
+  // wakes no idle thread, so a busy chain of actors (a ping-pong pair, a ring) keeps its thread
+  // and its caches instead of hopping threads every turn.
+  runnable* next = here.next;
+  asio::defer(context_, [this, next] { drain(next); });
 }
 
 void run_queue::clear() {

@@ -33,6 +33,8 @@ class run_queue {
 
   // Thread-safe. `r` must stay alive and parked until the queue resumes it (or clear()).
   void schedule(runnable* r);
+  // Like schedule(), but always behind what is already queued (a yield), never in the slot.
+  void schedule_later(runnable* r) { push_shared(r); }
   // After the system's threads have stopped: forgets whatever is still queued.
   void clear();
 
@@ -40,7 +42,8 @@ class run_queue {
   struct drain_context;
 
  private:
-  void drain();
+  // Resumes `first` (when not null), then ready actors, for one turn.
+  void drain(runnable* first);
   // Adds to the shared queue, and posts a drain when one more may run.
   void push_shared(runnable* r);
   // The next shared entry, or nullptr after retiring the calling drain.

@@ -19,15 +19,13 @@ bool external_endpoint::deliver(envelope&& e) {
     std::lock_guard lock(mutex_);
     if (closed_) return false;
     inbox_.push_back(std::move(e.message));
+    waiting_.store(inbox_.size(), std::memory_order_release);
   }
   core_.driver().notify();
   return true;
 }
 
-bool external_endpoint::has_message() {
-  std::lock_guard lock(mutex_);
-  return !inbox_.empty();
-}
+bool external_endpoint::has_message() { return waiting_.load(std::memory_order_acquire) != 0; }
 
 std::optional<Message> external_endpoint::listen(clock::time_point deadline) {
   core_.driver().wait_until([this] { return has_message(); }, deadline);
@@ -35,6 +33,7 @@ std::optional<Message> external_endpoint::listen(clock::time_point deadline) {
   if (inbox_.empty()) return std::nullopt;
   Message m = std::move(inbox_.front());
   inbox_.pop_front();
+  waiting_.store(inbox_.size(), std::memory_order_relaxed);
   return m;
 }
 
@@ -42,6 +41,7 @@ void external_endpoint::close() {
   std::lock_guard lock(mutex_);
   closed_ = true;
   inbox_.clear();
+  waiting_.store(0, std::memory_order_relaxed);
 }
 
 std::string external_endpoint::describe() const {

@@ -3,6 +3,7 @@
 // internal system messages other than PoisonMessage and status replies are dropped here.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -32,6 +33,9 @@ class external_endpoint final : public endpoint {
   system_core& core_;
   std::mutex mutex_;
   std::deque<Message> inbox_;
+  // inbox_.size(), readable without the lock: a waiter spinning on it does not contend with
+  // the thread that delivers.
+  std::atomic<std::size_t> waiting_{0};
   bool closed_ = false;
 };
 

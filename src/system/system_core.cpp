@@ -253,7 +253,7 @@ void system_core::set_dead_letter_handler(const ActorAddress& handler, bool star
 
 ActorAddress system_core::create_actor(const actor_type& type, Requirements req,
                                        std::string global_name, actor_cell* parent) {
-  const std::string type_name = actor_type_name(type);
+  const std::string& type_name = actor_type_name(type);
   if (link_) {
     return link_->create(&type, type_name, std::move(req), std::move(global_name), parent);
   }
