@@ -1,6 +1,7 @@
 // Shared helpers for the behaviour tests: which system base this run targets (THESPIAN_TEST_BASE),
 // a fixture owning one system per test case, the suite's timeouts, waits on conditions with
 // deadlines (never fixed sleeps), and a few tiny actors and recorders that many suites use.
+// Message types declared here are registered for the multi-process bases in fixture.cpp.
 #pragma once
 
 #include <algorithm>
@@ -31,6 +32,22 @@ inline std::string current_base() {
 }
 
 inline bool is_multithread() { return current_base() == "multithreadBase"; }
+
+// The bases that run every actor in a process of its own: every message crosses a process
+// boundary (so its type must be registered with THESPIAN_MESSAGE), and nothing an actor writes to
+// memory is visible to the test process.
+inline bool is_multiprocess() { return current_base().rfind("multiproc", 0) == 0; }
+
+// Boost.Test precondition for the few cases that cannot be observed from another process (they
+// are about the test process itself); `why` is shown when the case is skipped.
+struct not_on_multiprocess_bases {
+  std::string why;
+  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+    boost::test_tools::assertion_result result(!is_multiprocess());
+    if (!result) result.message() << "skipped on " << current_base() << ": " << why;
+    return result;
+  }
+};
 
 // For waits that should succeed: generous, so a loaded machine does not fail the suite.
 constexpr std::chrono::nanoseconds patience = 5s;
@@ -173,6 +190,7 @@ class event_log {
 struct DeadLetter {
   thespian::ActorAddress dead_address;
   thespian::Message dead_message;
+  template <class A> void serialize(A& ar) { ar(dead_address, dead_message); }
 };
 
 // The system's dead-letter handler while registered: "register" makes it the handler and

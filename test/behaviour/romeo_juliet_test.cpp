@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixture.hpp"
@@ -21,6 +23,7 @@ struct Line {
   std::string speaker;
   std::string text;
   friend bool operator==(const Line&, const Line&) = default;
+  template <class A> void serialize(A& ar) { ar(speaker, text); }
 };
 using Script = std::vector<Line>;
 
@@ -30,31 +33,39 @@ struct Role {
   Script script;
   ActorAddress partner;
   ActorAddress director;
+  template <class A> void serialize(A& ar) { ar(name, script, partner, director); }
 };
 // director -> first speaker: the play begins.
-struct Curtain {};
+struct Curtain {
+  template <class A> void serialize(A&) {}
+};
 // player -> player: "I have just said line `index`"; the dialogue so far, in the order spoken.
 struct Said {
   std::size_t index = 0;
   Script dialogue;
+  template <class A> void serialize(A& ar) { ar(index, dialogue); }
 };
 // last speaker -> director: the whole dialogue.
 struct Finale {
   Script dialogue;
+  template <class A> void serialize(A& ar) { ar(dialogue); }
 };
 // player -> director: the line as it was spoken.
 struct Spoken {
   std::size_t index = 0;
   Line line;
+  template <class A> void serialize(A& ar) { ar(index, line); }
 };
 // outside -> director, and director -> outside when the play is over.
 struct Perform {
   Script script;
+  template <class A> void serialize(A& ar) { ar(script); }
 };
 struct Performance {
   Script transcript;                // as passed from player to player
   std::vector<std::size_t> heard;   // how often the director was told of each line
   int players_exited = 0;
+  template <class A> void serialize(A& ar) { ar(transcript, heard, players_exited); }
 };
 
 class Player : public thespian::Actor {
@@ -164,6 +175,15 @@ Script long_scene(std::size_t lines) {
 }
 
 }  // namespace romeo_juliet_test
+
+THESPIAN_MESSAGE(romeo_juliet_test::Line);
+THESPIAN_MESSAGE(romeo_juliet_test::Role);
+THESPIAN_MESSAGE(romeo_juliet_test::Curtain);
+THESPIAN_MESSAGE(romeo_juliet_test::Said);
+THESPIAN_MESSAGE(romeo_juliet_test::Finale);
+THESPIAN_MESSAGE(romeo_juliet_test::Spoken);
+THESPIAN_MESSAGE(romeo_juliet_test::Perform);
+THESPIAN_MESSAGE(romeo_juliet_test::Performance);
 
 using namespace romeo_juliet_test;
 using thespian_test::patience;
