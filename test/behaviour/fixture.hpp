@@ -38,17 +38,6 @@ inline bool is_multithread() { return current_base() == "multithreadBase"; }
 // memory is visible to the test process.
 inline bool is_multiprocess() { return current_base().rfind("multiproc", 0) == 0; }
 
-// Boost.Test precondition for the few cases that cannot be observed from another process (they
-// are about the test process itself); `why` is shown when the case is skipped.
-struct not_on_multiprocess_bases {
-  std::string why;
-  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-    boost::test_tools::assertion_result result(!is_multiprocess());
-    if (!result) result.message() << "skipped on " << current_base() << ": " << why;
-    return result;
-  }
-};
-
 // For waits that should succeed: generous, so a loaded machine does not fail the suite.
 constexpr std::chrono::nanoseconds patience = 5s;
 // For waits that must expire (nothing is expected to arrive).
