@@ -1,7 +1,8 @@
 // Port of Thespian's message equality tests, to the rules API.md fixes for Message: same type and
 // equal values; string literals are std::strings; std::int64_t{1} is not true; a type without ==
 // equals only copies of one Message; system messages compare as Thespian's do. A message that has
-// travelled through an actor still compares equal.
+// travelled through an actor still compares equal (an unregistered type travels only within one
+// process: the multi-process bases refuse to send it).
 #include <chrono>
 #include <cstdint>
 #include <string>
