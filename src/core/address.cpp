@@ -77,6 +77,13 @@ std::shared_ptr<endpoint> resolve_endpoint(std::uint64_t system_id, std::uint64_
 void remember_endpoint(const std::shared_ptr<endpoint>& ep) { remember(ep); }
 
 std::string endpoint::describe() const {
+  // The same text in every process: a multi-process system's id says how it is reached (see
+  // system/multiproc/system_route.hpp; kind 1 is a UNIX socket), an in-process one does not.
+  constexpr int kind_shift = 56;
+  if ((system_id_ >> kind_shift) == 1) {
+    return absl::StrFormat("ActorAddr-(unix:%x/#%x)",
+                           system_id_ & ((std::uint64_t{1} << kind_shift) - 1), id_);
+  }
   return absl::StrFormat("ActorAddr-(local:%d/#%d)", system_id_, id_);
 }
 

@@ -24,6 +24,8 @@ class log_hub {
     return level >= file_threshold_ || (sink_ && level >= sink_threshold_);
   }
   const std::string& file_path() const noexcept { return path_; }
+  std::size_t file_max_size() const noexcept { return max_size_; }
+  LogLevel file_threshold() const noexcept { return file_threshold_; }
 
  private:
   void write_file(const LogRecord& record);

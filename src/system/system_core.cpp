@@ -211,6 +211,17 @@ void system_core::send(const ActorAddress& from, const ActorAddress& to, Message
 
 void system_core::dead_letter(const ActorAddress& to, envelope&& e) {
   dead_letters_.fetch_add(1, std::memory_order_relaxed);
+  if (link_ && !e.message.is<DeadEnvelope>() && !shut_down_.load()) {
+    // The system's handler is the admin's business: it may live in any process.
+    try {
+      link_->forward_dead_letter(to, std::move(e.message), e.sender);
+      return;
+    } catch (const std::exception& error) {
+      log(LogLevel::warning, std::string("a dead letter could not reach the admin: ") +
+                                 error.what());
+      return;
+    }
+  }
   ActorAddress handler;
   {
     std::lock_guard lock(dead_letter_mutex_);
@@ -226,18 +237,26 @@ void system_core::dead_letter(const ActorAddress& to, envelope&& e) {
 }
 
 void system_core::set_dead_letter_handler(const ActorAddress& handler, bool start) {
-  std::lock_guard lock(dead_letter_mutex_);
-  if (start) {
-    dead_letter_handler_ = handler;
-  } else if (dead_letter_handler_ == handler) {
-    dead_letter_handler_ = ActorAddress{};
+  bool tell_admin = false;
+  {
+    std::lock_guard lock(dead_letter_mutex_);
+    if (start) {
+      dead_letter_handler_ = handler;
+      tell_admin = true;
+    } else if (dead_letter_handler_ == handler) {
+      dead_letter_handler_ = ActorAddress{};
+      tell_admin = true;
+    }
   }
+  if (link_ && tell_admin && !shut_down_.load()) link_->set_dead_letter_handler(handler, start);
 }
 
 ActorAddress system_core::create_actor(const actor_type& type, Requirements req,
                                        std::string global_name, actor_cell* parent) {
   const std::string type_name = actor_type_name(type);
-  if (link_) return link_->create(type, type_name, std::move(req), std::move(global_name), parent);
+  if (link_) {
+    return link_->create(&type, type_name, std::move(req), std::move(global_name), parent);
+  }
   if (global_name.empty()) return spawn(type, type_name, std::move(req), {}, parent);
   // Held across the construction, so concurrent creates of one name yield one actor.
   std::lock_guard lock(names_mutex_);
@@ -252,6 +271,11 @@ ActorAddress system_core::create_actor(std::string_view type_name, Requirements 
                                        actor_cell* parent) {
   if (!source_hash.empty()) {
     throw InvalidActorSourceHash("no loaded source has hash '" + source_hash + "'");
+  }
+  if (link_ && !global_name.empty()) {
+    // The admin keeps the names: an existing name is returned without resolving the type.
+    return link_->create(find_actor_type(type_name), std::string(type_name), std::move(req),
+                         std::move(global_name), parent);
   }
   if (!global_name.empty()) {
     std::lock_guard lock(names_mutex_);
@@ -342,6 +366,15 @@ std::shared_ptr<const Capabilities> system_core::capabilities_snapshot() const {
 }
 
 void system_core::update_capability(std::string name, std::optional<CapabilityValue> value) {
+  if (link_) {
+    // The admin applies it to every process (this one too, through its control endpoint);
+    // the creating program waits for that, so that a creation right after it sees the change.
+    link_->update_capability(name, value, role_ == process_role::client);
+  }
+  apply_capability(std::move(name), std::move(value));
+}
+
+void system_core::apply_capability(std::string name, std::optional<CapabilityValue> value) {
   Capabilities now;
   {
     std::lock_guard lock(caps_mutex_);
@@ -461,6 +494,7 @@ void system_core::expire_asks(const std::error_code& ec) {
 }
 
 SystemStatus system_core::status() {
+  if (role_ == process_role::client && link_) return link_->status();
   driver_->run_until_quiet();
   SystemStatus s;
   s.admin_address = "local:" + std::to_string(id_);
@@ -505,8 +539,9 @@ void system_core::begin_shutdown() {
 
 void system_core::shutdown() {
   std::call_once(shutdown_once_, [this] {
-    shut_down_.store(true);
+    // The admin is asked while this system still takes replies.
     if (role_ == process_role::client && link_) link_->shutdown();
+    shut_down_.store(true);
     const auto deadline = deadline_after(options_.shutdown_timeout);
     // Top-level actors first, recursively (their children exit before them); then whatever
     // a non-recursive exit left behind.

@@ -98,6 +98,8 @@ class system_core : public std::enable_shared_from_this<system_core> {
   std::shared_ptr<const Capabilities> capabilities_snapshot() const;
   std::uint64_t capabilities_generation() const noexcept { return caps_generation_.load(); }
   void update_capability(std::string name, std::optional<CapabilityValue> value);
+  // Changes this process's copy only (and asks actors that no longer qualify to exit).
+  void apply_capability(std::string name, std::optional<CapabilityValue> value);
 
   // --- outside callers
   const std::shared_ptr<external_endpoint>& default_endpoint() const noexcept {

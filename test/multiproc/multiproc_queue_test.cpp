@@ -9,7 +9,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -110,6 +113,26 @@ class Where : public thespian::Actor {
     co_return;
   }
 };
+
+// Logs "hello from <pid>" at WARNING on "log" and answers "logged".
+class Chatty : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (is_text(m, "log")) {
+      log().warning("hello from " + std::to_string(::getpid()));
+      send(from, std::string("logged"));
+    } else if (is_text(m, "pid")) {
+      send(from, Pid{::getpid()});
+    }
+    co_return;
+  }
+};
+
+// The whole text of a file ("" while it does not exist).
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 // Creates a Where child on "spawn" and answers with its address; reports ChildActorExited to
 // whoever asked for the child.
@@ -240,6 +263,54 @@ BOOST_AUTO_TEST_CASE(shutdown_ends_every_actor_process) {
   // The admin, 4 parents and 4 children at least (and the admin's forkserver).
   BOOST_TEST(descendants().size() >= 9u);
   // The fixture's destructor shuts down and checks that nothing is left.
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(multiproc_queue_logging)
+
+// The logger process writes every process's records to the creating program's log file and
+// hands those at or above its sink threshold to its SystemOptions::log_sink; SIGUSR1 makes an
+// actor process log its status there too.
+BOOST_AUTO_TEST_CASE(actor_records_reach_the_file_and_the_sink_and_sigusr1_logs_status) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("thespian-multiproc-log-" + std::to_string(::getpid()) + ".log");
+  std::filesystem::remove(path);
+  auto seen = std::make_shared<std::vector<thespian::LogRecord>>();
+  auto seen_mutex = std::make_shared<std::mutex>();
+  thespian::SystemOptions options;
+  options.log_file = path.string();
+  options.log_threshold = "INFO";
+  options.sink_threshold = thespian::LogLevel::warning;
+  options.log_sink = [seen, seen_mutex](const thespian::LogRecord& r) {
+    std::lock_guard lock(*seen_mutex);
+    seen->push_back(r);
+  };
+  {
+    thespian::ActorSystem sys("multiprocQueueBase", {}, options);
+    auto chatty = sys.create_actor<Chatty>();
+    auto pid_reply = sys.ask(chatty, std::string("pid"), patience);
+    BOOST_REQUIRE(pid_reply.has_value());
+    const auto pid = pid_reply->as<Pid>().value;
+    const std::string hello = "hello from " + std::to_string(pid);
+    BOOST_REQUIRE(sys.ask(chatty, std::string("log"), patience).has_value());
+    BOOST_TEST(eventually([&] {
+      std::lock_guard lock(*seen_mutex);
+      for (const auto& r : *seen) {
+        if (r.text == hello && r.source == chatty.to_string()) return true;
+      }
+      return false;
+    }), "the sink never saw the actor's record");
+    BOOST_TEST(eventually([&] { return file_text(path).find(hello) != std::string::npos; }),
+               "the log file never got the actor's record");
+    BOOST_REQUIRE(::kill(static_cast<pid_t>(pid), SIGUSR1) == 0);
+    const std::string status = "actor process " + std::to_string(pid) + " status (SIGUSR1)";
+    BOOST_TEST(eventually([&] { return file_text(path).find(status) != std::string::npos; }),
+               "SIGUSR1 did not log the actor process's status");
+    sys.shutdown();
+  }
+  BOOST_TEST(eventually([] { return descendants().empty(); }));
+  std::filesystem::remove(path);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,7 @@
 #include "core/actor_registry.hpp"
 #include "system/multiproc/node.hpp"
 #include "system/multiproc/protocol.hpp"
+#include "system/multiproc/status_signal.hpp"
 #include "system/multiproc/system_route.hpp"
 #include "system/process/bootstrap.hpp"
 #include "system/process/child_guard.hpp"
@@ -37,23 +38,30 @@ int actor_process_entry(process::host_context& context) {
                "' in this program (use THESPIAN_ACTOR)");
     return process::host_exit_unknown_entry;
   }
-  auto core = std::make_shared<system_core>(spec.base, spec.capabilities, SystemOptions{},
+  auto core = std::make_shared<system_core>(spec.base, spec.capabilities,
+                                            options_logging_to(spec.logging),
                                             process_role::member, request.system_id);
   try {
     core->join_admin(spec.admin_system_id);
-    transport.attach(request.system_id, core);
+    // The actor's endpoint exists before the route opens: a frame that arrived in between
+    // would find no target and be refused. Until then, senders' connects are retried.
     core->host_actor(*type, request.type_name, request.requirements, request.global_name,
                      request.parent, request.endpoint_id);
+    transport.attach(request.system_id, core);
   } catch (const std::exception& e) {
     answer(context.socket, process::bootstrap_reply::outcome::entry_failed, e.what());
     return process::host_exit_failed;
   }
+  log_status_on_sigusr1(*core, "actor");
   answer(context.socket, process::bootstrap_reply::outcome::ready, {});
   // The admin going away takes us with it, whatever the actor is doing.
   process::exit_when_parent_closes(context.socket);
   core->driver().wait_until([&core] { return core->actor_count() == 0; },
                             std::chrono::steady_clock::time_point::max());
   transport.flush(std::chrono::steady_clock::now() + flush_limit);
+  // Closing the route joins its I/O thread, which acknowledges what it delivered before it
+  // ends: a sender must not see a delivered message (an exit request) as lost.
+  transport.detach(request.system_id);
   answer(context.socket, process::bootstrap_reply::outcome::ready, "exited");
   return process::host_exit_ok;
 }

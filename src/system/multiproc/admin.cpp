@@ -14,6 +14,7 @@
 #include "core/actor_registry.hpp"
 #include "system/multiproc/node.hpp"
 #include "system/multiproc/protocol.hpp"
+#include "system/multiproc/status_signal.hpp"
 #include "system/multiproc/system_route.hpp"
 #include "system/process/bootstrap.hpp"
 #include "system/process/child_guard.hpp"
@@ -57,6 +58,20 @@ class admin_actor final : public Actor {
       on_ended(*ended);
     } else if (m.is<ShutdownSystem>()) {
       begin_shutdown(from);
+    } else if (const auto* dead = m.get<DeadEnvelope>()) {
+      envelope e{dead->dead_message, from, envelope_kind::user, 0};
+      the_setup->core->dead_letter(dead->dead_address, std::move(e));
+    } else if (const auto* handler = m.get<SetDeadLetterHandler>()) {
+      the_setup->core->set_dead_letter_handler(handler->handler, handler->start);
+    } else if (m.is<SystemStatusQuery>()) {
+      send(from, system_status());
+    } else if (const auto* update = m.get<UpdateCapability>()) {
+      the_setup->core->apply_capability(update->name, update->value);
+      for (const auto& [id, child] : children_) {
+        ActorAddress control(resolve_endpoint(id, control_endpoint_id));
+        send(control, *update);
+      }
+      if (from) send(from, *update);
     } else if (const auto* wake = m.get<WakeupMessage>(); wake && wake->payload.is<kill_stragglers>()) {
       for (auto& [id, child] : children_) {
         if (child.watcher->child().signal(SIGKILL)) ++killed_;
@@ -72,6 +87,15 @@ class admin_actor final : public Actor {
     ActorAddress parent;
     std::string global_name;
   };
+
+  SystemStatus system_status() {
+    SystemStatus s = the_setup->core->status();
+    s.admin_address = describe_route(the_setup->spec.system_id);
+    s.actor_count = children_.size();
+    s.global_names.clear();
+    for (const auto& [name, address] : names_) s.global_names.emplace(name, address);
+    return s;
+  }
 
   void refuse(const CreateActorRequest& request, const ActorAddress& from,
               CreateActorReply::failure kind, std::string why) {
@@ -98,7 +122,7 @@ class admin_actor final : public Actor {
         return;
       }
     }
-    const actor_type* type = request.image == image_identity()
+    const actor_type* type = request.image == image_identity() && request.type_token != 0
                                  ? reinterpret_cast<const actor_type*>(request.type_token)
                                  : find_actor_type(request.type_name);
     if (type == nullptr) {
@@ -118,7 +142,8 @@ class admin_actor final : public Actor {
       request.system_id = new_system_id(route_kind::unix_socket);
       request.endpoint_id = actor_endpoint_id(request.system_id);
     }
-    actor_spec spec{request, the_setup->spec.system_id, the_setup->spec.base, caps};
+    actor_spec spec{request, the_setup->spec.system_id, the_setup->spec.base, caps,
+                    the_setup->spec.logging};
     std::optional<process::child_process> child;
     try {
       const auto deadline = std::chrono::steady_clock::now() + actor_start_limit;
@@ -158,6 +183,7 @@ class admin_actor final : public Actor {
     children_.erase(it);
     node::instance().mark_dead(ended.system_id);
     if (!child.global_name.empty()) names_.erase(child.global_name);
+    the_setup->core->set_dead_letter_handler(child.address, false);
     auto said = process::read_bootstrap_reply(child.watcher->child().socket(),
                                               std::chrono::steady_clock::now());
     const bool said_goodbye = said.value && said.value->detail == goodbye;
@@ -204,8 +230,8 @@ int admin_entry(process::host_context& context) {
   setup.method = process::default_startup_method();
   node& transport = node::instance();
   setup.core = std::make_shared<system_core>(setup.spec.base, setup.spec.capabilities,
-                                             SystemOptions{}, process_role::admin,
-                                             setup.spec.system_id);
+                                             options_logging_to(setup.spec.logging),
+                                             process_role::admin, setup.spec.system_id);
   the_setup = &setup;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   try {
@@ -220,6 +246,7 @@ int admin_entry(process::host_context& context) {
                              deadline);
     return process::host_exit_failed;
   }
+  log_status_on_sigusr1(*setup.core, "admin");
   process::write_bootstrap(context.socket, process::bootstrap_reply{}, deadline);
   // The program that started us is gone, or done with us: end every actor process, then us.
   process::wait_for_peer_close(context.socket);

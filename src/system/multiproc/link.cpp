@@ -38,37 +38,112 @@ std::optional<Message> ask_blocking(system_core& core, const ActorAddress& to, M
   return result.get();
 }
 
+// Endpoint 0 of a client or actor-process system: what the admin tells the system itself.
+class control_endpoint final : public endpoint {
+ public:
+  control_endpoint(system_core& core)
+      : endpoint(core.id(), control_endpoint_id), core_(core) {}
+  bool deliver(envelope&& e) override {
+    if (const auto* update = e.message.get<UpdateCapability>()) {
+      core_.apply_capability(update->name, update->value);
+      return true;
+    }
+    if (const auto* r = e.message.get<LogRecordMessage>()) {
+      // From the logger, which wrote the file already: only the sink is left to do.
+      if (const auto& sink = core_.options().log_sink) {
+        sink(LogRecord{static_cast<LogLevel>(r->level), r->source, r->text,
+                       std::chrono::system_clock::time_point(
+                           std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                               std::chrono::nanoseconds(r->when_ns)))});
+      }
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  system_core& core_;
+};
+
 }  // namespace
 
+namespace {
+
+// Starts `entry` in a new process and waits for both of its answers: the launcher's "ready"
+// and the entry's own (it listens). Throws ActorSystemStartupFailure naming `what`.
+process::child_process start_system_process(process::startup_method method, const char* entry,
+                                            const std::string& argument, const char* what) {
+  const auto deadline = std::chrono::steady_clock::now() + admin_start_limit;
+  process::child_process child = process::launch_actor_process(method);
+  try {
+    process::start_actor_host(child, {entry, argument}, deadline);
+  } catch (const std::exception& e) {
+    throw ActorSystemStartupFailure(std::string("the ") + what + " process did not start: " +
+                                    e.what());
+  }
+  auto ready = process::read_bootstrap_reply(child.socket(), deadline);
+  if (!ready.value || ready.value->result != process::bootstrap_reply::outcome::ready) {
+    throw ActorSystemStartupFailure(
+        std::string("the ") + what + " process did not start: " +
+        (ready.value ? ready.value->detail : std::string("it ended or did not answer in time")));
+  }
+  return child;
+}
+
+// Ends a system process that waits for EOF on its bootstrap socket; SIGKILL if it lingers.
+void end_system_process(process::child_process& child) {
+  child.take_socket().reset();
+  if (!child.wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
+    child.signal(SIGKILL);
+    child.wait_until(std::chrono::steady_clock::time_point::max());
+  }
+}
+
+}  // namespace
+
+// The creating program's system processes: the logger starts first and ends last, so that
+// the admin's and the actors' last records are written.
 struct link::admin_process {
-  process::child_process child;
+  std::optional<process::child_process> logger;
+  std::optional<process::child_process> admin;
+  ~admin_process() {
+    if (admin) end_system_process(*admin);
+    if (logger) end_system_process(*logger);
+  }
 };
 
 link::link(system_core& core, ActorAddress admin, std::unique_ptr<admin_process> process)
-    : core_(core), admin_(std::move(admin)), process_(std::move(process)) {}
+    : core_(core),
+      admin_(std::move(admin)),
+      process_(std::move(process)),
+      control_(std::make_shared<control_endpoint>(core)) {
+  remember_endpoint(control_);
+}
 
 link::~link() = default;
 
 std::unique_ptr<link> link::start_admin(system_core& core, process::startup_method method) {
-  const std::uint64_t admin_id = new_system_id(route_kind::unix_socket);
-  admin_spec spec{core.base(), core.capabilities(), admin_id};
-  const auto deadline = std::chrono::steady_clock::now() + admin_start_limit;
-  auto started = std::make_unique<admin_process>(
-      admin_process{process::launch_actor_process(method)});
-  try {
-    process::start_actor_host(started->child, {"thespian-admin", encode_admin_spec(spec)},
-                              deadline);
-  } catch (const std::exception& e) {
-    throw ActorSystemStartupFailure(std::string("the admin process did not start: ") + e.what());
-  }
-  // The admin answers once more when it listens (or says why it cannot).
-  auto ready = process::read_bootstrap_reply(started->child.socket(), deadline);
-  if (!ready.value || ready.value->result != process::bootstrap_reply::outcome::ready) {
-    throw ActorSystemStartupFailure(
-        "the admin process did not start: " +
-        (ready.value ? ready.value->detail : std::string("it ended or did not answer in time")));
-  }
-  ActorAddress admin(resolve_endpoint(admin_id, actor_endpoint_id(admin_id)));
+  const auto& hub = *core.log();
+  logger_spec logging;
+  logging.system_id = new_system_id(route_kind::unix_socket);
+  logging.client_system_id = core.id();
+  logging.base = core.base();
+  logging.log_file = hub.file_path();
+  logging.log_max_size = hub.file_max_size();
+  logging.file_threshold = static_cast<std::int32_t>(hub.file_threshold());
+  logging.has_sink = static_cast<bool>(core.options().log_sink);
+  logging.sink_threshold = static_cast<std::int32_t>(core.options().sink_threshold);
+  auto started = std::make_unique<admin_process>();
+  started->logger.emplace(
+      start_system_process(method, "thespian-logger", encode_logger_spec(logging), "logger"));
+
+  admin_spec spec{core.base(), core.capabilities(), new_system_id(route_kind::unix_socket), {}};
+  spec.logging.logger_system_id = logging.system_id;
+  spec.logging.threshold = logging.has_sink ? std::min(logging.file_threshold, logging.sink_threshold)
+                                            : logging.file_threshold;
+  started->admin.emplace(
+      start_system_process(method, "thespian-admin", encode_admin_spec(spec), "admin"));
+  ActorAddress admin(resolve_endpoint(spec.system_id, actor_endpoint_id(spec.system_id)));
   return std::unique_ptr<link>(new link(core, std::move(admin), std::move(started)));
 }
 
@@ -77,11 +152,11 @@ std::unique_ptr<link> link::to_admin(system_core& core, std::uint64_t admin_syst
   return std::unique_ptr<link>(new link(core, std::move(admin), nullptr));
 }
 
-ActorAddress link::create(const actor_type& type, const std::string& type_name, Requirements req,
+ActorAddress link::create(const actor_type* type, const std::string& type_name, Requirements req,
                           std::string global_name, actor_cell* parent) {
   CreateActorRequest request;
   request.type_name = type_name;
-  request.type_token = reinterpret_cast<std::uintptr_t>(&type);
+  request.type_token = reinterpret_cast<std::uintptr_t>(type);
   request.image = image_identity();
   request.requirements = std::move(req);
   request.global_name = std::move(global_name);
@@ -114,18 +189,42 @@ ActorAddress link::create(const actor_type& type, const std::string& type_name, 
   }
 }
 
+void link::forward_dead_letter(const ActorAddress& to, Message message,
+                               const ActorAddress& sender) {
+  core_.send(sender, admin_, DeadEnvelope{to, std::move(message)});
+}
+
+void link::set_dead_letter_handler(const ActorAddress& handler, bool start) {
+  core_.send(ActorAddress{}, admin_, SetDeadLetterHandler{handler, start});
+}
+
+SystemStatus link::status() {
+  auto reply = ask_blocking(core_, admin_, SystemStatusQuery{}, create_limit);
+  if (!reply || !reply->is<SystemStatus>()) {
+    throw ActorSystemFailure("status(): the admin of this " + core_.base() +
+                             " system did not answer");
+  }
+  return reply->as<SystemStatus>();
+}
+
+void link::update_capability(std::string name, std::optional<CapabilityValue> value, bool wait) {
+  UpdateCapability update{std::move(name), std::move(value)};
+  if (!wait) {
+    core_.send(ActorAddress{}, admin_, std::move(update));
+    return;
+  }
+  const std::string what = update.name;
+  if (!ask_blocking(core_, admin_, std::move(update), create_limit)) {
+    throw ActorSystemFailure("update_capability(" + what + "): the admin did not answer");
+  }
+}
+
 void link::shutdown() {
   if (!process_) return;
   try {
     (void)ask_blocking(core_, admin_, ShutdownSystem{}, shutdown_limit);
   } catch (const std::exception& e) {
     core_.log(LogLevel::warning, std::string("the admin did not shut down in order: ") + e.what());
-  }
-  // Closing our end tells the admin to end; it is killed if it does not.
-  process_->child.take_socket().reset();
-  if (!process_->child.wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
-    process_->child.signal(SIGKILL);
-    process_->child.wait_until(std::chrono::steady_clock::time_point::max());
   }
   process_.reset();
 }

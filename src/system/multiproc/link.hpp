@@ -8,9 +8,11 @@
 #include <string>
 
 #include "system/process/startup_method.hpp"
+#include "core/endpoint.hpp"
 #include "thespian/actor.hpp"
 #include "thespian/address.hpp"
 #include "thespian/capabilities.hpp"
+#include "thespian/system_messages.hpp"
 
 namespace thespian::detail {
 class actor_cell;
@@ -31,10 +33,21 @@ class link {
   // From outside (parent == nullptr): blocks until the actor runs in its own process, or throws
   // what creating it locally would (InvalidActorSpecification, NoCompatibleSystemForActor).
   // From an actor: returns the address at once; messages to it wait until the process listens.
-  ActorAddress create(const actor_type& type, const std::string& type_name, Requirements req,
+  // `type` may be null only with a global name (the admin then resolves the type name itself,
+  // after looking the name up).
+  ActorAddress create(const actor_type* type, const std::string& type_name, Requirements req,
                       std::string global_name, actor_cell* parent);
   // The creating program's side: every actor process ends, then the admin; bounded in time.
   void shutdown();
+
+  // What the admin keeps for the whole system. Dead letters of this process go to the admin,
+  // which hands them to the system's handler (wherever it lives).
+  void forward_dead_letter(const ActorAddress& to, Message message, const ActorAddress& sender);
+  void set_dead_letter_handler(const ActorAddress& handler, bool start);
+  // Blocking (the creating program's side): the admin's view of the whole system.
+  SystemStatus status();
+  // Blocking from outside (returns once the admin applied it); from an actor, a notice.
+  void update_capability(std::string name, std::optional<CapabilityValue> value, bool wait);
 
   const ActorAddress& admin() const noexcept { return admin_; }
 
@@ -46,6 +59,7 @@ class link {
   system_core& core_;
   ActorAddress admin_;
   std::unique_ptr<admin_process> process_;  // null in actor processes
+  std::shared_ptr<endpoint> control_;       // endpoint 0 (protocol.hpp), while the link lives
 };
 
 }  // namespace thespian::detail::multiproc

@@ -8,6 +8,7 @@
 
 #include <absl/strings/str_format.h>
 
+#include "system/multiproc/protocol.hpp"
 #include "system/multiproc/system_route.hpp"
 #include "system/system_core.hpp"
 #include "thespian/errors.hpp"
@@ -21,13 +22,14 @@ class remote_endpoint final : public endpoint {
  public:
   using endpoint::endpoint;
   bool deliver(envelope&& e) override { return node::instance().send(*this, std::move(e)); }
-  std::string describe() const override {
-    return absl::StrFormat("ActorAddr-(%s/#%x)", describe_route(system_id()), id());
-  }
 };
 
 std::shared_ptr<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t id) {
-  if (kind_of(system_id) != route_kind::unix_socket) return nullptr;
+  // An endpoint of a system of this process that is not (or no longer) there is unknown, not
+  // remote: sending it to ourselves would only come back refused.
+  if (kind_of(system_id) != route_kind::unix_socket || node::instance().is_local(system_id)) {
+    return nullptr;
+  }
   return std::make_shared<remote_endpoint>(system_id, id);
 }
 
@@ -135,6 +137,11 @@ void node::mark_dead(std::uint64_t system_id) {
   impl_->dead.insert(system_id);
 }
 
+bool node::is_local(std::uint64_t system_id) const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->locals.contains(system_id);
+}
+
 bool node::is_dead(std::uint64_t system_id) const {
   std::lock_guard lock(impl_->mutex);
   return impl_->dead.contains(system_id);
@@ -151,7 +158,9 @@ bool node::send(endpoint& to, envelope&& e) {
   auto on_outcome = [this, target = f.target, sender = std::move(e.sender),
                      message = std::move(e.message),
                      sender_system](transport::send_outcome outcome) mutable {
-    if (outcome.status != transport::send_status::delivered) {
+    // A log record that did not arrive is dropped: reporting it would log again, to the
+    // same logger, and a dead letter of it could loop between the admin and the logger.
+    if (outcome.status != transport::send_status::delivered && !message.is<LogRecordMessage>()) {
       if (auto core = impl_->core_of(sender_system)) {
         if (outcome.status == transport::send_status::failed) {
           core->log(LogLevel::warning, "a " + message.type_name() + " message to " +

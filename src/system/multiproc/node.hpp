@@ -38,6 +38,8 @@ class node {
   // From now on, messages to endpoints of that system become dead letters at once.
   void mark_dead(std::uint64_t system_id);
   bool is_dead(std::uint64_t system_id) const;
+  // A system attached in this process (its endpoints are local, never remote).
+  bool is_local(std::uint64_t system_id) const;
 
   // remote_endpoint::deliver: hands the message to the outgoing channel. false when it cannot
   // go (dead system, internal envelope kind); throws what the channel throws (frame_too_large,

@@ -6,6 +6,7 @@
 
 #include <cereal/archives/portable_binary.hpp>
 
+#include "core/endpoint.hpp"
 #include "core/wire_budget.hpp"
 #include "thespian/message.hpp"
 
@@ -18,6 +19,12 @@ const message_registrar<CreateActorReply> create_reply_registrar(
     "thespian.internal.CreateActorReply");
 const message_registrar<ShutdownSystem> shutdown_registrar("thespian.internal.ShutdownSystem");
 const message_registrar<SystemShutDown> shut_down_registrar("thespian.internal.SystemShutDown");
+const message_registrar<SetDeadLetterHandler> handler_registrar(
+    "thespian.internal.SetDeadLetterHandler");
+const message_registrar<SystemStatusQuery> status_registrar("thespian.internal.SystemStatusQuery");
+const message_registrar<LogRecordMessage> log_registrar("thespian.internal.LogRecord");
+const message_registrar<UpdateCapability> capability_registrar(
+    "thespian.internal.UpdateCapability");
 
 class stream_source final : public wire_byte_source {
  public:
@@ -55,6 +62,28 @@ T decode(const std::string& bytes) {
 
 }  // namespace
 
+SystemOptions options_logging_to(const log_route& route) {
+  SystemOptions options;
+  options.log_threshold = "1000";  // no file of its own: the logger writes it
+  if (route.logger_system_id == 0) return options;
+  ActorAddress logger(resolve_endpoint(route.logger_system_id, route.logger_system_id));
+  options.sink_threshold = static_cast<LogLevel>(route.threshold);
+  options.log_sink = [logger](const LogRecord& r) {
+    LogRecordMessage m{static_cast<std::int32_t>(r.level), r.source, r.text,
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           r.when.time_since_epoch()).count()};
+    try {
+      envelope e{Message(std::move(m)), ActorAddress{}, envelope_kind::user, 0};
+      logger.endpoint()->deliver(std::move(e));
+    } catch (const std::exception&) {
+      // A record that cannot leave (queue full, logger gone) is not worth failing the caller.
+    }
+  };
+  return options;
+}
+
+std::string encode_logger_spec(const logger_spec& spec) { return encode(spec); }
+logger_spec decode_logger_spec(const std::string& bytes) { return decode<logger_spec>(bytes); }
 std::string encode_admin_spec(const admin_spec& spec) { return encode(spec); }
 admin_spec decode_admin_spec(const std::string& bytes) { return decode<admin_spec>(bytes); }
 std::string encode_actor_spec(const actor_spec& spec) { return encode(spec); }

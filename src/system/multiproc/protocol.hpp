@@ -4,14 +4,17 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <cereal/types/map.hpp>
+#include <cereal/types/optional.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/variant.hpp>
 
 #include "thespian/address.hpp"
 #include "thespian/capabilities.hpp"
+#include "thespian/system_options.hpp"
 
 namespace thespian::detail::multiproc {
 
@@ -51,12 +54,66 @@ struct SystemShutDown {
   template <class A> void serialize(A& ar) { ar(killed); }
 };
 
+// To the admin: `handler` starts (or stops) being the system's dead-letter handler.
+struct SetDeadLetterHandler {
+  ActorAddress handler;
+  bool start = true;
+  template <class A> void serialize(A& ar) { ar(handler, start); }
+};
+
+// To the admin: answer SystemStatus for the whole system (every actor process, the names).
+struct SystemStatusQuery {
+  template <class A> void serialize(A&) {}
+};
+
+// To the admin (answered with the same message once applied everywhere it knows), and from
+// the admin to each actor process's control endpoint: a capability changed.
+struct UpdateCapability {
+  std::string name;
+  std::optional<CapabilityValue> value;
+  template <class A> void serialize(A& ar) { ar(name, value); }
+};
+
+// A log record on its way to the logger process (and from it to the creating program's sink).
+struct LogRecordMessage {
+  std::int32_t level = 0;
+  std::string source;
+  std::string text;
+  std::int64_t when_ns = 0;  // since the epoch of system_clock
+  template <class A> void serialize(A& ar) { ar(level, source, text, when_ns); }
+};
+
+// Where the admin and actor processes send their log records: the logger process's actor,
+// which writes the internal log file for the whole system. Records below `threshold` stay home.
+struct log_route {
+  std::uint64_t logger_system_id = 0;
+  std::int32_t threshold = 0;
+  template <class A> void serialize(A& ar) { ar(logger_system_id, threshold); }
+};
+
+// What the logger process is told at birth: the creating program's resolved log settings.
+struct logger_spec {
+  std::uint64_t system_id = 0;
+  std::uint64_t client_system_id = 0;
+  std::string base;
+  std::string log_file;
+  std::uint64_t log_max_size = 0;
+  std::int32_t file_threshold = 0;
+  bool has_sink = false;  // the creating program has a SystemOptions::log_sink
+  std::int32_t sink_threshold = 0;
+  template <class A> void serialize(A& ar) {
+    ar(system_id, client_system_id, base, log_file, log_max_size, file_threshold, has_sink,
+       sink_threshold);
+  }
+};
+
 // What the admin process is told at birth (its bootstrap argument).
 struct admin_spec {
   std::string base;
   Capabilities capabilities;
   std::uint64_t system_id = 0;
-  template <class A> void serialize(A& ar) { ar(base, capabilities, system_id); }
+  log_route logging;
+  template <class A> void serialize(A& ar) { ar(base, capabilities, system_id, logging); }
 };
 
 // What an actor process is told at birth (its bootstrap argument).
@@ -65,14 +122,26 @@ struct actor_spec {
   std::uint64_t admin_system_id = 0;
   std::string base;
   Capabilities capabilities;
-  template <class A> void serialize(A& ar) { ar(request, admin_system_id, base, capabilities); }
+  log_route logging;
+  template <class A> void serialize(A& ar) {
+    ar(request, admin_system_id, base, capabilities, logging);
+  }
 };
+
+// The options of an admin or actor process's system: its records go to the logger.
+SystemOptions options_logging_to(const log_route& route);
+
+// Every multi-process system's own endpoint for what the admin tells the system rather than an
+// actor (UpdateCapability): endpoint id 0, which no actor or external endpoint has.
+inline constexpr std::uint64_t control_endpoint_id = 0;
 
 // The admin actor's endpoint id is its system id, like every actor of these bases: endpoint
 // ids are then unique across processes too (a parent keys its children by endpoint id).
 inline std::uint64_t actor_endpoint_id(std::uint64_t system_id) { return system_id; }
 
 // cereal to and from a byte string (bootstrap arguments). Decoding throws cereal::Exception.
+std::string encode_logger_spec(const logger_spec& spec);
+logger_spec decode_logger_spec(const std::string& bytes);
 std::string encode_admin_spec(const admin_spec& spec);
 admin_spec decode_admin_spec(const std::string& bytes);
 std::string encode_actor_spec(const actor_spec& spec);
