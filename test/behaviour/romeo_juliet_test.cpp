@@ -73,15 +73,29 @@ class Player : public thespian::Actor {
   asio::awaitable<void> receive(Message m, ActorAddress from) override {
     if (const auto* role = m.get<Role>()) {
       role_ = *role;
-    } else if (m.is<Curtain>()) {
-      speak_from(0, {});
-    } else if (const auto* said = m.get<Said>()) {
-      speak_from(said->index + 1, said->dialogue);
+      // Order is promised per sender only: the partner's first Said (or the Curtain) may come
+      // before the director's Role, e.g. when the processes of both players are still starting.
+      for (const auto& cue : early_cues_) play(cue);
+      early_cues_.clear();
+    } else if (m.is<Curtain>() || m.is<Said>()) {
+      if (role_.name.empty()) {
+        early_cues_.push_back(m);
+      } else {
+        play(m);
+      }
     }
     co_return;
   }
 
  private:
+  void play(const Message& cue) {
+    if (cue.is<Curtain>()) {
+      speak_from(0, {});
+    } else if (const auto* said = cue.get<Said>()) {
+      speak_from(said->index + 1, said->dialogue);
+    }
+  }
+
   // Speaks every line from `index` on that is ours, stopping at the partner's next line.
   void speak_from(std::size_t index, Script dialogue) {
     while (index < role_.script.size() && role_.script[index].speaker == role_.name) {
@@ -98,6 +112,7 @@ class Player : public thespian::Actor {
   }
 
   Role role_;
+  std::vector<Message> early_cues_;  // cues that came before the Role
 };
 
 class Director : public thespian::Actor {
