@@ -17,17 +17,20 @@ using thespian::Message;
 struct Setup {
   std::int64_t increment = 0;
   ActorAddress next;
+  template <class A> void serialize(A& ar) { ar(increment, next); }
 };
 // A value on its way; the last adder sends it to `reply_to`.
 struct Value {
   std::int64_t value = 0;
   ActorAddress reply_to;
   std::int64_t hops = 0;
+  template <class A> void serialize(A& ar) { ar(value, reply_to, hops); }
 };
 // outside -> the head of a self-building chain: grow `length` adders, each adding `increment`.
 struct Grow {
   std::int64_t length = 0;
   std::int64_t increment = 0;
+  template <class A> void serialize(A& ar) { ar(length, increment); }
 };
 
 class Adder : public thespian::Actor {
@@ -60,6 +63,10 @@ class Adder : public thespian::Actor {
 };
 
 }  // namespace actor_adder_test
+
+THESPIAN_MESSAGE(actor_adder_test::Setup);
+THESPIAN_MESSAGE(actor_adder_test::Value);
+THESPIAN_MESSAGE(actor_adder_test::Grow);
 
 using namespace actor_adder_test;
 using thespian_test::patience;

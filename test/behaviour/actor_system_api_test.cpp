@@ -1,6 +1,5 @@
 // Port of Thespian's actor system API tests: what ActorSystem itself promises (its base, its
 // capabilities, shutdown, errors for misuse, private contexts) independently of any actor logic.
-#include <atomic>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -15,29 +14,66 @@ using thespian::ActorAddress;
 using thespian::Message;
 using thespian_test::is_text;
 
-std::atomic<int> alive{0};
+// An address for a Census to report its destruction to.
+struct Observe {
+  ActorAddress witness;
+  template <class A> void serialize(A& ar) { ar(witness); }
+};
 
-// Counts live instances; can create a child of its own kind and stop the whole system.
+// Says "gone" to its witness when destroyed (by message: on the multi-process bases it lives in
+// another process); can create a child of its own kind and stop the whole system.
 class Census : public thespian::Actor {
  public:
-  Census() { alive.fetch_add(1); }
-  ~Census() override { alive.fetch_sub(1); }
+  ~Census() override {
+    if (witness_) send(witness_, std::string("gone"));
+  }
   asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (const auto* observe = m.get<Observe>()) {
+      witness_ = observe->witness;
+      send(from, std::string("observed"));
+    }
     if (is_text(m, "spawn")) send(from, create_actor<Census>());
     if (is_text(m, "ping")) send(from, std::string("pong"));
     if (is_text(m, "capabilities")) send(from, system_capabilities());
     if (is_text(m, "shutdown")) actor_system_shutdown();
     co_return;
   }
+
+ private:
+  ActorAddress witness_;
 };
 
 }  // namespace actor_system_api_test
+
+THESPIAN_MESSAGE(actor_system_api_test::Observe);
 
 using namespace actor_system_api_test;
 using thespian_test::brief;
 using thespian_test::current_base;
 using thespian_test::patience;
 using thespian_test::reply_as;
+
+namespace {
+
+// Has `actor` report its destruction to `witness`; true once it has agreed.
+bool observe(thespian::ActorSystem& sys, const ActorAddress& actor,
+             const thespian::ExternalContext& witness) {
+  return is_text(sys.ask(actor, Observe{witness.address()}, patience), "observed");
+}
+
+// Collects "gone" reports until `expected` have come or nothing came within `wait`.
+int gone_reports(thespian::ExternalContext& witness, int expected,
+                 std::chrono::nanoseconds wait) {
+  int gone = 0;
+  while (gone < expected) {
+    auto m = witness.listen(wait);
+    if (!m) break;
+    if (is_text(*m, "gone")) ++gone;
+  }
+  return gone;
+}
+
+}  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(actor_system_api, thespian_test::system_fixture)
 
@@ -65,35 +101,40 @@ BOOST_AUTO_TEST_CASE(calls_after_shutdown_throw_actor_system_failure) {
   BOOST_CHECK_THROW((void)sys.ask(actor, "ping", brief), thespian::ActorSystemFailure);
 }
 
+// The actors report to a witness in the fixture's system, which outlives the one shut down.
+// Their reports are sent before shutdown() returns, so a short wait collects them all.
 BOOST_AUTO_TEST_CASE(shutdown_destroys_every_actor_including_children) {
-  alive = 0;
-  auto a = sys.create_actor<Census>();
-  auto b = sys.create_actor<Census>();
-  auto child = reply_as<ActorAddress>(sys.ask(a, "spawn", patience));
-  BOOST_REQUIRE(is_text(sys.ask(child, "ping", patience), "pong"));
-  BOOST_TEST(alive.load() == 3);
-  sys.shutdown();
-  BOOST_TEST(alive.load() == 0);
+  auto witness = sys.private_context();
+  thespian::ActorSystem own(current_base());
+  auto a = own.create_actor<Census>();
+  auto b = own.create_actor<Census>();
+  auto child = reply_as<ActorAddress>(own.ask(a, "spawn", patience));
+  for (const auto& actor : {a, b, child}) BOOST_REQUIRE(observe(own, actor, witness));
+  BOOST_TEST(!witness.listen(brief).has_value());
+  own.shutdown();
+  BOOST_TEST(gone_reports(witness, 3, brief) == 3);
 }
 
 BOOST_AUTO_TEST_CASE(destroying_the_system_shuts_it_down) {
-  alive = 0;
+  auto witness = sys.private_context();
   {
     thespian::ActorSystem own(current_base());
     auto a = own.create_actor<Census>();
     auto child = reply_as<ActorAddress>(own.ask(a, "spawn", patience));
-    BOOST_REQUIRE(is_text(own.ask(child, "ping", patience), "pong"));
-    BOOST_TEST(alive.load() == 2);
+    for (const auto& actor : {a, child}) BOOST_REQUIRE(observe(own, actor, witness));
+    BOOST_TEST(!witness.listen(brief).has_value());
   }
-  BOOST_TEST(alive.load() == 0);
+  BOOST_TEST(gone_reports(witness, 2, brief) == 2);
 }
 
 BOOST_AUTO_TEST_CASE(actor_can_shut_the_system_down) {
-  alive = 0;
-  auto a = sys.create_actor<Census>();
-  (void)sys.create_actor<Census>();
-  sys.tell(a, "shutdown");
-  BOOST_TEST(thespian_test::wait_until([] { return alive.load() == 0; }));
+  auto witness = sys.private_context();
+  thespian::ActorSystem own(current_base());
+  auto a = own.create_actor<Census>();
+  auto b = own.create_actor<Census>();
+  for (const auto& actor : {a, b}) BOOST_REQUIRE(observe(own, actor, witness));
+  own.tell(a, "shutdown");
+  BOOST_TEST(gone_reports(witness, 2, patience) == 2);
 }
 
 BOOST_AUTO_TEST_CASE(tell_to_the_null_address_throws_invalid_actor_address) {

@@ -9,6 +9,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixture.hpp"
@@ -23,19 +25,23 @@ using thespian_test::is_text;
 struct Introduce {
   ActorAddress friend_;
   ActorAddress reply_to;
+  template <class A> void serialize(A& ar) { ar(friend_, reply_to); }
 };
 struct Greeting {
   std::string from_name;
   ActorAddress reply_to;
+  template <class A> void serialize(A& ar) { ar(from_name, reply_to); }
 };
 // forwarder -> replier: answer `question` to `asker`.
 struct Forwarded {
   ActorAddress asker;
   Message question;
+  template <class A> void serialize(A& ar) { ar(asker, question); }
 };
 struct Broadcast {
   std::vector<ActorAddress> targets;
   std::string text;
+  template <class A> void serialize(A& ar) { ar(targets, text); }
 };
 
 class Introducer : public thespian::Actor {
@@ -108,6 +114,11 @@ bool printable(const std::string& s) {
 }
 
 }  // namespace address_passing_test
+
+THESPIAN_MESSAGE(address_passing_test::Introduce);
+THESPIAN_MESSAGE(address_passing_test::Greeting);
+THESPIAN_MESSAGE(address_passing_test::Forwarded);
+THESPIAN_MESSAGE(address_passing_test::Broadcast);
 
 using namespace address_passing_test;
 using thespian_test::patience;

@@ -34,6 +34,7 @@ using thespian_test::DeadLetter;
 struct Forwarded {
   ActorAddress asker;
   Message question;
+  template <class A> void serialize(A& ar) { ar(asker, question); }
 };
 
 using Undertaker = thespian_test::dead_letter_reporter;
@@ -106,6 +107,8 @@ struct CallbackRecord {
 };
 
 }  // namespace async_ask_test
+
+THESPIAN_MESSAGE(async_ask_test::Forwarded);
 
 using namespace async_ask_test;
 using thespian_test::brief;

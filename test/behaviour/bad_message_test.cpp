@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include <cereal/types/string.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixture.hpp"
@@ -16,9 +17,11 @@ using thespian_test::is_text;
 struct Order {
   std::string item;
   std::int64_t quantity = 0;
+  template <class A> void serialize(A& ar) { ar(item, quantity); }
 };
 struct Junk {
   double noise = 0;
+  template <class A> void serialize(A& ar) { ar(noise); }
 };
 
 // Understands Orders only; counts what it ignored.
@@ -50,6 +53,9 @@ class Careless : public thespian::Actor {
 };
 
 }  // namespace bad_message_test
+
+THESPIAN_MESSAGE(bad_message_test::Order);
+THESPIAN_MESSAGE(bad_message_test::Junk);
 
 using namespace bad_message_test;
 using thespian_test::brief;

@@ -23,6 +23,7 @@ class Unborn : public thespian::Actor {
 
 struct Init {
   std::int64_t workers = 0;
+  template <class A> void serialize(A& ar) { ar(workers); }
 };
 
 // Must be initialised before use; a bad Init throws (and is poisoned), a good one succeeds.
@@ -60,6 +61,8 @@ class Parent : public thespian::Actor {
 };
 
 }  // namespace bad_startup_test
+
+THESPIAN_MESSAGE(bad_startup_test::Init);
 
 using namespace bad_startup_test;
 using thespian_test::patience;

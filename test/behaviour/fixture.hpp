@@ -1,14 +1,15 @@
 // Shared helpers for the behaviour tests: which system base this run targets (THESPIAN_TEST_BASE),
 // a fixture owning one system per test case, the suite's timeouts, waits on conditions with
-// deadlines (never fixed sleeps), and a few tiny actors and recorders that many suites use.
+// deadlines (never fixed sleeps), and a few tiny actors that many suites use. Tests observe actors
+// only through messages (replies, reports to the test's address, the system's status): on the
+// multi-process bases an actor's memory is not the test's.
+// Message types declared here are registered for the multi-process bases in fixture.cpp.
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ inline std::string current_base() {
 }
 
 inline bool is_multithread() { return current_base() == "multithreadBase"; }
+
+// The bases that run every actor in a process of its own: every message crosses a process
+// boundary (so its type must be registered with THESPIAN_MESSAGE), and nothing an actor writes to
+// memory is visible to the test process.
+inline bool is_multiprocess() { return current_base().rfind("multiproc", 0) == 0; }
 
 // For waits that should succeed: generous, so a loaded machine does not fail the suite.
 constexpr std::chrono::nanoseconds patience = 5s;
@@ -132,47 +138,12 @@ class silent_actor : public thespian::Actor {
   asio::awaitable<void> receive(thespian::Message, thespian::ActorAddress) override { co_return; }
 };
 
-// A thread-safe list of events (actors record from their threads, the test reads).
-class event_log {
- public:
-  void clear() {
-    std::lock_guard lock(mutex_);
-    events_.clear();
-  }
-  void add(std::string event) {
-    std::lock_guard lock(mutex_);
-    events_.push_back(std::move(event));
-  }
-  std::vector<std::string> snapshot() const {
-    std::lock_guard lock(mutex_);
-    return events_;
-  }
-  std::size_t count(std::string_view event) const {
-    std::lock_guard lock(mutex_);
-    return static_cast<std::size_t>(std::count(events_.begin(), events_.end(), event));
-  }
-  bool contains(std::string_view event) const { return count(event) > 0; }
-  // Position of the first occurrence, or size() when absent.
-  std::size_t index_of(std::string_view event) const {
-    std::lock_guard lock(mutex_);
-    return static_cast<std::size_t>(std::find(events_.begin(), events_.end(), event) -
-                                    events_.begin());
-  }
-  std::size_t size() const {
-    std::lock_guard lock(mutex_);
-    return events_.size();
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> events_;
-};
-
 // What dead_letter_reporter reports for each DeadEnvelope it handles (system messages are not
 // for the outside, so it is re-wrapped in a type of the tests' own).
 struct DeadLetter {
   thespian::ActorAddress dead_address;
   thespian::Message dead_message;
+  template <class A> void serialize(A& ar) { ar(dead_address, dead_message); }
 };
 
 // The system's dead-letter handler while registered: "register" makes it the handler and

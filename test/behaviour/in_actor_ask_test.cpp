@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixture.hpp"
@@ -23,11 +25,13 @@ struct AskVia {
   ActorAddress target;
   Message question;
   std::int64_t timeout_ms = 5000;
+  template <class A> void serialize(A& ar) { ar(target, question, timeout_ms); }
 };
 struct Outcome {
   bool answered = false;
   Message answer;
   std::int64_t elapsed_ms = 0;
+  template <class A> void serialize(A& ar) { ar(answered, answer, elapsed_ms); }
 };
 
 class Asker : public thespian::Actor {
@@ -93,6 +97,7 @@ class Target : public thespian::Actor {
 struct Relay {
   std::vector<ActorAddress> chain;  // the rest of the chain; the last one is a Target
   std::string question;
+  template <class A> void serialize(A& ar) { ar(chain, question); }
 };
 
 class Relayer : public thespian::Actor {
@@ -110,6 +115,10 @@ class Relayer : public thespian::Actor {
 };
 
 }  // namespace in_actor_ask_test
+
+THESPIAN_MESSAGE(in_actor_ask_test::AskVia);
+THESPIAN_MESSAGE(in_actor_ask_test::Outcome);
+THESPIAN_MESSAGE(in_actor_ask_test::Relay);
 
 using namespace in_actor_ask_test;
 using thespian_test::brief;

@@ -18,23 +18,27 @@ using thespian_test::is_text;
 struct Seq {
   std::int64_t source = 0;
   std::int64_t n = 0;
+  template <class A> void serialize(A& ar) { ar(source, n); }
 };
 // Configures a link: where to pass messages on (null: this is the tail), who hears the tally.
 struct Link {
   ActorAddress next;
   ActorAddress reporter;
   std::int64_t expected = 0;  // for the tail: how many Seq make a complete run
+  template <class A> void serialize(A& ar) { ar(next, reporter, expected); }
 };
 struct Tally {
   std::int64_t received = 0;
   std::int64_t out_of_order = 0;
   std::int64_t sources = 0;
+  template <class A> void serialize(A& ar) { ar(received, out_of_order, sources); }
 };
 // source -> sends `count` Seq tagged `source` to `sink`.
 struct Emit {
   ActorAddress sink;
   std::int64_t source = 0;
   std::int64_t count = 0;
+  template <class A> void serialize(A& ar) { ar(sink, source, count); }
 };
 
 // Passes everything on; the tail checks each source's order and reports once complete.
@@ -76,6 +80,11 @@ class Source : public thespian::Actor {
 };
 
 }  // namespace load_test
+
+THESPIAN_MESSAGE(load_test::Seq);
+THESPIAN_MESSAGE(load_test::Link);
+THESPIAN_MESSAGE(load_test::Tally);
+THESPIAN_MESSAGE(load_test::Emit);
 
 using namespace load_test;
 using thespian_test::brief;

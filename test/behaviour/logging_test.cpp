@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include <cereal/types/string.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixture.hpp"
@@ -45,11 +46,13 @@ class captured_log {
 struct Write {
   LogLevel level = LogLevel::info;
   std::string text;
+  template <class A> void serialize(A& ar) { ar(level, text); }
 };
 // outside -> chronicler: log `count` lines "thread <t> line <i>" from `threads` threads.
 struct WriteFromThreads {
   int threads = 0;
   int count = 0;
+  template <class A> void serialize(A& ar) { ar(threads, count); }
 };
 
 class Chronicler : public thespian::Actor {
@@ -117,6 +120,9 @@ struct warning_logging_fixture : logging_fixture {
 };
 
 }  // namespace logging_test
+
+THESPIAN_MESSAGE(logging_test::Write);
+THESPIAN_MESSAGE(logging_test::WriteFromThreads);
 
 using namespace logging_test;
 

@@ -19,16 +19,19 @@ using thespian_test::is_text;
 struct Seq {
   std::int64_t stream = 0;
   std::int64_t n = 0;
+  template <class A> void serialize(A& ar) { ar(stream, n); }
 };
 struct Report {
   std::int64_t received = 0;
   std::int64_t out_of_order = 0;
+  template <class A> void serialize(A& ar) { ar(received, out_of_order); }
 };
 // Send `count` Seq{stream, i} to `target`.
 struct Burst {
   ActorAddress target;
   std::int64_t stream = 0;
   std::int64_t count = 0;
+  template <class A> void serialize(A& ar) { ar(target, stream, count); }
 };
 
 // Checks each stream's order; "report?" answers with the tally.
@@ -55,6 +58,10 @@ class Checker : public thespian::Actor {
 };
 
 }  // namespace ordering_test
+
+THESPIAN_MESSAGE(ordering_test::Seq);
+THESPIAN_MESSAGE(ordering_test::Report);
+THESPIAN_MESSAGE(ordering_test::Burst);
 
 using namespace ordering_test;
 using thespian_test::patience;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <cereal/types/string.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixture.hpp"
@@ -51,10 +52,12 @@ class Fragile : public thespian::Actor {
 struct Probe {
   ActorAddress target;
   Message message;
+  template <class A> void serialize(A& ar) { ar(target, message); }
 };
 struct PoisonReport {
   Message poison;
   std::string details;
+  template <class A> void serialize(A& ar) { ar(poison, details); }
 };
 
 class Prober : public thespian::Actor {
@@ -89,6 +92,9 @@ bool contains(const std::string& haystack, const std::string& needle) {
 }
 
 }  // namespace poison_message_test
+
+THESPIAN_MESSAGE(poison_message_test::Probe);
+THESPIAN_MESSAGE(poison_message_test::PoisonReport);
 
 using namespace poison_message_test;
 using thespian_test::brief;

@@ -3,7 +3,6 @@
 // them only on a system that qualifies and otherwise throws NoCompatibleSystemForActor naming the
 // type and the unmet requirement.
 #include <cstdint>
-#include <mutex>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -35,21 +34,11 @@ class ArchWorker : public thespian::Actor {
   }
 };
 
-// What the last capability check saw.
-std::mutex seen_mutex;
-Capabilities seen_system;
-Requirements seen_requirements;
-
 // Decides by itself: the "Color" requirement must equal the system's "Color".
 class Painter : public thespian::Actor {
  public:
   static bool actor_system_capability_check(const Capabilities& system,
                                             const Requirements& requirements) {
-    {
-      std::lock_guard lock(seen_mutex);
-      seen_system = system;
-      seen_requirements = requirements;
-    }
     auto wanted = requirements.find("Color");
     if (wanted == requirements.end()) return true;
     auto have = system.find("Color");
@@ -57,6 +46,25 @@ class Painter : public thespian::Actor {
   }
   asio::awaitable<void> receive(Message m, ActorAddress from) override {
     if (is_text(m, "ping")) send(from, std::string("painter pong"));
+    co_return;
+  }
+};
+
+// Accepts a system only when its check is shown exactly what the test passes: the system's
+// "Color" (blue) and common capabilities, and the requirement "Size" = 3. Whether a create
+// succeeds is what the test observes (the check may run in another process).
+class Inspected : public thespian::Actor {
+ public:
+  static bool actor_system_capability_check(const Capabilities& system,
+                                            const Requirements& requirements) {
+    auto color = system.find("Color");
+    auto size = requirements.find("Size");
+    return color != system.end() && color->second == CapabilityValue(std::string("blue")) &&
+           system.count("Thespian Version") == 1u && size != requirements.end() &&
+           size->second == CapabilityValue(std::int64_t{3});
+  }
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (is_text(m, "ping")) send(from, std::string("inspected pong"));
     co_return;
   }
 };
@@ -173,14 +181,18 @@ BOOST_AUTO_TEST_CASE(capability_check_function_decides_placement) {
 
 BOOST_AUTO_TEST_CASE(capability_check_sees_the_system_capabilities_and_the_requirements) {
   thespian::ActorSystem blue(current_base(), {{"Color", std::string("blue")}});
-  (void)blue.create_actor<Painter>({{"Color", std::string("blue")}, {"Size", std::int64_t{3}}});
-  std::lock_guard lock(seen_mutex);
-  BOOST_REQUIRE(seen_system.count("Color") == 1u);
-  BOOST_CHECK(seen_system.at("Color") == CapabilityValue(std::string("blue")));
-  BOOST_TEST(seen_system.count("Thespian Version") == 1u);
-  BOOST_REQUIRE(seen_requirements.count("Size") == 1u);
-  BOOST_CHECK(seen_requirements.at("Size") == CapabilityValue(std::int64_t{3}));
+  // Accepted: the check saw Color=blue and "Thespian Version" in the system, Size=3 required.
+  auto inspected = blue.create_actor<Inspected>({{"Size", std::int64_t{3}}});
+  BOOST_TEST(text_of(blue.ask(inspected, "ping", patience)) == "inspected pong");
+  // Refused: so the check is consulted, and it sees the requirements of this very call.
+  BOOST_CHECK_THROW(blue.create_actor<Inspected>({{"Size", std::int64_t{4}}}),
+                    thespian::NoCompatibleSystemForActor);
   blue.shutdown();
+  // Refused on a system of another colour: it sees that system's capabilities.
+  thespian::ActorSystem red(current_base(), {{"Color", std::string("red")}});
+  BOOST_CHECK_THROW(red.create_actor<Inspected>({{"Size", std::int64_t{3}}}),
+                    thespian::NoCompatibleSystemForActor);
+  red.shutdown();
 }
 
 BOOST_AUTO_TEST_CASE(create_actor_inside_an_actor_throws_at_once_when_no_system_qualifies) {

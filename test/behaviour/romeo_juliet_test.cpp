@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixture.hpp"
@@ -21,6 +23,7 @@ struct Line {
   std::string speaker;
   std::string text;
   friend bool operator==(const Line&, const Line&) = default;
+  template <class A> void serialize(A& ar) { ar(speaker, text); }
 };
 using Script = std::vector<Line>;
 
@@ -30,31 +33,39 @@ struct Role {
   Script script;
   ActorAddress partner;
   ActorAddress director;
+  template <class A> void serialize(A& ar) { ar(name, script, partner, director); }
 };
 // director -> first speaker: the play begins.
-struct Curtain {};
+struct Curtain {
+  template <class A> void serialize(A&) {}
+};
 // player -> player: "I have just said line `index`"; the dialogue so far, in the order spoken.
 struct Said {
   std::size_t index = 0;
   Script dialogue;
+  template <class A> void serialize(A& ar) { ar(index, dialogue); }
 };
 // last speaker -> director: the whole dialogue.
 struct Finale {
   Script dialogue;
+  template <class A> void serialize(A& ar) { ar(dialogue); }
 };
 // player -> director: the line as it was spoken.
 struct Spoken {
   std::size_t index = 0;
   Line line;
+  template <class A> void serialize(A& ar) { ar(index, line); }
 };
 // outside -> director, and director -> outside when the play is over.
 struct Perform {
   Script script;
+  template <class A> void serialize(A& ar) { ar(script); }
 };
 struct Performance {
   Script transcript;                // as passed from player to player
   std::vector<std::size_t> heard;   // how often the director was told of each line
   int players_exited = 0;
+  template <class A> void serialize(A& ar) { ar(transcript, heard, players_exited); }
 };
 
 class Player : public thespian::Actor {
@@ -62,15 +73,29 @@ class Player : public thespian::Actor {
   asio::awaitable<void> receive(Message m, ActorAddress from) override {
     if (const auto* role = m.get<Role>()) {
       role_ = *role;
-    } else if (m.is<Curtain>()) {
-      speak_from(0, {});
-    } else if (const auto* said = m.get<Said>()) {
-      speak_from(said->index + 1, said->dialogue);
+      // Order is promised per sender only: the partner's first Said (or the Curtain) may come
+      // before the director's Role, e.g. when the processes of both players are still starting.
+      for (const auto& cue : early_cues_) play(cue);
+      early_cues_.clear();
+    } else if (m.is<Curtain>() || m.is<Said>()) {
+      if (role_.name.empty()) {
+        early_cues_.push_back(m);
+      } else {
+        play(m);
+      }
     }
     co_return;
   }
 
  private:
+  void play(const Message& cue) {
+    if (cue.is<Curtain>()) {
+      speak_from(0, {});
+    } else if (const auto* said = cue.get<Said>()) {
+      speak_from(said->index + 1, said->dialogue);
+    }
+  }
+
   // Speaks every line from `index` on that is ours, stopping at the partner's next line.
   void speak_from(std::size_t index, Script dialogue) {
     while (index < role_.script.size() && role_.script[index].speaker == role_.name) {
@@ -87,6 +112,7 @@ class Player : public thespian::Actor {
   }
 
   Role role_;
+  std::vector<Message> early_cues_;  // cues that came before the Role
 };
 
 class Director : public thespian::Actor {
@@ -164,6 +190,15 @@ Script long_scene(std::size_t lines) {
 }
 
 }  // namespace romeo_juliet_test
+
+THESPIAN_MESSAGE(romeo_juliet_test::Line);
+THESPIAN_MESSAGE(romeo_juliet_test::Role);
+THESPIAN_MESSAGE(romeo_juliet_test::Curtain);
+THESPIAN_MESSAGE(romeo_juliet_test::Said);
+THESPIAN_MESSAGE(romeo_juliet_test::Finale);
+THESPIAN_MESSAGE(romeo_juliet_test::Spoken);
+THESPIAN_MESSAGE(romeo_juliet_test::Perform);
+THESPIAN_MESSAGE(romeo_juliet_test::Performance);
 
 using namespace romeo_juliet_test;
 using thespian_test::patience;

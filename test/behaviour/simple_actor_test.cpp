@@ -16,6 +16,7 @@ using thespian_test::is_text;
 struct Point {
   std::int64_t x = 0, y = 0;
   friend bool operator==(const Point&, const Point&) = default;
+  template <class A> void serialize(A& ar) { ar(x, y); }
 };
 
 class Hello : public thespian::Actor {
@@ -59,6 +60,8 @@ class Mover : public thespian::Actor {
 };
 
 }  // namespace simple_actor_test
+
+THESPIAN_MESSAGE(simple_actor_test::Point);
 
 using namespace simple_actor_test;
 using thespian_test::brief;

@@ -17,6 +17,7 @@ using thespian_test::is_text;
 // meant for the external endpoint, so they are wrapped).
 struct ChildGone {
   ActorAddress child;
+  template <class A> void serialize(A& ar) { ar(child); }
 };
 
 // Reports its own exit request to whoever asked it to "watch".
@@ -62,6 +63,8 @@ class Parent : public thespian::Actor {
 };
 
 }  // namespace system_messages_test
+
+THESPIAN_MESSAGE(system_messages_test::ChildGone);
 
 using namespace system_messages_test;
 using thespian_test::brief;

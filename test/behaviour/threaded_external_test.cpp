@@ -18,6 +18,7 @@ struct Tagged {
   std::int64_t thread = 0;
   std::int64_t n = 0;
   friend bool operator==(const Tagged&, const Tagged&) = default;
+  template <class A> void serialize(A& ar) { ar(thread, n); }
 };
 
 // What one thread saw: how many replies were its own, foreign, or missing.
@@ -48,6 +49,8 @@ Outcome ask_many(thespian::ExternalContext& ctx, ActorAddress echo, std::int64_t
 }
 
 }  // namespace threaded_external_test
+
+THESPIAN_MESSAGE(threaded_external_test::Tagged);
 
 using namespace threaded_external_test;
 using thespian_test::brief;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <cereal/types/string.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixture.hpp"
@@ -18,29 +19,43 @@ using thespian::Message;
 
 struct Greeting {
   std::string who;
+  template <class A> void serialize(A& ar) { ar(who); }
 };
 // A Greeting by inheritance only: routing is by exact type, so it is not a Greeting.
-struct FancyGreeting : Greeting {};
+struct FancyGreeting : Greeting {
+  template <class A> void serialize(A& ar) { ar(who); }
+};
 struct Question {
   std::string text;
   ActorAddress oracle;
+  template <class A> void serialize(A& ar) { ar(text, oracle); }
 };
 struct Arm {
   std::int64_t millis = 0;
+  template <class A> void serialize(A& ar) { ar(millis); }
 };
 struct Woke {
   std::int64_t delay_ms = 0;
   std::string payload;
+  template <class A> void serialize(A& ar) { ar(delay_ms, payload); }
 };
-struct Watch {};
+struct Watch {
+  template <class A> void serialize(A&) {}
+};
 struct Unrecognized {
   std::string type_name;
+  template <class A> void serialize(A& ar) { ar(type_name); }
 };
-struct Spawn {};
+struct Spawn {
+  template <class A> void serialize(A&) {}
+};
 struct ChildGone {
   ActorAddress child;
+  template <class A> void serialize(A& ar) { ar(child); }
 };
-struct CountQuery {};
+struct CountQuery {
+  template <class A> void serialize(A&) {}
+};
 
 class Oracle : public thespian::Actor {
  public:
@@ -113,6 +128,17 @@ class Counting : public thespian::ActorTypeDispatcher<Counting, CountQuery, Gree
 };
 
 }  // namespace type_dispatcher_test
+
+THESPIAN_MESSAGE(type_dispatcher_test::Greeting);
+THESPIAN_MESSAGE(type_dispatcher_test::FancyGreeting);
+THESPIAN_MESSAGE(type_dispatcher_test::Question);
+THESPIAN_MESSAGE(type_dispatcher_test::Arm);
+THESPIAN_MESSAGE(type_dispatcher_test::Woke);
+THESPIAN_MESSAGE(type_dispatcher_test::Watch);
+THESPIAN_MESSAGE(type_dispatcher_test::Unrecognized);
+THESPIAN_MESSAGE(type_dispatcher_test::Spawn);
+THESPIAN_MESSAGE(type_dispatcher_test::ChildGone);
+THESPIAN_MESSAGE(type_dispatcher_test::CountQuery);
 
 using namespace type_dispatcher_test;
 using thespian_test::brief;

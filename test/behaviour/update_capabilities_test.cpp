@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include <cereal/types/optional.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/variant.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "fixture.hpp"
@@ -22,6 +25,7 @@ using thespian_test::is_text;
 struct SetCapability {
   std::string name;
   std::optional<CapabilityValue> value;
+  template <class A> void serialize(A& ar) { ar(name, value); }
 };
 
 // Reports its exit request to whoever asked it to "watch"; answers questions about the system.
@@ -62,6 +66,8 @@ class Tinted : public Watchful {
 };
 
 }  // namespace update_capabilities_test
+
+THESPIAN_MESSAGE(update_capabilities_test::SetCapability);
 
 THESPIAN_ACTOR_REQUIRES(update_capabilities_test::GpuJob, "GPU");
 

@@ -20,11 +20,13 @@ using thespian_test::is_text;
 struct Arm {
   std::int64_t millis = 0;
   Message payload;
+  template <class A> void serialize(A& ar) { ar(millis, payload); }
 };
 struct Woke {
   std::int64_t delay_ns = 0;
   Message payload;
   bool from_self = false;
+  template <class A> void serialize(A& ar) { ar(delay_ns, payload, from_self); }
 };
 using thespian_test::DeadLetter;
 
@@ -56,6 +58,9 @@ using Undertaker = thespian_test::dead_letter_reporter;
 constexpr std::int64_t ns_per_ms = 1'000'000;
 
 }  // namespace wakeup_test
+
+THESPIAN_MESSAGE(wakeup_test::Arm);
+THESPIAN_MESSAGE(wakeup_test::Woke);
 
 using namespace wakeup_test;
 using thespian_test::brief;

@@ -1,0 +1,11 @@
+// Registers the message types that fixture.hpp declares, and the standard containers that several
+// suites send as messages, so they can cross processes on the multi-process bases (once per
+// program, as THESPIAN_MESSAGE requires; the library registers strings, integers and addresses).
+#include <cereal/types/map.hpp>
+#include <cereal/types/vector.hpp>
+
+#include "fixture.hpp"
+
+THESPIAN_MESSAGE(thespian_test::DeadLetter);
+THESPIAN_MESSAGE(std::vector<thespian::ActorAddress>);
+THESPIAN_MESSAGE(thespian::Capabilities);
