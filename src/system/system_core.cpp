@@ -533,6 +533,11 @@ void system_core::request_exit(bool top_level_only) {
 }
 
 void system_core::begin_shutdown() {
+  if (role_ == process_role::member && link_) {
+    // An actor process is one actor of a larger system: the admin takes the whole system down.
+    link_->request_system_shutdown();
+    return;
+  }
   if (shut_down_.exchange(true)) return;
   request_exit(true);
 }

@@ -36,7 +36,13 @@ template <class Endpoint>
 std::string describe(const Endpoint& e) {
   std::ostringstream os;
   os << e;
-  return os.str();
+  std::string text = std::move(os).str();
+  // An abstract UNIX socket's name starts with NUL: shown as '@' (as ss and netstat do), so
+  // that messages naming the peer do not end there.
+  for (char& c : text) {
+    if (c == '\0') c = '@';
+  }
+  return text;
 }
 
 std::string control_frame_bytes(frame_kind kind) {
@@ -584,6 +590,15 @@ template <class Protocol>
 std::size_t stream_channel<Protocol>::queue_depth(const endpoint_type& peer) const {
   auto link = impl_->find_link(peer);
   return link ? link->queue.depth() : 0;
+}
+
+template <class Protocol>
+void stream_channel<Protocol>::peer_gone(const endpoint_type& peer, const std::string& reason) {
+  auto link = impl_->find_link(peer);
+  if (!link) return;
+  // From now on a refused redial means gone too, so the dialling loop stops at its next try.
+  link->ever_connected.store(true);
+  link->queue.peer_gone(reason).run();
 }
 
 template <class Protocol>

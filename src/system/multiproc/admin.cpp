@@ -71,6 +71,11 @@ class admin_actor final : public Actor {
         ActorAddress control(resolve_endpoint(id, control_endpoint_id));
         send(control, *update);
       }
+      if (!from) {
+        // From an actor: the creating program's copy changes too.
+        ActorAddress client(resolve_endpoint(the_setup->spec.client_system_id, control_endpoint_id));
+        send(client, *update);
+      }
       if (from) send(from, *update);
     } else if (const auto* wake = m.get<WakeupMessage>(); wake && wake->payload.is<kill_stragglers>()) {
       for (auto& [id, child] : children_) {
@@ -212,7 +217,9 @@ class admin_actor final : public Actor {
   }
 
   void finish_shutdown() {
-    for (const auto& requester : shutdown_requesters_) send(requester, SystemShutDown{killed_});
+    for (const auto& requester : shutdown_requesters_) {
+      if (requester) send(requester, SystemShutDown{killed_});  // an actor's request has none
+    }
     shutdown_requesters_.clear();
   }
 

@@ -139,6 +139,7 @@ std::unique_ptr<link> link::start_admin(system_core& core, process::startup_meth
 
   admin_spec spec{core.base(), core.capabilities(), new_system_id(route_kind::unix_socket), {}};
   spec.logging.logger_system_id = logging.system_id;
+  spec.client_system_id = core.id();
   spec.logging.threshold = logging.has_sink ? std::min(logging.file_threshold, logging.sink_threshold)
                                             : logging.file_threshold;
   started->admin.emplace(
@@ -161,6 +162,13 @@ ActorAddress link::create(const actor_type* type, const std::string& type_name, 
   request.requirements = std::move(req);
   request.global_name = std::move(global_name);
   if (parent != nullptr) {
+    // What can be told at once is thrown at once, as in process.
+    if (type != nullptr) {
+      if (auto unmet = unmet_requirement(*type, *core_.capabilities_snapshot(), request.requirements)) {
+        throw NoCompatibleSystemForActor("no compatible actor system for actor type '" +
+                                         type_name + "': it " + *unmet);
+      }
+    }
     // The child's ids are chosen here, so its address exists before its process does.
     request.parent = parent->address();
     request.system_id = new_system_id(route_kind::unix_socket);
@@ -188,6 +196,8 @@ ActorAddress link::create(const actor_type* type, const std::string& type_name, 
       throw ActorSystemFailure(answer.error);
   }
 }
+
+void link::request_system_shutdown() { core_.send(ActorAddress{}, admin_, ShutdownSystem{}); }
 
 void link::forward_dead_letter(const ActorAddress& to, Message message,
                                const ActorAddress& sender) {

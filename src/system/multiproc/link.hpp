@@ -40,6 +40,8 @@ class link {
   // The creating program's side: every actor process ends, then the admin; bounded in time.
   void shutdown();
 
+  // From an actor (Actor::actor_system_shutdown): the admin ends every actor of the system.
+  void request_system_shutdown();
   // What the admin keeps for the whole system. Dead letters of this process go to the admin,
   // which hands them to the system's handler (wherever it lives).
   void forward_dead_letter(const ActorAddress& to, Message message, const ActorAddress& sender);

@@ -17,6 +17,14 @@
 namespace thespian::detail::multiproc {
 namespace {
 
+// Set while a channel's I/O thread runs one of our handlers (a delivery or an outcome).
+thread_local bool in_channel_handler = false;
+
+struct channel_handler_scope {
+  channel_handler_scope() { in_channel_handler = true; }
+  ~channel_handler_scope() { in_channel_handler = false; }
+};
+
 // An actor (or external endpoint) of another process: delivering is sending.
 class remote_endpoint final : public endpoint {
  public:
@@ -99,6 +107,7 @@ node::~node() {
 
 void node::attach(std::uint64_t system_id, const std::shared_ptr<system_core>& core) {
   auto deliver = [this](transport::frame&& f) -> bool {
+    channel_handler_scope in_handler;
     endpoint* target = f.target.endpoint();
     if (target == nullptr || dynamic_cast<remote_endpoint*>(target) != nullptr) return false;
     if (const auto* exited = f.message.get<ChildActorExited>(); exited && exited->child) {
@@ -135,8 +144,12 @@ void node::detach(std::uint64_t system_id) {
 }
 
 void node::mark_dead(std::uint64_t system_id) {
-  std::lock_guard lock(impl_->mutex);
-  impl_->dead.insert(system_id);
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->dead.insert(system_id).second) return;
+  }
+  // Messages already waiting for that process (a child that never started, say) fail now.
+  impl_->outgoing->peer_gone(unix_route(system_id), "its process has ended");
 }
 
 bool node::is_local(std::uint64_t system_id) const {
@@ -160,6 +173,7 @@ bool node::send(endpoint& to, envelope&& e) {
   auto on_outcome = [this, target = f.target, sender = std::move(e.sender),
                      message = std::move(e.message),
                      sender_system](transport::send_outcome outcome) mutable {
+    channel_handler_scope in_handler;
     // A log record that did not arrive is dropped: reporting it would log again, to the
     // same logger, and a dead letter of it could loop between the admin and the logger.
     if (outcome.status != transport::send_status::delivered && !message.is<LogRecordMessage>()) {
@@ -179,8 +193,14 @@ bool node::send(endpoint& to, envelope&& e) {
     ++impl_->in_flight;
   }
   try {
-    impl_->outgoing->submit(unix_route(to.system_id()), std::move(f), std::move(on_outcome),
-                            [](std::exception_ptr) {});
+    if (in_channel_handler) {
+      // A channel's own I/O thread must never wait for room: it is what makes room.
+      impl_->outgoing->submit(unix_route(to.system_id()), std::move(f), std::move(on_outcome),
+                              [](std::exception_ptr) {});
+    } else {
+      // Any other thread blocks above the high-water mark (SEMANTICS.md back-pressure).
+      impl_->outgoing->send(unix_route(to.system_id()), std::move(f), std::move(on_outcome));
+    }
   } catch (...) {
     impl_->finished_one();
     throw;

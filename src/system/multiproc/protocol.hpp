@@ -113,7 +113,10 @@ struct admin_spec {
   Capabilities capabilities;
   std::uint64_t system_id = 0;
   log_route logging;
-  template <class A> void serialize(A& ar) { ar(base, capabilities, system_id, logging); }
+  std::uint64_t client_system_id = 0;  // the creating program's system
+  template <class A> void serialize(A& ar) {
+    ar(base, capabilities, system_id, logging, client_system_id);
+  }
 };
 
 // What an actor process is told at birth (its bootstrap argument).
