@@ -76,7 +76,10 @@ ActorSystem::ActorSystem(std::string_view base, Capabilities caps, SystemOptions
 }
 
 ActorSystem::~ActorSystem() {
-  if (core_) core_->shutdown();
+  if (core_) {
+    core_->leave_admin_running();
+    core_->shutdown();
+  }
 }
 
 ActorAddress ActorSystem::create_actor(std::string_view type_name, Requirements req,

@@ -84,7 +84,18 @@ struct system_core::pending_ask {
   }
 };
 
-bool is_multiproc_base(std::string_view base) { return base == "multiprocQueueBase"; }
+bool is_multiproc_base(std::string_view base) {
+  return base == "multiprocQueueBase" || base == "multiprocTCPBase";
+}
+
+// A client's own route. A TCP one reserves its port here (no thread may start yet: see the
+// constructor) and binds it in start().
+std::uint64_t new_client_id(std::string_view base) {
+  const auto kind = multiproc::route_kind_of_base(base);
+  return kind == multiproc::route_kind::tcp
+             ? multiproc::reserve_tcp_route(asio::ip::address_v4::loopback())
+             : multiproc::new_system_id(kind);
+}
 
 process_role role_for(std::string_view base, process_role asked) {
   if (asked != process_role::in_process) return asked;
@@ -95,9 +106,8 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
                          process_role role, std::uint64_t system_id)
     : role_(role_for(base, role)),
       id_(system_id != 0 ? system_id
-          : role_ == process_role::client
-              ? multiproc::new_system_id(multiproc::route_kind::unix_socket)
-              : next_system_id.fetch_add(1) + 1),
+          : role_ == process_role::client ? new_client_id(base)
+                                          : next_system_id.fetch_add(1) + 1),
       base_(base),
       options_(std::move(options)),
       log_(std::make_shared<log_hub>(options_)),
@@ -106,9 +116,11 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
   if (base != "simpleSystemBase" && base != "multithreadBase" && !is_multiproc_base(base)) {
     throw ActorSystemStartupFailure(
         "unknown or unavailable system base '" + std::string(base) +
-        "' (this build has simpleSystemBase, multithreadBase and multiprocQueueBase)");
+        "' (this build has simpleSystemBase, multithreadBase, multiprocQueueBase and "
+        "multiprocTCPBase)");
   }
   Capabilities current = default_capabilities(base);
+  if (base == "multiprocTCPBase") current["Admin Port"] = std::int64_t{1900};
   for (auto& [name, value] : caps) current[name] = value;
   if (role_ == process_role::client) {
     // Before this system starts any thread: the forkserver must be forked while there is none.
@@ -147,6 +159,10 @@ void system_core::start() {
     shutdown();
     throw;
   }
+}
+
+void system_core::leave_admin_running() {
+  if (role_ == process_role::client && link_) link_->leave_running();
 }
 
 void system_core::join_admin(std::uint64_t admin_system_id) {
@@ -583,7 +599,10 @@ void system_core::shutdown() {
       std::lock_guard lock(actors_mutex_);
       actors_.clear();
     }
-    if (role_ == process_role::client) multiproc::node::instance().detach(id_);
+    if (role_ == process_role::client) {
+      multiproc::node::instance().detach(id_);
+      multiproc::release_route(id_);  // reserved but never bound, if start() failed early
+    }
   });
 }
 

@@ -54,6 +54,9 @@ class system_core : public std::enable_shared_from_this<system_core> {
   // After construction (it needs shared_from_this): a client starts its admin process and
   // listens for replies. No-op for the in-process bases.
   void start();
+  // The ActorSystem object goes away without shutdown(): a multiprocTCPBase admin stays for
+  // later programs (BASES.md); the other bases end with their system as before.
+  void leave_admin_running();
   // An actor process: creations go to the admin with this system id.
   void join_admin(std::uint64_t admin_system_id);
   // An actor process (and the admin): hosts `type` here with the ids the creator chose.

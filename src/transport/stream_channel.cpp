@@ -522,7 +522,18 @@ stream_channel<Protocol>::stream_channel(const endpoint_type& listen_on, deliver
   if constexpr (std::is_same_v<Protocol, asio::local::stream_protocol>) {
     ::unlink(listen_on.path().c_str());  // a stale socket file from an earlier run
   }
-  impl_->acceptor.emplace(impl_->io, listen_on, /*reuse_address=*/true);
+  if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
+    if (impl_->settings.reuse_port) {
+      using reuse_port_option = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+      auto& acceptor = impl_->acceptor.emplace(impl_->io);
+      acceptor.open(listen_on.protocol());
+      acceptor.set_option(asio::socket_base::reuse_address(true));
+      acceptor.set_option(reuse_port_option(true));
+      acceptor.bind(listen_on);
+      acceptor.listen(asio::socket_base::max_listen_connections);
+    }
+  }
+  if (!impl_->acceptor) impl_->acceptor.emplace(impl_->io, listen_on, /*reuse_address=*/true);
   impl_->local = impl_->acceptor->local_endpoint();
   impl_->start();
 }

@@ -41,6 +41,10 @@ struct transport_settings {
   // (a restarted peer is then simply re-dialled).
   bool peers_never_return = false;
   std::chrono::milliseconds first_connect_grace{std::chrono::seconds(30)};
+  // A TCP listener binds with SO_REUSEPORT: its port was reserved by another socket of the same
+  // user that never listens (system/multiproc/system_route.hpp). Off by default: a port in use
+  // then fails the bind.
+  bool reuse_port = false;
   // Where protocol errors and connection losses are reported (the system points it at its log).
   // Called from a channel's I/O thread. Empty: standard error.
   std::function<void(std::string_view)> log;

@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_CASE(stopping_one_child_stops_only_its_subtree) {
 // The tree lives in a system of its own; the reporter, in the fixture's, outlives it.
 BOOST_AUTO_TEST_CASE(shutdown_stops_children_before_their_parents) {
   auto reporter = sys.private_context();
-  thespian::ActorSystem own(thespian_test::current_base());
+  thespian::ActorSystem own(thespian_test::current_base(), thespian_test::system_caps());
   auto root = own.create_actor<Node>();
   BOOST_REQUIRE(text_of(own.ask(root, Build{"p", 2, 2, reporter.address()}, patience)) == "built");
   own.shutdown();

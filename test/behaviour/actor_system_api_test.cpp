@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(calls_after_shutdown_throw_actor_system_failure) {
 // Their reports are sent before shutdown() returns, so a short wait collects them all.
 BOOST_AUTO_TEST_CASE(shutdown_destroys_every_actor_including_children) {
   auto witness = sys.private_context();
-  thespian::ActorSystem own(current_base());
+  thespian::ActorSystem own(current_base(), thespian_test::system_caps());
   auto a = own.create_actor<Census>();
   auto b = own.create_actor<Census>();
   auto child = reply_as<ActorAddress>(own.ask(a, "spawn", patience));
@@ -117,19 +117,29 @@ BOOST_AUTO_TEST_CASE(shutdown_destroys_every_actor_including_children) {
 
 BOOST_AUTO_TEST_CASE(destroying_the_system_shuts_it_down) {
   auto witness = sys.private_context();
+  const auto caps = thespian_test::system_caps();
+  ActorAddress a;
   {
-    thespian::ActorSystem own(current_base());
-    auto a = own.create_actor<Census>();
+    thespian::ActorSystem own(current_base(), caps);
+    a = own.create_actor<Census>();
     auto child = reply_as<ActorAddress>(own.ask(a, "spawn", patience));
     for (const auto& actor : {a, child}) BOOST_REQUIRE(observe(own, actor, witness));
     BOOST_TEST(!witness.listen(brief).has_value());
   }
-  BOOST_TEST(gone_reports(witness, 2, brief) == 2);
+  if (thespian_test::has_daemon_admin()) {
+    // BASES.md: this admin lives until shutdown(), so its actors do too; a later system on
+    // the same Admin Port joins it and reaches them, and its shutdown() ends them all.
+    BOOST_TEST(!witness.listen(brief).has_value());
+    thespian::ActorSystem later(current_base(), caps);
+    BOOST_TEST(thespian_test::text_of(later.ask(a, "ping", patience)) == "pong");
+    later.shutdown();
+  }
+  BOOST_TEST(gone_reports(witness, 2, patience) == 2);
 }
 
 BOOST_AUTO_TEST_CASE(actor_can_shut_the_system_down) {
   auto witness = sys.private_context();
-  thespian::ActorSystem own(current_base());
+  thespian::ActorSystem own(current_base(), thespian_test::system_caps());
   auto a = own.create_actor<Census>();
   auto b = own.create_actor<Census>();
   for (const auto& actor : {a, b}) BOOST_REQUIRE(observe(own, actor, witness));
@@ -161,7 +171,7 @@ BOOST_AUTO_TEST_CASE(ask_from_a_thread_other_than_the_creator_is_safe) {
 }
 
 BOOST_AUTO_TEST_CASE(capabilities_given_at_construction_are_reported_to_users_and_actors) {
-  thespian::ActorSystem own(current_base(), {{"Color", std::string("blue")}, {"Cores", std::int64_t{3}}});
+  thespian::ActorSystem own(current_base(), thespian_test::system_caps({{"Color", std::string("blue")}, {"Cores", std::int64_t{3}}}));
   auto caps = own.capabilities();
   BOOST_REQUIRE(caps.count("Color") == 1);
   BOOST_CHECK(caps.at("Color") == thespian::CapabilityValue(std::string("blue")));
@@ -201,7 +211,7 @@ BOOST_AUTO_TEST_CASE(private_context_keeps_working_after_a_move) {
 }
 
 BOOST_AUTO_TEST_CASE(two_systems_live_side_by_side_independently) {
-  thespian::ActorSystem other(current_base());
+  thespian::ActorSystem other(current_base(), thespian_test::system_caps());
   auto here = sys.create_actor<Census>();
   auto there = other.create_actor<Census>();
   BOOST_TEST(here != there);

@@ -38,6 +38,20 @@ inline bool is_multithread() { return current_base() == "multithreadBase"; }
 // memory is visible to the test process.
 inline bool is_multiprocess() { return current_base().rfind("multiproc", 0) == 0; }
 
+// The bases whose admin is a daemon on an "Admin Port": it outlives the ActorSystem object
+// (only shutdown() ends it), and a later system on the same port joins it.
+inline bool has_daemon_admin() { return current_base() == "multiprocTCPBase"; }
+
+// A loopback port that was free a moment ago (the OS's choice of an ephemeral port).
+std::int64_t free_port();
+
+// The capabilities a test's system starts with: `extra`, plus (on a daemon-admin base) an
+// Admin Port of its own, so that no two systems of the suite share an admin by accident.
+inline thespian::Capabilities system_caps(thespian::Capabilities extra = {}) {
+  if (has_daemon_admin() && !extra.contains("Admin Port")) extra["Admin Port"] = free_port();
+  return extra;
+}
+
 // For waits that should succeed: generous, so a loaded machine does not fail the suite.
 constexpr std::chrono::nanoseconds patience = 5s;
 // For waits that must expire (nothing is expected to arrive).
@@ -47,7 +61,7 @@ constexpr std::chrono::nanoseconds poll_step = 10ms;
 
 // One system per test case, shut down when the test case ends.
 struct system_fixture {
-  thespian::ActorSystem sys{current_base()};
+  thespian::ActorSystem sys{current_base(), system_caps()};
 
   system_fixture() = default;
   system_fixture(const system_fixture&) = delete;

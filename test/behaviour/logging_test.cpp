@@ -89,7 +89,7 @@ struct logging_fixture {
   thespian::ActorSystem sys;
 
   explicit logging_fixture(LogLevel threshold = LogLevel::debug)
-      : sys(thespian_test::current_base(), {}, options(log, threshold)) {}
+      : sys(thespian_test::current_base(), thespian_test::system_caps(), options(log, threshold)) {}
   ~logging_fixture() {
     try {
       sys.shutdown();

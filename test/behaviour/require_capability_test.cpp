@@ -91,7 +91,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 // Whether a GpuWorker can be created on a system whose "GPU" capability is `value`.
 bool gpu_worker_accepted_with(const CapabilityValue& value) {
-  thespian::ActorSystem sys(thespian_test::current_base(), {{"GPU", value}});
+  thespian::ActorSystem sys(thespian_test::current_base(), thespian_test::system_caps({{"GPU", value}}));
   bool accepted = false;
   try {
     auto worker = sys.create_actor<GpuWorker>();
@@ -116,7 +116,7 @@ using thespian_test::text_of;
 BOOST_FIXTURE_TEST_SUITE(require_capability, thespian_test::system_fixture)
 
 BOOST_AUTO_TEST_CASE(actor_requiring_a_capability_is_created_where_it_is_truthy) {
-  thespian::ActorSystem gpu_sys(current_base(), {{"GPU", true}});
+  thespian::ActorSystem gpu_sys(current_base(), thespian_test::system_caps({{"GPU", true}}));
   auto worker = gpu_sys.create_actor<GpuWorker>();
   BOOST_TEST(text_of(gpu_sys.ask(worker, "ping", patience)) == "gpu pong");
   gpu_sys.shutdown();
@@ -148,12 +148,12 @@ BOOST_AUTO_TEST_CASE(false_zero_and_empty_strings_are_not_truthy) {
 }
 
 BOOST_AUTO_TEST_CASE(requirement_with_a_value_needs_exactly_that_value) {
-  thespian::ActorSystem right(current_base(), {{"Arch", std::string("sm90")}});
+  thespian::ActorSystem right(current_base(), thespian_test::system_caps({{"Arch", std::string("sm90")}}));
   auto worker = right.create_actor<ArchWorker>();
   BOOST_TEST(text_of(right.ask(worker, "ping", patience)) == "arch pong");
   right.shutdown();
 
-  thespian::ActorSystem wrong(current_base(), {{"Arch", std::string("sm80")}});
+  thespian::ActorSystem wrong(current_base(), thespian_test::system_caps({{"Arch", std::string("sm80")}}));
   try {
     (void)wrong.create_actor<ArchWorker>();
     BOOST_ERROR("create_actor<ArchWorker> succeeded with Arch=sm80");
@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(requirement_with_a_value_needs_exactly_that_value) {
 }
 
 BOOST_AUTO_TEST_CASE(capability_check_function_decides_placement) {
-  thespian::ActorSystem blue(current_base(), {{"Color", std::string("blue")}});
+  thespian::ActorSystem blue(current_base(), thespian_test::system_caps({{"Color", std::string("blue")}}));
   auto painter = blue.create_actor<Painter>({{"Color", std::string("blue")}});
   BOOST_TEST(text_of(blue.ask(painter, "ping", patience)) == "painter pong");
   try {
@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(capability_check_function_decides_placement) {
 }
 
 BOOST_AUTO_TEST_CASE(capability_check_sees_the_system_capabilities_and_the_requirements) {
-  thespian::ActorSystem blue(current_base(), {{"Color", std::string("blue")}});
+  thespian::ActorSystem blue(current_base(), thespian_test::system_caps({{"Color", std::string("blue")}}));
   // Accepted: the check saw Color=blue and "Thespian Version" in the system, Size=3 required.
   auto inspected = blue.create_actor<Inspected>({{"Size", std::int64_t{3}}});
   BOOST_TEST(text_of(blue.ask(inspected, "ping", patience)) == "inspected pong");
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(capability_check_sees_the_system_capabilities_and_the_requi
                     thespian::NoCompatibleSystemForActor);
   blue.shutdown();
   // Refused on a system of another colour: it sees that system's capabilities.
-  thespian::ActorSystem red(current_base(), {{"Color", std::string("red")}});
+  thespian::ActorSystem red(current_base(), thespian_test::system_caps({{"Color", std::string("red")}}));
   BOOST_CHECK_THROW(red.create_actor<Inspected>({{"Size", std::int64_t{3}}}),
                     thespian::NoCompatibleSystemForActor);
   red.shutdown();
@@ -203,7 +203,7 @@ BOOST_AUTO_TEST_CASE(create_actor_inside_an_actor_throws_at_once_when_no_system_
 }
 
 BOOST_AUTO_TEST_CASE(create_actor_inside_an_actor_succeeds_when_the_system_qualifies) {
-  thespian::ActorSystem gpu_sys(current_base(), {{"GPU", true}});
+  thespian::ActorSystem gpu_sys(current_base(), thespian_test::system_caps({{"GPU", true}}));
   auto recruiter = gpu_sys.create_actor<Recruiter>();
   BOOST_TEST(text_of(gpu_sys.ask(recruiter, "recruit", patience)) == "recruited");
   gpu_sys.shutdown();

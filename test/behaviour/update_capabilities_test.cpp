@@ -81,7 +81,7 @@ using thespian_test::text_of;
 namespace {
 
 struct gpu_fixture {
-  thespian::ActorSystem sys{current_base(), {{"GPU", true}}};
+  thespian::ActorSystem sys{current_base(), thespian_test::system_caps({{"GPU", true}})};
   ~gpu_fixture() {
     try {
       sys.shutdown();

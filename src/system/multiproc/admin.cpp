@@ -2,16 +2,26 @@
 // actor it hosts. The admin starts one process per actor (from its own forkserver, started
 // while it is still single-threaded), keeps the system-wide global names, watches every actor
 // process through its pidfd and, when one ends without having said goodbye (killed, exit()),
-// tells the actor's parent ChildActorExited and makes messages to it dead letters. It ends with
-// the program that started it (EOF on its bootstrap socket) and then takes every actor process
-// with it.
-#include <csignal>
+// tells the actor's parent ChildActorExited and makes messages to it dead letters. On
+// multiprocQueueBase it ends with the program that started it (EOF on its bootstrap socket);
+// on multiprocTCPBase it is a daemon on the Admin Port that later programs join, and it ends
+// when a program asks it to shut down. Either way SIGTERM/SIGINT shut it down in order, and
+// it takes every actor process with it.
+#include <sys/prctl.h>
+#include <unistd.h>
 
+#include <condition_variable>
+#include <csignal>
 #include <map>
+#include <mutex>
+#include <thread>
+
+#include <asio/signal_set.hpp>
 
 #include <absl/strings/str_cat.h>
 
 #include "core/actor_registry.hpp"
+#include "system/multiproc/link.hpp"
 #include "system/multiproc/node.hpp"
 #include "system/multiproc/protocol.hpp"
 #include "system/multiproc/status_signal.hpp"
@@ -35,16 +45,33 @@ struct admin_setup {
   std::shared_ptr<system_core> core;
   process::startup_method method = process::startup_method::forkserver;
   admin_spec spec;
+  bool daemon = false;  // multiprocTCPBase
+
+  // Set once the system has shut down (every actor process ended) or the program that started
+  // a non-daemon admin is gone: the entry then ends.
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool done = false;
+  void finish() {
+    std::lock_guard lock(mutex);
+    done = true;
+    changed.notify_all();
+  }
 };
 admin_setup* the_setup = nullptr;
 
 // From the exit watcher (on the admin's io thread) to the admin actor.
 struct process_ended {
-  std::uint64_t system_id = 0;
+  std::uint64_t endpoint_id = 0;  // of the process's actor
   process::exit_status status;
 };
 
 struct kill_stragglers {};
+
+// From the signal handler (on the admin's io thread): SIGTERM or SIGINT arrived.
+struct termination_signal {
+  int number = 0;
+};
 
 // The admin's own actor process's goodbye: the reply it writes before ending on its own.
 constexpr const char* goodbye = "exited";
@@ -54,10 +81,23 @@ class admin_actor final : public Actor {
   asio::awaitable<void> receive(Message m, ActorAddress from) override {
     if (const auto* request = m.get<CreateActorRequest>()) {
       create(*request, from);
+    } else if (const auto* join = m.get<JoinSystem>()) {
+      if (shutting_down_) {
+        send(from, JoinReply{false, "it is shutting down"});
+      } else if (join->base != the_setup->spec.base) {
+        send(from, JoinReply{false, "it runs " + the_setup->spec.base + ", not " + join->base});
+      } else {
+        send(from, JoinReply{true, {}});
+      }
     } else if (const auto* ended = m.get<process_ended>()) {
       on_ended(*ended);
     } else if (m.is<ShutdownSystem>()) {
       begin_shutdown(from);
+    } else if (const auto* signal = m.get<termination_signal>()) {
+      the_setup->core->log(LogLevel::info, "admin: signal " + std::to_string(signal->number) +
+                                               ": shutting the system down");
+      signalled_ = true;
+      begin_shutdown(ActorAddress{});
     } else if (const auto* dead = m.get<DeadEnvelope>()) {
       envelope e{dead->dead_message, from, envelope_kind::user, 0};
       the_setup->core->dead_letter(dead->dead_address, std::move(e));
@@ -68,7 +108,8 @@ class admin_actor final : public Actor {
     } else if (const auto* update = m.get<UpdateCapability>()) {
       the_setup->core->apply_capability(update->name, update->value);
       for (const auto& [id, child] : children_) {
-        ActorAddress control(resolve_endpoint(id, control_endpoint_id));
+        ActorAddress control(resolve_endpoint(child.address.endpoint()->system_id(),
+                                              control_endpoint_id));
         send(control, *update);
       }
       if (!from) {
@@ -102,12 +143,24 @@ class admin_actor final : public Actor {
     return s;
   }
 
+  // The port of a TCP child is reserved by whoever chose its id (system_route.hpp): here, or
+  // in its parent's process. Once the child listens, or never will, the reservation goes.
+  void release_reservation(const CreateActorRequest& request) {
+    release_route(request.system_id);
+    if (request.parent && kind_of(request.system_id) == route_kind::tcp) {
+      ActorAddress parent_control(
+          resolve_endpoint(request.parent.endpoint()->system_id(), control_endpoint_id));
+      send(parent_control, ReleaseRoute{request.system_id});
+    }
+  }
+
   void refuse(const CreateActorRequest& request, const ActorAddress& from,
               CreateActorReply::failure kind, std::string why) {
+    if (request.system_id != 0) release_reservation(request);
     if (request.parent) {
       // The parent already holds the address: it learns of the failure as an exit.
       ActorAddress child(resolve_endpoint(request.system_id, request.endpoint_id));
-      node::instance().mark_dead(request.system_id);
+      node::instance().mark_dead(request.system_id, request.endpoint_id);
       the_setup->core->log(LogLevel::warning, "child actor of type '" + request.type_name + "' of " +
                                  request.parent.to_string() + " failed: " + why);
       if (request.global_name.empty()) send(request.parent, ChildActorExited{child});
@@ -144,8 +197,8 @@ class admin_actor final : public Actor {
       return;
     }
     if (request.system_id == 0) {
-      request.system_id = new_system_id(route_kind::unix_socket);
-      request.endpoint_id = actor_endpoint_id(request.system_id);
+      request.system_id = node::instance().new_route(route_kind_of_base(the_setup->spec.base));
+      request.endpoint_id = new_actor_endpoint_id(request.system_id);
     }
     actor_spec spec{request, the_setup->spec.system_id, the_setup->spec.base, caps,
                     the_setup->spec.logging};
@@ -167,8 +220,11 @@ class admin_actor final : public Actor {
              "actor type '" + request.type_name + "': its process did not start: " + e.what());
       return;
     }
+    release_reservation(request);
     ActorAddress created(resolve_endpoint(request.system_id, request.endpoint_id));
-    const std::uint64_t id = request.system_id;
+    // Keyed by the actor's endpoint id: a TCP child's system id (its port) can come back for a
+    // new child before the old one's end has been processed here.
+    const std::uint64_t id = request.endpoint_id;
     auto watcher = process::exit_watcher::start(
         the_setup->core->context().get_executor(), std::move(*child),
         [core = the_setup->core.get(), me = my_address(), id](std::error_code ec,
@@ -182,11 +238,11 @@ class admin_actor final : public Actor {
   }
 
   void on_ended(const process_ended& ended) {
-    auto it = children_.find(ended.system_id);
+    auto it = children_.find(ended.endpoint_id);
     if (it == children_.end()) return;
     child_record child = std::move(it->second);
     children_.erase(it);
-    node::instance().mark_dead(ended.system_id);
+    node::instance().mark_dead(child.address.endpoint()->system_id(), ended.endpoint_id);
     if (!child.global_name.empty()) names_.erase(child.global_name);
     the_setup->core->set_dead_letter_handler(child.address, false);
     auto said = process::read_bootstrap_reply(child.watcher->child().socket(),
@@ -204,16 +260,15 @@ class admin_actor final : public Actor {
 
   void begin_shutdown(const ActorAddress& from) {
     shutdown_requesters_.push_back(from);
-    if (shutting_down_) return;
-    shutting_down_ = true;
-    for (const auto& [id, child] : children_) {
-      if (!child.parent || !child.global_name.empty()) send(child.address, ActorExitRequest{});
+    if (!shutting_down_) {
+      shutting_down_ = true;
+      for (const auto& [id, child] : children_) {
+        if (!child.parent || !child.global_name.empty()) send(child.address, ActorExitRequest{});
+      }
+      if (!children_.empty()) wakeup_after(shutdown_grace, kill_stragglers{});
     }
-    if (children_.empty()) {
-      finish_shutdown();
-    } else {
-      wakeup_after(shutdown_grace, kill_stragglers{});
-    }
+    // Also a second request after an earlier shutdown has finished: it is answered at once.
+    if (children_.empty()) finish_shutdown();
   }
 
   void finish_shutdown() {
@@ -221,9 +276,15 @@ class admin_actor final : public Actor {
       if (requester) send(requester, SystemShutDown{killed_});  // an actor's request has none
     }
     shutdown_requesters_.clear();
+    // A daemon has nothing left to do; a queue admin lives as long as its program (an actor's
+    // actor_system_shutdown ends the actors, not the program's system).
+    if (the_setup->daemon || signalled_) the_setup->finish();
   }
 
-  std::map<std::uint64_t, child_record> children_;
+  bool signalled_ = false;  // SIGTERM/SIGINT: the admin process ends after the shutdown
+
+
+  std::map<std::uint64_t, child_record> children_;  // by the actor's endpoint id
   std::map<std::string, ActorAddress, std::less<>> names_;
   bool shutting_down_ = false;
   std::vector<ActorAddress> shutdown_requesters_;
@@ -233,35 +294,82 @@ class admin_actor final : public Actor {
 int admin_entry(process::host_context& context) {
   admin_setup setup;
   setup.spec = decode_admin_spec(context.argument);
+  setup.daemon = route_kind_of_base(setup.spec.base) == route_kind::tcp;
+  if (setup.daemon) {
+    // A daemon outlives the program that started it: no death signal from it, and no share in
+    // its terminal's signals (its own SIGTERM/SIGINT still shut it down in order).
+    ::prctl(PR_SET_PDEATHSIG, 0);
+    ::setsid();
+  }
   // While this process is single-threaded: the actor processes are forked from here.
   setup.method = process::default_startup_method();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto fail = [&](const std::string& why) {
+    process::write_bootstrap(
+        context.socket,
+        process::bootstrap_reply{process::bootstrap_reply::outcome::entry_failed, why}, deadline);
+    return process::host_exit_failed;
+  };
+  std::optional<process::child_process> logger;
+  if (setup.spec.own_logger) {
+    try {
+      logger.emplace(start_system_process(setup.method, "thespian-logger",
+                                          encode_logger_spec(*setup.spec.own_logger), "logger"));
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+  }
   node& transport = node::instance();
   setup.core = std::make_shared<system_core>(setup.spec.base, setup.spec.capabilities,
                                              options_logging_to(setup.spec.logging),
                                              process_role::admin, setup.spec.system_id);
   the_setup = &setup;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  ActorAddress admin;
   try {
-    transport.attach(setup.spec.system_id, setup.core);
+    // An Admin Port is bound exclusively: a second admin there must fail, not share it.
+    transport.attach(setup.spec.system_id, setup.core, /*exclusive=*/setup.daemon);
     const auto& type = actor_type_of<admin_actor>();
-    setup.core->host_actor(type, "thespian.Admin", {}, {}, ActorAddress{},
-                           actor_endpoint_id(setup.spec.system_id));
+    admin = setup.core->host_actor(type, "thespian.Admin", {}, {}, ActorAddress{},
+                                   admin_endpoint_id(setup.spec.system_id));
   } catch (const std::exception& e) {
-    process::write_bootstrap(context.socket,
-                             process::bootstrap_reply{process::bootstrap_reply::outcome::entry_failed,
-                                                      e.what()},
-                             deadline);
-    return process::host_exit_failed;
+    return fail(e.what());
   }
   log_status_on_sigusr1(*setup.core, "admin");
+  std::optional<asio::signal_set> termination;
+  termination.emplace(setup.core->context(), SIGTERM, SIGINT);
+  termination->async_wait([core = setup.core.get(), admin](std::error_code ec, int number) {
+    if (!ec) core->send(admin, admin, termination_signal{number});
+  });
   process::write_bootstrap(context.socket, process::bootstrap_reply{}, deadline);
-  // The program that started us is gone, or done with us: end every actor process, then us.
-  process::wait_for_peer_close(context.socket);
+  if (!setup.daemon) {
+    // The program that started us is gone, or done with us: end every actor process, then us.
+    std::thread([&setup, socket = context.socket] {
+      try {
+        process::wait_for_peer_close(socket);
+      } catch (...) {
+        // A socket that cannot be polled: the program can no longer be heard; end.
+      }
+      setup.finish();
+    }).detach();
+  }
+  {
+    std::unique_lock lock(setup.mutex);
+    setup.changed.wait(lock, [&setup] { return setup.done; });
+  }
+  // The last replies (SystemShutDown) leave before we do.
+  transport.flush(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  std::error_code ignored;
+  termination->cancel(ignored);
+  termination.reset();  // before the io_context it belongs to goes
   setup.core->shutdown();
   transport.detach(setup.spec.system_id);
   setup.core.reset();
+  if (logger) end_system_process(*logger);
   process::stop_shared_forkserver();
-  return process::host_exit_ok;
+  std::fflush(nullptr);
+  // The watcher thread of a non-daemon admin may still wait on the socket: end the process
+  // rather than return into static destructors under it.
+  ::_exit(process::host_exit_ok);
 }
 
 const process::host_entry_registrar admin_registrar("thespian-admin", &admin_entry);

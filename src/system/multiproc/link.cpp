@@ -4,6 +4,9 @@
 
 #include <future>
 
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
 #include "core/actor_cell.hpp"
 #include "core/actor_registry.hpp"
 #include "system/multiproc/node.hpp"
@@ -48,6 +51,10 @@ class control_endpoint final : public endpoint {
       core_.apply_capability(update->name, update->value);
       return true;
     }
+    if (const auto* release = e.message.get<ReleaseRoute>()) {
+      release_route(release->system_id);
+      return true;
+    }
     if (const auto* r = e.message.get<LogRecordMessage>()) {
       // From the logger, which wrote the file already: only the sink is left to do.
       if (const auto& sink = core_.options().log_sink) {
@@ -67,10 +74,8 @@ class control_endpoint final : public endpoint {
 
 }  // namespace
 
-namespace {
-
 // Starts `entry` in a new process and waits for both of its answers: the launcher's "ready"
-// and the entry's own (it listens). Throws ActorSystemStartupFailure naming `what`.
+// and the entry's own (it listens).
 process::child_process start_system_process(process::startup_method method, const char* entry,
                                             const std::string& argument, const char* what) {
   const auto deadline = std::chrono::steady_clock::now() + admin_start_limit;
@@ -90,13 +95,47 @@ process::child_process start_system_process(process::startup_method method, cons
   return child;
 }
 
-// Ends a system process that waits for EOF on its bootstrap socket; SIGKILL if it lingers.
 void end_system_process(process::child_process& child) {
   child.take_socket().reset();
   if (!child.wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
     child.signal(SIGKILL);
     child.wait_until(std::chrono::steady_clock::time_point::max());
   }
+}
+
+std::uint16_t admin_port_of(const Capabilities& caps) {
+  auto it = caps.find("Admin Port");
+  if (it == caps.end()) return 1900;
+  std::int64_t port = -1;
+  if (const auto* n = std::get_if<std::int64_t>(&it->second)) {
+    port = *n;
+  } else if (const auto* d = std::get_if<double>(&it->second); d && *d == static_cast<std::int64_t>(*d)) {
+    port = static_cast<std::int64_t>(*d);
+  } else if (const auto* text = std::get_if<std::string>(&it->second)) {
+    try {
+      std::size_t used = 0;
+      port = std::stoll(*text, &used);
+      if (used != text->size()) port = -1;
+    } catch (const std::exception&) {
+      port = -1;
+    }
+  }
+  if (port < 1 || port > 65535) {
+    throw ActorSystemStartupFailure("capability 'Admin Port' must be a port number (1-65535), not '" +
+                                    to_string(it->second) + "'");
+  }
+  return static_cast<std::uint16_t>(port);
+}
+
+namespace {
+
+// Whether something accepts connections on `route` now (a refused connect says no at once).
+bool something_listens(const asio::ip::tcp::endpoint& route) {
+  asio::io_context io;
+  asio::ip::tcp::socket probe(io);
+  std::error_code ec;
+  probe.connect(route, ec);
+  return !ec;
 }
 
 }  // namespace
@@ -120,11 +159,26 @@ link::link(system_core& core, ActorAddress admin, std::unique_ptr<admin_process>
   remember_endpoint(control_);
 }
 
-link::~link() = default;
+link::~link() {
+  // A daemon admin that nobody shut down stays: it is not ours to kill.
+  if (leave_running_ && process_ && process_->admin) process_->admin->release();
+}
+
+void link::leave_running() {
+  if (route_kind_of_base(core_.base()) == route_kind::tcp) leave_running_ = true;
+}
 
 std::unique_ptr<link> link::start_admin(system_core& core, process::startup_method method) {
+  const bool daemon = route_kind_of_base(core.base()) == route_kind::tcp;
+  std::uint64_t admin_id = 0;
+  if (daemon) {
+    const std::uint16_t port = admin_port_of(*core.capabilities_snapshot());
+    admin_id = tcp_system_id(asio::ip::address_v4::loopback(), port);
+    if (something_listens(tcp_route(admin_id))) return join_admin(core, admin_id);
+  }
   const auto& hub = *core.log();
   logger_spec logging;
+  // The logger serves this host only: a UNIX route, whatever the base.
   logging.system_id = new_system_id(route_kind::unix_socket);
   logging.client_system_id = core.id();
   logging.base = core.base();
@@ -134,22 +188,56 @@ std::unique_ptr<link> link::start_admin(system_core& core, process::startup_meth
   logging.has_sink = static_cast<bool>(core.options().log_sink);
   logging.sink_threshold = static_cast<std::int32_t>(core.options().sink_threshold);
   auto started = std::make_unique<admin_process>();
-  started->logger.emplace(
-      start_system_process(method, "thespian-logger", encode_logger_spec(logging), "logger"));
-
-  admin_spec spec{core.base(), core.capabilities(), new_system_id(route_kind::unix_socket), {}};
+  admin_spec spec;
+  spec.base = core.base();
+  spec.capabilities = core.capabilities();
+  spec.system_id = daemon ? admin_id : new_system_id(route_kind::unix_socket);
+  if (daemon) {
+    spec.own_logger = logging;
+  } else {
+    started->logger.emplace(
+        start_system_process(method, "thespian-logger", encode_logger_spec(logging), "logger"));
+  }
   spec.logging.logger_system_id = logging.system_id;
   spec.client_system_id = core.id();
   spec.logging.threshold = logging.has_sink ? std::min(logging.file_threshold, logging.sink_threshold)
                                             : logging.file_threshold;
-  started->admin.emplace(
-      start_system_process(method, "thespian-admin", encode_admin_spec(spec), "admin"));
-  ActorAddress admin(resolve_endpoint(spec.system_id, actor_endpoint_id(spec.system_id)));
+  try {
+    started->admin.emplace(
+        start_system_process(method, "thespian-admin", encode_admin_spec(spec), "admin"));
+  } catch (const ActorSystemStartupFailure&) {
+    // Another program started an admin on the port meanwhile: use that one.
+    if (daemon && something_listens(tcp_route(admin_id))) return join_admin(core, admin_id);
+    throw;
+  }
+  ActorAddress admin(resolve_endpoint(spec.system_id, admin_endpoint_id(spec.system_id)));
   return std::unique_ptr<link>(new link(core, std::move(admin), std::move(started)));
 }
 
+std::unique_ptr<link> link::join_admin(system_core& core, std::uint64_t admin_system_id) {
+  ActorAddress admin(resolve_endpoint(admin_system_id, admin_endpoint_id(admin_system_id)));
+  std::unique_ptr<link> joined(new link(core, admin, nullptr));
+  const std::string where = describe_route(admin_system_id);
+  std::optional<Message> reply;
+  try {
+    reply = ask_blocking(core, admin, JoinSystem{core.base()}, std::chrono::seconds(10));
+  } catch (const std::exception& e) {
+    throw ActorSystemStartupFailure("cannot join the admin on " + where + ": " + e.what());
+  }
+  if (!reply || !reply->is<JoinReply>()) {
+    throw ActorSystemStartupFailure("something listens on " + where +
+                                    " but no " + core.base() + " admin answered there");
+  }
+  const auto& answer = reply->as<JoinReply>();
+  if (!answer.accepted) {
+    throw ActorSystemStartupFailure("the admin on " + where + " refused this program: " +
+                                    answer.why);
+  }
+  return joined;
+}
+
 std::unique_ptr<link> link::to_admin(system_core& core, std::uint64_t admin_system_id) {
-  ActorAddress admin(resolve_endpoint(admin_system_id, actor_endpoint_id(admin_system_id)));
+  ActorAddress admin(resolve_endpoint(admin_system_id, admin_endpoint_id(admin_system_id)));
   return std::unique_ptr<link>(new link(core, std::move(admin), nullptr));
 }
 
@@ -171,8 +259,8 @@ ActorAddress link::create(const actor_type* type, const std::string& type_name, 
     }
     // The child's ids are chosen here, so its address exists before its process does.
     request.parent = parent->address();
-    request.system_id = new_system_id(route_kind::unix_socket);
-    request.endpoint_id = actor_endpoint_id(request.system_id);
+    request.system_id = node::instance().new_route(route_kind_of_base(core_.base()));
+    request.endpoint_id = new_actor_endpoint_id(request.system_id);
     ActorAddress child(resolve_endpoint(request.system_id, request.endpoint_id));
     const bool named = !request.global_name.empty();
     parent->send(admin_, std::move(request));
@@ -230,7 +318,8 @@ void link::update_capability(std::string name, std::optional<CapabilityValue> va
 }
 
 void link::shutdown() {
-  if (!process_) return;
+  const bool daemon = route_kind_of_base(core_.base()) == route_kind::tcp;
+  if (leave_running_ || (!process_ && !daemon)) return;
   try {
     (void)ask_blocking(core_, admin_, ShutdownSystem{}, shutdown_limit);
   } catch (const std::exception& e) {

@@ -1,12 +1,15 @@
 // link: how a multi-process system that does not host an actor itself reaches the admin that
 // creates actors — the creating program's system (which also starts the admin process and
-// reaps it), and each actor process's system (whose actor may create children).
+// reaps it; on multiprocTCPBase it joins the admin already listening on the Admin Port
+// instead, and the admin lives until some program calls shutdown()), and each actor process's
+// system (whose actor may create children).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "system/process/child_process.hpp"
 #include "system/process/startup_method.hpp"
 #include "core/endpoint.hpp"
 #include "thespian/actor.hpp"
@@ -24,8 +27,12 @@ namespace thespian::detail::multiproc {
 class link {
  public:
   // The creating program's side: starts the admin process by `method` and waits until it
-  // listens. Throws ActorSystemStartupFailure saying why it could not.
+  // listens (multiprocTCPBase: joins the admin on the Admin Port if one listens there). Throws
+  // ActorSystemStartupFailure saying why it could not.
   static std::unique_ptr<link> start_admin(system_core& core, process::startup_method method);
+  // multiprocTCPBase: the admin already listens on the Admin Port (route `admin_system_id`).
+  // Throws ActorSystemStartupFailure when it does not accept this program (shutting down).
+  static std::unique_ptr<link> join_admin(system_core& core, std::uint64_t admin_system_id);
   // An actor process's side: the admin is already there.
   static std::unique_ptr<link> to_admin(system_core& core, std::uint64_t admin_system_id);
   ~link();
@@ -39,6 +46,9 @@ class link {
                       std::string global_name, actor_cell* parent);
   // The creating program's side: every actor process ends, then the admin; bounded in time.
   void shutdown();
+  // The creating program's side, multiprocTCPBase: this program is done with the system but
+  // the admin stays (until some program calls shutdown()); the next shutdown() only lets go.
+  void leave_running();
 
   // From an actor (Actor::actor_system_shutdown): the admin ends every actor of the system.
   void request_system_shutdown();
@@ -62,6 +72,18 @@ class link {
   ActorAddress admin_;
   std::unique_ptr<admin_process> process_;  // null in actor processes
   std::shared_ptr<endpoint> control_;       // endpoint 0 (protocol.hpp), while the link lives
+  bool leave_running_ = false;
 };
+
+// Starts `entry` ("thespian-admin", "thespian-logger") in a new process by `method` and waits
+// until it answers that it listens. Throws ActorSystemStartupFailure naming `what`.
+process::child_process start_system_process(process::startup_method method, const char* entry,
+                                            const std::string& argument, const char* what);
+// Ends a system process that waits for EOF on its bootstrap socket; SIGKILL if it lingers.
+void end_system_process(process::child_process& child);
+
+// The "Admin Port" capability of a multiprocTCPBase system (1900 unless set). Throws
+// ActorSystemStartupFailure for a value that is not a port number.
+std::uint16_t admin_port_of(const Capabilities& caps);
 
 }  // namespace thespian::detail::multiproc

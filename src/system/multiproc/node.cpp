@@ -1,10 +1,11 @@
-// Implements node.hpp. One outgoing channel serves every local system: its connections are per
-// peer process, so all systems of this process share them, and a message's outcome goes back
-// to the system of its sender. Incoming frames are resolved by the wire table (address.cpp):
+// Implements node.hpp. One outgoing channel per route kind (UNIX, and TCP once a TCP system is
+// addressed) serves every local system: its connections are per peer process, so all systems
+// of this process share them, and a message's outcome goes back to the system of its sender. Incoming frames are resolved by the wire table (address.cpp):
 // the target of a frame is an endpoint of this process, or the frame is refused (NACK).
 #include "system/multiproc/node.hpp"
 
 #include <atomic>
+#include <variant>
 
 #include <absl/strings/str_format.h>
 
@@ -35,7 +36,9 @@ class remote_endpoint final : public endpoint {
 std::shared_ptr<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t id) {
   // An endpoint of a system of this process that is not (or no longer) there is unknown, not
   // remote: sending it to ourselves would only come back refused.
-  if (kind_of(system_id) != route_kind::unix_socket || node::instance().is_local(system_id)) {
+  const route_kind kind = kind_of(system_id);
+  if ((kind != route_kind::unix_socket && kind != route_kind::tcp) ||
+      node::instance().is_local(system_id)) {
     return nullptr;
   }
   return std::make_shared<remote_endpoint>(system_id, id);
@@ -43,17 +46,44 @@ std::shared_ptr<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t 
 
 }  // namespace
 
+using listener = std::variant<std::unique_ptr<transport::unix_channel>,
+                              std::unique_ptr<transport::tcp_channel>>;
+
+// A dead UNIX system is dead as a whole (its id is never used again); a TCP system's port may
+// be listened on again by a new process, so only the old actor's endpoint is dead.
+std::pair<std::uint64_t, std::uint64_t> dead_key(std::uint64_t system_id, std::uint64_t endpoint_id) {
+  return {system_id, kind_of(system_id) == route_kind::tcp ? endpoint_id : 0};
+}
+
 struct node::impl {
   mutable std::mutex mutex;
   std::map<std::uint64_t, std::weak_ptr<system_core>> locals;
-  std::map<std::uint64_t, std::unique_ptr<transport::unix_channel>> listeners;
-  std::set<std::uint64_t> dead;
+  std::map<std::uint64_t, listener> listeners;
+  // Dead actor processes, by dead_key.
+  std::set<std::pair<std::uint64_t, std::uint64_t>> dead;
 
   std::mutex flight_mutex;
   std::condition_variable flight_done;
   std::size_t in_flight = 0;
 
   std::unique_ptr<transport::unix_channel> outgoing;
+  // Made on first use: a process of the queue base never needs its I/O thread.
+  std::once_flag tcp_once;
+  std::unique_ptr<transport::tcp_channel> outgoing_tcp;
+
+  transport::tcp_channel& tcp() {
+    std::call_once(tcp_once, [this] {
+      outgoing_tcp = std::make_unique<transport::tcp_channel>(settings());
+    });
+    return *outgoing_tcp;
+  }
+
+  // Calls f(channel, peer) with the outgoing channel and peer endpoint of that system's route.
+  template <class F>
+  decltype(auto) with_route(std::uint64_t system_id, F&& f) {
+    if (kind_of(system_id) == route_kind::tcp) return f(tcp(), tcp_route(system_id));
+    return f(*outgoing, unix_route(system_id));
+  }
 
   std::shared_ptr<system_core> core_of(std::uint64_t system_id) const {
     std::lock_guard lock(mutex);
@@ -96,60 +126,80 @@ node::node() : impl_(std::make_unique<impl>()) {
 node::~node() {
   set_remote_resolver(nullptr);
   // Channels first: their I/O threads call back into impl_.
-  std::map<std::uint64_t, std::unique_ptr<transport::unix_channel>> listeners;
+  std::map<std::uint64_t, listener> listeners;
   {
     std::lock_guard lock(impl_->mutex);
     listeners.swap(impl_->listeners);
   }
   listeners.clear();
   impl_->outgoing.reset();
+  impl_->outgoing_tcp.reset();
 }
 
-void node::attach(std::uint64_t system_id, const std::shared_ptr<system_core>& core) {
+void node::attach(std::uint64_t system_id, const std::shared_ptr<system_core>& core,
+                  bool exclusive) {
   auto deliver = [this](transport::frame&& f) -> bool {
     channel_handler_scope in_handler;
     endpoint* target = f.target.endpoint();
     if (target == nullptr || dynamic_cast<remote_endpoint*>(target) != nullptr) return false;
     if (const auto* exited = f.message.get<ChildActorExited>(); exited && exited->child) {
-      const std::uint64_t child_system = exited->child.endpoint()->system_id();
-      if (kind_of(child_system) != route_kind::in_process) mark_dead(child_system);
+      const auto* child = exited->child.endpoint();
+      if (kind_of(child->system_id()) != route_kind::in_process) {
+        mark_dead(child->system_id(), child->id());
+      }
     }
     envelope e{std::move(f.message), std::move(f.sender), envelope_kind::user, 0};
     return target->deliver(std::move(e));
   };
-  std::unique_ptr<transport::unix_channel> listener;
+  listener listening;
   try {
-    listener = std::make_unique<transport::unix_channel>(unix_route(system_id), deliver,
-                                                         impl_->settings());
+    auto settings = impl_->settings();
+    if (kind_of(system_id) == route_kind::tcp) {
+      settings.reuse_port = !exclusive;
+      listening = std::make_unique<transport::tcp_channel>(tcp_route(system_id), deliver,
+                                                           std::move(settings));
+    } else {
+      listening = std::make_unique<transport::unix_channel>(unix_route(system_id), deliver,
+                                                            std::move(settings));
+    }
   } catch (const std::exception& e) {
     throw ActorSystemStartupFailure(absl::StrFormat("cannot listen on %s: %s",
                                                     describe_route(system_id), e.what()));
   }
+  // The port is ours now: a reservation of it in this process (a client's) has done its job.
+  release_route(system_id);
   std::lock_guard lock(impl_->mutex);
   impl_->locals[system_id] = core;
-  impl_->listeners[system_id] = std::move(listener);
+  impl_->listeners[system_id] = std::move(listening);
+}
+
+std::uint64_t node::new_route(route_kind kind) {
+  return kind == route_kind::tcp ? reserve_tcp_route(asio::ip::address_v4::loopback())
+                                 : new_system_id(kind);
 }
 
 void node::detach(std::uint64_t system_id) {
-  std::unique_ptr<transport::unix_channel> listener;
+  listener listening;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->locals.erase(system_id);
     if (auto it = impl_->listeners.find(system_id); it != impl_->listeners.end()) {
-      listener = std::move(it->second);
+      listening = std::move(it->second);
       impl_->listeners.erase(it);
     }
   }
-  listener.reset();  // closes it outside the lock: its handlers may take the lock
+  listening = listener{};  // closes it outside the lock: its handlers may take the lock
 }
 
-void node::mark_dead(std::uint64_t system_id) {
+void node::mark_dead(std::uint64_t system_id, std::uint64_t endpoint_id) {
   {
     std::lock_guard lock(impl_->mutex);
-    if (!impl_->dead.insert(system_id).second) return;
+    if (!impl_->dead.insert(dead_key(system_id, endpoint_id)).second) return;
   }
   // Messages already waiting for that process (a child that never started, say) fail now.
-  impl_->outgoing->peer_gone(unix_route(system_id), "its process has ended");
+  impl_->with_route(system_id, [](auto& channel, const auto& peer) {
+    channel.peer_gone(peer, "its process has ended");
+  });
 }
 
 bool node::is_local(std::uint64_t system_id) const {
@@ -157,13 +207,13 @@ bool node::is_local(std::uint64_t system_id) const {
   return impl_->locals.contains(system_id);
 }
 
-bool node::is_dead(std::uint64_t system_id) const {
+bool node::is_dead(std::uint64_t system_id, std::uint64_t endpoint_id) const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->dead.contains(system_id);
+  return impl_->dead.contains(dead_key(system_id, endpoint_id));
 }
 
 bool node::send(endpoint& to, envelope&& e) {
-  if (e.kind != envelope_kind::user || is_dead(to.system_id())) return false;
+  if (e.kind != envelope_kind::user || is_dead(to.system_id(), to.id())) return false;
   transport::frame f;
   f.kind = transport::frame_kind::data;
   f.target = ActorAddress(to.shared_from_this());
@@ -193,14 +243,15 @@ bool node::send(endpoint& to, envelope&& e) {
     ++impl_->in_flight;
   }
   try {
-    if (in_channel_handler) {
-      // A channel's own I/O thread must never wait for room: it is what makes room.
-      impl_->outgoing->submit(unix_route(to.system_id()), std::move(f), std::move(on_outcome),
-                              [](std::exception_ptr) {});
-    } else {
-      // Any other thread blocks above the high-water mark (SEMANTICS.md back-pressure).
-      impl_->outgoing->send(unix_route(to.system_id()), std::move(f), std::move(on_outcome));
-    }
+    impl_->with_route(to.system_id(), [&](auto& channel, const auto& peer) {
+      if (in_channel_handler) {
+        // A channel's own I/O thread must never wait for room: it is what makes room.
+        channel.submit(peer, std::move(f), std::move(on_outcome), [](std::exception_ptr) {});
+      } else {
+        // Any other thread blocks above the high-water mark (SEMANTICS.md back-pressure).
+        channel.send(peer, std::move(f), std::move(on_outcome));
+      }
+    });
   } catch (...) {
     impl_->finished_one();
     throw;

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "core/endpoint.hpp"
+#include "system/multiproc/system_route.hpp"
 
 namespace thespian::detail {
 class system_core;
@@ -31,13 +32,21 @@ class node {
 
   // Starts accepting frames on the route of `system_id` for the local system `core`, whose
   // dead letters this node reports to. Throws ActorSystemStartupFailure when the route is taken.
-  void attach(std::uint64_t system_id, const std::shared_ptr<system_core>& core);
+  // A TCP route is bound with SO_REUSEPORT (its port was reserved, see system_route.hpp)
+  // unless `exclusive` (an Admin Port: a second admin there must fail).
+  void attach(std::uint64_t system_id, const std::shared_ptr<system_core>& core,
+              bool exclusive = false);
+  // A new system id of that kind for a system about to be started (a TCP one reserves its port
+  // in this process, see system_route.hpp).
+  std::uint64_t new_route(route_kind kind);
   // Stops listening on its route; frames still addressed there are refused by the OS.
   void detach(std::uint64_t system_id);
 
   // From now on, messages to endpoints of that system become dead letters at once.
-  void mark_dead(std::uint64_t system_id);
-  bool is_dead(std::uint64_t system_id) const;
+  // The actor process of (system, actor endpoint) has ended: for a UNIX system, every endpoint
+  // of it; for a TCP one only that endpoint (a new process may listen on the port later).
+  void mark_dead(std::uint64_t system_id, std::uint64_t endpoint_id);
+  bool is_dead(std::uint64_t system_id, std::uint64_t endpoint_id) const;
   // A system attached in this process (its endpoints are local, never remote).
   bool is_local(std::uint64_t system_id) const;
 

@@ -25,6 +25,9 @@ const message_registrar<SystemStatusQuery> status_registrar("thespian.internal.S
 const message_registrar<LogRecordMessage> log_registrar("thespian.internal.LogRecord");
 const message_registrar<UpdateCapability> capability_registrar(
     "thespian.internal.UpdateCapability");
+const message_registrar<JoinSystem> join_registrar("thespian.internal.JoinSystem");
+const message_registrar<JoinReply> join_reply_registrar("thespian.internal.JoinReply");
+const message_registrar<ReleaseRoute> release_registrar("thespian.internal.ReleaseRoute");
 
 class stream_source final : public wire_byte_source {
  public:

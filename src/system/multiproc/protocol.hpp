@@ -54,6 +54,25 @@ struct SystemShutDown {
   template <class A> void serialize(A& ar) { ar(killed); }
 };
 
+// To the admin of a multiprocTCPBase system from a program that found it listening on the
+// Admin Port: may it use this system? Answered with JoinReply.
+struct JoinSystem {
+  std::string base;
+  template <class A> void serialize(A& ar) { ar(base); }
+};
+struct JoinReply {
+  bool accepted = false;
+  std::string why;  // when refused: the admin is shutting down, or runs another base
+  template <class A> void serialize(A& ar) { ar(accepted, why); }
+};
+
+// From the admin to a parent's control endpoint: the child's process listens on its route now
+// (or will never): the port the parent reserved for it (system_route.hpp) can be let go.
+struct ReleaseRoute {
+  std::uint64_t system_id = 0;
+  template <class A> void serialize(A& ar) { ar(system_id); }
+};
+
 // To the admin: `handler` starts (or stops) being the system's dead-letter handler.
 struct SetDeadLetterHandler {
   ActorAddress handler;
@@ -114,8 +133,11 @@ struct admin_spec {
   std::uint64_t system_id = 0;
   log_route logging;
   std::uint64_t client_system_id = 0;  // the creating program's system
+  // multiprocTCPBase: the admin outlives the creating program, so it starts (and owns) the
+  // logger itself, from this spec. Empty: the creating program started the logger.
+  std::optional<logger_spec> own_logger;
   template <class A> void serialize(A& ar) {
-    ar(base, capabilities, system_id, logging, client_system_id);
+    ar(base, capabilities, system_id, logging, client_system_id, own_logger);
   }
 };
 
@@ -138,9 +160,8 @@ SystemOptions options_logging_to(const log_route& route);
 // actor (UpdateCapability): endpoint id 0, which no actor or external endpoint has.
 inline constexpr std::uint64_t control_endpoint_id = 0;
 
-// The admin actor's endpoint id is its system id, like every actor of these bases: endpoint
-// ids are then unique across processes too (a parent keys its children by endpoint id).
-inline std::uint64_t actor_endpoint_id(std::uint64_t system_id) { return system_id; }
+// Actor endpoint ids are unique across processes too (a parent keys its children by endpoint
+// id): see new_actor_endpoint_id and admin_endpoint_id (system_route.hpp).
 
 // cereal to and from a byte string (bootstrap arguments). Decoding throws cereal::Exception.
 std::string encode_logger_spec(const logger_spec& spec);

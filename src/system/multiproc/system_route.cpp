@@ -2,12 +2,20 @@
 #include "system/multiproc/system_route.hpp"
 
 #include <link.h>
+#include <netinet/in.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 #include <absl/strings/str_format.h>
+
+#include "system/process/unique_fd.hpp"
+#include "thespian/errors.hpp"
 
 namespace thespian::detail::multiproc {
 namespace {
@@ -36,6 +44,18 @@ int mix_object_base(dl_phdr_info* info, std::size_t, void* data) {
   return 0;
 }
 
+// The ports this process reserved for systems that will listen there (reserve_tcp_route).
+struct reservations {
+  std::mutex mutex;
+  std::map<std::uint64_t, process::unique_fd> held;
+};
+reservations& reserved() {
+  static reservations r;
+  return r;
+}
+
+constexpr std::uint64_t ip_shift = 16;
+
 }  // namespace
 
 route_kind kind_of(std::uint64_t system_id) noexcept {
@@ -55,7 +75,80 @@ asio::local::stream_protocol::endpoint unix_route(std::uint64_t system_id) {
 }
 
 std::string describe_route(std::uint64_t system_id) {
+  if (kind_of(system_id) == route_kind::tcp) {
+    const auto route = tcp_route(system_id);
+    return absl::StrFormat("tcp:%s:%d", route.address().to_string(), route.port());
+  }
   return absl::StrFormat("unix:%x", system_id & name_mask);
+}
+
+route_kind route_kind_of_base(std::string_view base) {
+  return base == "multiprocTCPBase" ? route_kind::tcp : route_kind::unix_socket;
+}
+
+std::uint64_t tcp_system_id(const asio::ip::address_v4& ip, std::uint16_t port) {
+  return (static_cast<std::uint64_t>(route_kind::tcp) << kind_shift) |
+         (static_cast<std::uint64_t>(ip.to_uint()) << ip_shift) | port;
+}
+
+asio::ip::tcp::endpoint tcp_route(std::uint64_t system_id) {
+  const auto ip = static_cast<std::uint32_t>((system_id & name_mask) >> ip_shift);
+  return {asio::ip::address_v4(ip), static_cast<std::uint16_t>(system_id & 0xffff)};
+}
+
+std::uint64_t reserve_tcp_route(const asio::ip::address_v4& ip) {
+  // A raw socket rather than an asio acceptor: it is only bound, never used for I/O, and must
+  // not need an io_context (a client reserves its route before any thread starts).
+  auto fail = [](const char* step) {
+    throw ActorSystemStartupFailure(
+        absl::StrFormat("cannot reserve a TCP port for an actor system (%s: %s)", step,
+                        std::strerror(errno)));
+  };
+  process::unique_fd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!socket) fail("socket");
+  const int on = 1;
+  if (::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    fail("setsockopt");
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(ip.to_uint());
+  address.sin_port = 0;
+  if (::bind(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    fail("bind");
+  }
+  socklen_t length = sizeof address;
+  if (::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    fail("getsockname");
+  }
+  const std::uint64_t id = tcp_system_id(ip, ntohs(address.sin_port));
+  auto& r = reserved();
+  std::lock_guard lock(r.mutex);
+  r.held[id] = std::move(socket);
+  return id;
+}
+
+void release_route(std::uint64_t system_id) {
+  process::unique_fd released;
+  auto& r = reserved();
+  std::lock_guard lock(r.mutex);
+  if (auto it = r.held.find(system_id); it != r.held.end()) {
+    released = std::move(it->second);
+    r.held.erase(it);
+  }
+}
+
+std::uint64_t new_actor_endpoint_id(std::uint64_t system_id) {
+  if (kind_of(system_id) != route_kind::tcp) return system_id;
+  // Never 0 (the control endpoint) or 1 (an admin's).
+  std::uint64_t id = 0;
+  while (id <= 1) id = random_bits();
+  return id;
+}
+
+std::uint64_t admin_endpoint_id(std::uint64_t system_id) {
+  return kind_of(system_id) == route_kind::tcp ? 1 : system_id;
 }
 
 std::uint64_t image_identity() {

@@ -1,13 +1,23 @@
 // Where a system lives, read from its id alone: the top byte of a system id says how other
 // processes reach it (in-process ids from a counter have 0 there and are reachable by nobody
-// else), and the rest names it. A multi-process system's id is random, so ids never repeat
-// across processes, and its route (an abstract UNIX socket) follows from the id: an address on
-// the wire stays (system id, endpoint id) and any process can dial it without a directory.
+// else), and the rest names it. An address on the wire stays (system id, endpoint id) and any
+// process can dial it without a directory:
+//  - unix_socket (multiprocQueueBase): the rest is random, so ids never repeat across
+//    processes, and the route is an abstract UNIX socket named after the id.
+//  - tcp (multiprocTCPBase): the rest is the IPv4 address and port the system listens on. A
+//    port can be used again by a later process, so a TCP system's actor endpoint ids are random
+//    (an old address then finds no endpoint in the new process and its messages come back
+//    refused). A parent names its child before the child's process exists, so it reserves the
+//    port first: it binds a socket without listening, with SO_REUSEPORT, and the child binds
+//    the same port the same way and listens; the reservation is released once the child
+//    listens (or failed to start).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
+#include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 
 namespace thespian::detail::multiproc {
@@ -15,6 +25,7 @@ namespace thespian::detail::multiproc {
 enum class route_kind : std::uint8_t {
   in_process = 0,   // not reachable from another process
   unix_socket = 1,  // this host: an abstract UNIX stream socket named after the id
+  tcp = 2,          // IPv4 address and port
 };
 
 route_kind kind_of(std::uint64_t system_id) noexcept;
@@ -23,8 +34,28 @@ std::uint64_t new_system_id(route_kind kind);
 
 // The abstract socket ("\0thespian-<id in hex>") of a unix_socket system.
 asio::local::stream_protocol::endpoint unix_route(std::uint64_t system_id);
-// "unix:<id in hex>", for addresses' printable form and messages.
+// "unix:<id in hex>" or "tcp:<ip>:<port>", for addresses' printable form and messages.
 std::string describe_route(std::uint64_t system_id);
+
+// The route kind of the systems of a multi-process base ("multiprocTCPBase" -> tcp).
+route_kind route_kind_of_base(std::string_view base);
+
+// The id of the tcp system that listens on `ip`:`port`, and back.
+std::uint64_t tcp_system_id(const asio::ip::address_v4& ip, std::uint16_t port);
+asio::ip::tcp::endpoint tcp_route(std::uint64_t system_id);
+
+// A new tcp system id on `ip` whose port this process holds (see above) until
+// release_route(id): the system that will listen there binds it with SO_REUSEPORT. Throws
+// ActorSystemStartupFailure when no port can be bound. Thread-safe.
+std::uint64_t reserve_tcp_route(const asio::ip::address_v4& ip);
+// Closes this process's reservation of that id's port, if it holds one. Thread-safe.
+void release_route(std::uint64_t system_id);
+
+// The endpoint id of the actor of a new system with that id (an actor process hosts one).
+std::uint64_t new_actor_endpoint_id(std::uint64_t system_id);
+// The endpoint id of the admin actor of an admin system with that id: derived from the id
+// alone, so that a program that knows only the Admin Port can address the admin.
+std::uint64_t admin_endpoint_id(std::uint64_t system_id);
 
 // The same number in this process and in every fork of it, and (in practice) a different one in
 // a process that merely runs the same binary: a function pointer of this process means the same

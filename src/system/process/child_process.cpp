@@ -50,6 +50,13 @@ child_process& child_process::operator=(child_process&& other) noexcept {
 
 child_process::~child_process() { kill_and_reap(); }
 
+void child_process::release() noexcept {
+  pid_ = -1;
+  pidfd_.reset();
+  socket_.reset();
+  reaper_.reset();
+}
+
 bool child_process::signal(int sig) {
   if (status_ || !pidfd_) return false;
   return ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) == 0;

@@ -49,6 +49,9 @@ class child_process {
   // Non-blocking: the status if the pidfd says it has exited.
   std::optional<exit_status> try_wait();
   const std::optional<exit_status>& status() const { return status_; }
+  // Lets the process go on without us: it is neither killed nor reaped here (a daemon such as
+  // a multiprocTCPBase admin, which outlives the program that started it).
+  void release() noexcept;
 
  private:
   void kill_and_reap() noexcept;
