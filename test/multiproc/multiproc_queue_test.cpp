@@ -2,85 +2,21 @@
 // process, messages over UNIX sockets. Each case checks what a user relies on (replies, order,
 // children, ChildActorExited when a process dies) and that shutdown() leaves no process behind.
 #include <signal.h>
-#include <sys/types.h>
 #include <unistd.h>
 
-#include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
 
-#include "system/process/process_launcher.hpp"
-#include "thespian/thespian.hpp"
+#include "multiproc_helpers.hpp"
 
 namespace multiproc_queue_test {
 
-using namespace std::chrono_literals;
-using thespian::ActorAddress;
-using thespian::Message;
-
-constexpr auto patience = 10s;
-
-struct Pid {
-  std::int64_t value = 0;
-  template <class A> void serialize(A& ar) { ar(value); }
-};
-
-// Every process below this one (actor processes are children of the admin's forkserver, the
-// admin a child of ours), except our process-wide forkserver, which lasts as long as the test
-// program. Read from /proc: a process is ours if a chain of parents leads here.
-std::set<pid_t> descendants() {
-  std::map<pid_t, pid_t> parent_of;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    char state = 0;
-    pid_t ppid = 0;
-    std::istringstream rest(line.substr(close + 2));
-    rest >> state >> ppid;
-    parent_of[static_cast<pid_t>(std::stol(name))] = ppid;
-  }
-  const auto server = thespian::detail::process::shared_forkserver();
-  const pid_t forkserver = server ? server->pid() : -1;
-  std::set<pid_t> found;
-  for (const auto& [pid, ppid] : parent_of) {
-    if (pid == forkserver) continue;
-    for (pid_t at = pid; at > 1;) {
-      auto it = parent_of.find(at);
-      if (it == parent_of.end()) break;
-      if (it->second == ::getpid()) {
-        found.insert(pid);
-        break;
-      }
-      at = it->second;
-    }
-  }
-  return found;
-}
-
-bool eventually(const std::function<bool()>& pred, std::chrono::nanoseconds timeout = patience) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
+using namespace multiproc_test;
 
 // One system per case; after its shutdown no process of it may be left.
 struct queue_system {
@@ -89,28 +25,6 @@ struct queue_system {
     sys.shutdown();
     BOOST_CHECK_MESSAGE(eventually([] { return descendants().empty(); }),
                         "processes left after shutdown: " << descendants().size());
-  }
-};
-
-bool is_text(const Message& m, std::string_view text) {
-  const auto* s = m.get<std::string>();
-  return s != nullptr && *s == text;
-}
-
-// Answers "pid" with its process id, echoes other text.
-class Where : public thespian::Actor {
- public:
-  asio::awaitable<void> receive(Message m, ActorAddress from) override {
-    if (is_text(m, "pid")) {
-      send(from, Pid{::getpid()});
-    } else if (is_text(m, "die")) {
-      ::raise(SIGKILL);
-    } else if (is_text(m, "exit")) {
-      std::exit(3);
-    } else if (m.is<std::string>()) {
-      send(from, m);
-    }
-    co_return;
   }
 };
 
@@ -128,55 +42,7 @@ class Chatty : public thespian::Actor {
   }
 };
 
-// The system's dead-letter handler once told "register": reports each dead letter's text.
-class Undertaker : public thespian::Actor {
- public:
-  asio::awaitable<void> receive(Message m, ActorAddress from) override {
-    if (is_text(m, "register")) {
-      reporter_ = from;
-      handle_dead_letters();
-      send(from, std::string("registered"));
-    } else if (const auto* dead = m.get<thespian::DeadEnvelope>()) {
-      const auto* text = dead->dead_message.get<std::string>();
-      if (reporter_) send(reporter_, "dead letter: " + (text ? *text : dead->dead_message.type_name()));
-    }
-    co_return;
-  }
-
- private:
-  ActorAddress reporter_;
-};
-
-// The whole text of a file ("" while it does not exist).
-std::string file_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Creates a Where child on "spawn" and answers with its address; reports ChildActorExited to
-// whoever asked for the child.
-class Parent : public thespian::Actor {
- public:
-  asio::awaitable<void> receive(Message m, ActorAddress from) override {
-    if (is_text(m, "spawn")) {
-      asker_ = from;
-      auto child = create_actor<Where>();
-      send(from, child);
-    } else if (const auto* exited = m.get<thespian::ChildActorExited>()) {
-      if (asker_) send(asker_, std::string("child exited: ") + exited->child.to_string());
-    } else if (is_text(m, "pid")) {
-      send(from, Pid{::getpid()});
-    }
-    co_return;
-  }
-
- private:
-  ActorAddress asker_;
-};
-
 }  // namespace multiproc_queue_test
-
-THESPIAN_MESSAGE(multiproc_queue_test::Pid);
 
 using namespace multiproc_queue_test;
 

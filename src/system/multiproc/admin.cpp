@@ -261,6 +261,9 @@ class admin_actor final : public Actor {
   void begin_shutdown(const ActorAddress& from) {
     shutdown_requesters_.push_back(from);
     if (!shutting_down_) {
+      the_setup->core->log(LogLevel::debug, absl::StrCat("admin: shutting down (", children_.size(),
+                                                         " actor processes) for ",
+                                                         from.to_string()));
       shutting_down_ = true;
       for (const auto& [id, child] : children_) {
         if (!child.parent || !child.global_name.empty()) send(child.address, ActorExitRequest{});
@@ -272,6 +275,7 @@ class admin_actor final : public Actor {
   }
 
   void finish_shutdown() {
+    the_setup->core->log(LogLevel::debug, "admin: every actor process has ended");
     for (const auto& requester : shutdown_requesters_) {
       if (requester) send(requester, SystemShutDown{killed_});  // an actor's request has none
     }
@@ -365,6 +369,7 @@ int admin_entry(process::host_context& context) {
   transport.detach(setup.spec.system_id);
   setup.core.reset();
   if (logger) end_system_process(*logger);
+  logger.reset();  // it holds the forkserver (its reaper), which must go before we do
   process::stop_shared_forkserver();
   std::fflush(nullptr);
   // The watcher thread of a non-daemon admin may still wait on the socket: end the process

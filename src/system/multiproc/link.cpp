@@ -320,10 +320,19 @@ void link::update_capability(std::string name, std::optional<CapabilityValue> va
 void link::shutdown() {
   const bool daemon = route_kind_of_base(core_.base()) == route_kind::tcp;
   if (leave_running_ || (!process_ && !daemon)) return;
-  try {
-    (void)ask_blocking(core_, admin_, ShutdownSystem{}, shutdown_limit);
-  } catch (const std::exception& e) {
-    core_.log(LogLevel::warning, std::string("the admin did not shut down in order: ") + e.what());
+  // A daemon admin may be gone already (SIGTERM, or another program's shutdown()): then
+  // there is nobody to ask, and asking would only wait for the timeout.
+  const bool gone = daemon && !something_listens(tcp_route(admin_.endpoint()->system_id()));
+  if (!gone) {
+    try {
+      if (!ask_blocking(core_, admin_, ShutdownSystem{}, shutdown_limit)) {
+        core_.log(LogLevel::warning, "the admin did not confirm the shutdown within " +
+                                         std::to_string(shutdown_limit.count()) + " s");
+      }
+    } catch (const std::exception& e) {
+      core_.log(LogLevel::warning,
+                std::string("the admin did not shut down in order: ") + e.what());
+    }
   }
   process_.reset();
 }

@@ -139,16 +139,22 @@ void release_route(std::uint64_t system_id) {
   }
 }
 
+namespace {
+// Every system numbers its own external and reply endpoints from 1 up (system_core), so ids
+// derived here stay clear of small numbers; the admin's is the top of the range.
+constexpr std::uint64_t tcp_admin_endpoint_id = ~std::uint64_t{0} - 1;
+constexpr std::uint64_t smallest_random_id = std::uint64_t{1} << 32;
+}  // namespace
+
 std::uint64_t new_actor_endpoint_id(std::uint64_t system_id) {
   if (kind_of(system_id) != route_kind::tcp) return system_id;
-  // Never 0 (the control endpoint) or 1 (an admin's).
   std::uint64_t id = 0;
-  while (id <= 1) id = random_bits();
+  while (id < smallest_random_id || id >= tcp_admin_endpoint_id) id = random_bits();
   return id;
 }
 
 std::uint64_t admin_endpoint_id(std::uint64_t system_id) {
-  return kind_of(system_id) == route_kind::tcp ? 1 : system_id;
+  return kind_of(system_id) == route_kind::tcp ? tcp_admin_endpoint_id : system_id;
 }
 
 std::uint64_t image_identity() {

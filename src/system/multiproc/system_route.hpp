@@ -54,7 +54,8 @@ void release_route(std::uint64_t system_id);
 // The endpoint id of the actor of a new system with that id (an actor process hosts one).
 std::uint64_t new_actor_endpoint_id(std::uint64_t system_id);
 // The endpoint id of the admin actor of an admin system with that id: derived from the id
-// alone, so that a program that knows only the Admin Port can address the admin.
+// alone, so that a program that knows only the Admin Port can address the admin. Neither
+// collides with the small ids a system gives its own external and reply endpoints.
 std::uint64_t admin_endpoint_id(std::uint64_t system_id);
 
 // The same number in this process and in every fork of it, and (in practice) a different one in

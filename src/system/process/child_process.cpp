@@ -3,11 +3,13 @@
 
 #include <poll.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <thread>
 #include <utility>
 
 namespace thespian::detail::process {
@@ -51,9 +53,25 @@ child_process& child_process::operator=(child_process&& other) noexcept {
 child_process::~child_process() { kill_and_reap(); }
 
 void child_process::release() noexcept {
+  socket_.reset();
+  if (pid_ >= 0 && !status_ && pidfd_) {
+    // Still ours to reap, whenever it ends: a thread waits for that, so that no zombie is
+    // left for as long as this program runs.
+    try {
+      std::thread([pid = pid_, pidfd = std::move(pidfd_), by = std::move(reaper_)]() mutable {
+        if (!pidfd_readable(pidfd.get(), -1)) return;
+        if (by) {
+          (void)by->reap(pid);
+        } else {
+          ::waitpid(pid, nullptr, 0);
+        }
+      }).detach();
+    } catch (...) {
+      // No thread: the process becomes a zombie once it ends, reaped when this program ends.
+    }
+  }
   pid_ = -1;
   pidfd_.reset();
-  socket_.reset();
   reaper_.reset();
 }
 

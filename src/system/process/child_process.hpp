@@ -49,8 +49,9 @@ class child_process {
   // Non-blocking: the status if the pidfd says it has exited.
   std::optional<exit_status> try_wait();
   const std::optional<exit_status>& status() const { return status_; }
-  // Lets the process go on without us: it is neither killed nor reaped here (a daemon such as
-  // a multiprocTCPBase admin, which outlives the program that started it).
+  // Lets the process go on without us (a daemon such as a multiprocTCPBase admin, which
+  // outlives the program that started it): it is not killed, and a detached thread reaps it
+  // if it ends while this program runs.
   void release() noexcept;
 
  private:
