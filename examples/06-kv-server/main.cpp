@@ -8,7 +8,10 @@
 //   thespian-kv [--port 6380] [--shards 4] [--base multithreadBase] [--threads N]
 //
 // --threads sets the actor pool's "Thread Count" on multithreadBase (default: the number of
-// cores); the server's own event loop always has one more thread.
+// cores); the server's own event loop always has one more thread. --base multiprocQueueBase
+// runs each shard in a process of its own (requests and replies then cross UNIX sockets, so
+// shard.hpp's messages are serializable and registered); this program's main() therefore calls
+// serve_actor_process() first, which turns a copy started to host a shard into that host.
 //
 // Binds 127.0.0.1 only (--port 0 picks a free port). Prints "listening on 127.0.0.1:PORT" once
 // ready. SIGINT / SIGTERM stop it cleanly.
@@ -44,7 +47,7 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   std::cerr << "thespian-kv: " << why
             << "\nusage: thespian-kv [--port N] [--shards N] [--base simpleSystemBase|"
-               "multithreadBase] [--threads N]\n";
+               "multithreadBase|multiprocQueueBase] [--threads N]\n";
   std::exit(2);
 }
 
@@ -85,7 +88,7 @@ Options parse_options(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  thespian::serve_actor_process(argc, argv);
+  thespian::serve_actor_process(argc, argv);  // an actor host (multi-process bases) stops here
   const Options options = parse_options(argc, argv);
 
   thespian::Capabilities caps;
