@@ -113,8 +113,9 @@ int run(const std::string& base) {
     return 1;
   }
   const auto workers = team->as<multi::Team>().workers;
-  const std::vector<std::int64_t> pids = {
-      multi::pid_of(sys, supervisor), multi::pid_of(sys, workers[0]), multi::pid_of(sys, workers[1])};
+  const std::vector<std::int64_t> pids = {multi::pid_of(sys, supervisor),
+                                          multi::pid_of(sys, workers[0]),
+                                          multi::pid_of(sys, workers[1])};
   std::cout << "supervisor: pid " << pids[0] << "\nworker 1: pid " << pids[1]
             << "\nworker 2: pid " << pids[2] << std::endl;
   std::set<std::int64_t> distinct(pids.begin(), pids.end());

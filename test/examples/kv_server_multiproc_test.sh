@@ -24,12 +24,12 @@ SID=""  # its session, until every process of it has ended
 # The pids of every process in the server's session (the server is the session leader, so its
 # pid is the session id; actor, admin and logger processes stay in it).
 session_pids() {
-  local sid=$1 stat f
+  local sid=$1 stat f fields
   for f in /proc/[0-9]*/stat; do
     stat=$(cat "$f" 2>/dev/null) || continue
     # Fields after "(comm) ": state ppid pgrp session ...
-    set -- ${stat##*) }
-    [[ ${4:-} == "$sid" ]] && echo "${f//[^0-9]/}"
+    read -r -a fields <<<"${stat##*) }"
+    [[ ${fields[3]:-} == "$sid" ]] && echo "${f//[^0-9]/}"
   done
 }
 cleanup() {
@@ -51,7 +51,7 @@ free_port() {
 # Start the server (session leader: python's setsid, then exec); retry with another port if the
 # chosen one was taken in between.
 PORT=""
-for attempt in 1 2 3; do
+for _ in 1 2 3; do
   PORT=$(free_port)
   python3 -c 'import os, sys; os.setsid(); os.execv(sys.argv[1], sys.argv[1:])' \
     "$KV" --port "$PORT" --shards "$SHARDS" --base "$BASE" >"$WORK/server.log" 2>&1 &
@@ -96,7 +96,7 @@ if grep -q "shards on $BASE" "$WORK/server.log"; then pass; else
 
 # The shards are processes of their own: besides the server, at least an admin, a logger and one
 # process per shard share its session.
-RUNNING=$(session_pids "$PID" | grep -vx "$PID" | wc -l)
+RUNNING=$(session_pids "$PID" | grep -cvx "$PID")
 if [[ $RUNNING -ge $((SHARDS + 2)) ]]; then pass; else
   fail "only $RUNNING processes besides the server (want at least $((SHARDS + 2)))"; fi
 
@@ -157,7 +157,7 @@ if kill -0 "$PID" 2>/dev/null; then
     sleep 0.05
   done
   if [[ -z "$left" ]]; then pass; SID=""; else
-    fail "processes left after the server stopped: $(echo $left)"; fi
+    fail "processes left after the server stopped: ${left//$'\n'/ }"; fi
 else
   fail "server died"; cat "$WORK/server.log"
 fi

@@ -60,7 +60,8 @@ def main():
         print("FAIL: prctl(PR_SET_CHILD_SUBREAPER)")
         return 1
 
-    proc = subprocess.Popen([exe, base], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([exe, base], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
     try:
         out, _ = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
@@ -70,9 +71,11 @@ def main():
     print(out, end="")
     check(proc.returncode == 0, f"exit code {proc.returncode}")
 
-    pids = {role: int(pid) for role, pid in re.findall(r"^(main|supervisor|worker \d): pid (\d+)", out, re.M)}
+    reported = re.findall(r"^(main|supervisor|worker \d): pid (\d+)", out, re.M)
+    pids = {role: int(pid) for role, pid in reported}
     check(set(pids) == {"main", "supervisor", "worker 1", "worker 2"}, f"pids reported: {pids}")
-    check(pids.get("main") == proc.pid, f"main reports pid {pids.get('main')}, started as {proc.pid}")
+    check(pids.get("main") == proc.pid,
+          f"main reports pid {pids.get('main')}, started as {proc.pid}")
     actor_pids = [pids[r] for r in ("supervisor", "worker 1", "worker 2") if r in pids]
     check(len(set(actor_pids)) == 3, f"actors share a process: {actor_pids}")
     check(all(p not in (proc.pid, os.getpid()) for p in actor_pids),
