@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
   if (options.threads != 0) caps["Thread Count"] = static_cast<std::int64_t>(options.threads);
   thespian::ActorSystem sys(options.base, caps);
   kv::Store store(sys, options.shards);
+  // On a multi-process base a request travels as one frame of at most 64 MiB (the transport's
+  // limit; a larger one makes async_ask throw): refuse bigger commands, cut batches below it.
+  if (sys.base().starts_with("multiproc")) store.limit_requests(std::size_t{32} << 20);
 
   asio::io_context io(1);  // the server's own event loop, one thread
   kv::Outbox outbox(store, io.get_executor());
@@ -124,7 +127,17 @@ int main(int argc, char** argv) {
   asio::co_spawn(io, kv::accept_loop(acceptor, store, kv::RespLimits{}), asio::detached);
   std::cout << "thespian-kv: listening on 127.0.0.1:" << acceptor.local_endpoint().port() << " ("
             << options.shards << " shards on " << sys.base() << ")" << std::endl;
-  io.run();
+  // Should a request still fail to be sent (async_ask then throws at the call, inside one of our
+  // handlers, and the exception leaves io.run()), the command completes once its ask times out
+  // (ERR shard timeout): log it and run on, as Asio allows after a handler threw.
+  for (;;) {
+    try {
+      io.run();
+      break;
+    } catch (const thespian::ActorSystemException& e) {
+      std::cerr << "thespian-kv: a request was not sent to its shard: " << e.what() << std::endl;
+    }
+  }
   sys.shutdown();
   std::cout << "thespian-kv: stopped" << std::endl;
   return 0;

@@ -2,8 +2,8 @@
 # End-to-end test of thespian-kv on a multi-process base (its shards in processes of their own):
 # starts it in a session of its own on a free loopback port, checks that the shards run outside
 # the server's process, checks exact replies of SET/GET/INCR/DEL/MGET/EXISTS and of malformed
-# input through redis-cli and a raw socket, stops it with SIGTERM and checks that no process of
-# its session is left.
+# input through redis-cli and a raw socket, and values near the transport's frame limit, stops
+# it with SIGTERM and checks that no process of its session is left.
 # Needs redis-cli (Debian package redis-tools) and python3.
 # Usage: kv_server_multiproc_test.sh /path/to/thespian-kv [base]
 set -uo pipefail
@@ -145,6 +145,42 @@ if data != want:
     sys.exit(1)
 PY
 expect '"2"' GET counter  # still serving after the bad client
+
+# Big values: a request reaches a shard as one frame of at most 64 MiB, so the server refuses a
+# command over its 32 MiB request limit (the connection stays usable) and cuts a pipeline of
+# commands that together exceed it into several batches.
+python3 - "$PORT" <<'PY' || FAILED=$((FAILED + 1))
+import socket, sys
+port = int(sys.argv[1])
+def cmd(*args):
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+def read_exact(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    return data
+failures = 0
+def check(name, got, want):
+    global failures
+    if got != want:
+        failures += 1
+        print(f"FAIL: {name}\n  want: {want[:80]!r}\n  got:  {got[:80]!r}")
+s = socket.create_connection(("127.0.0.1", port), timeout=60)
+too_big = b"ERR request too large for a shard in another process (limit 32 MiB)"
+s.sendall(cmd(b"SET", b"huge", b"x" * (33 << 20)) + cmd(b"PING"))
+check("over the limit", read_exact(s, len(too_big) + 3 + 7), b"-" + too_big + b"\r\n+PONG\r\n")
+value = b"y" * (24 << 20)  # three of them: one batch would be a 72 MiB frame
+s.sendall(cmd(b"SET", b"big1", value) + cmd(b"SET", b"big2", value) + cmd(b"SET", b"big3", value))
+check("pipelined big values", read_exact(s, 15), b"+OK\r\n" * 3)
+s.sendall(cmd(b"GET", b"big3"))
+want = b"$%d\r\n" % len(value) + value + b"\r\n"
+check("big value read back", read_exact(s, len(want)), want)
+sys.exit(1 if failures else 0)
+PY
+expect '(integer) 3' DEL big1 big2 big3
 
 # Stop: exit code 0 after SIGTERM, and every process of the session ends (no orphan survives).
 if kill -0 "$PID" 2>/dev/null; then
