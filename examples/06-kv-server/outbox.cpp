@@ -60,7 +60,7 @@ Outbox::Outbox(Store& store, asio::any_io_executor ex)
 
 void Outbox::enqueue(KeyOp op, Handler handler) {
   const std::size_t shard = store_.shard_index(op.key);
-  const std::size_t bytes = request_bytes({op.key, op.value});
+  const std::size_t bytes = op.key.size() + op.value.size() + 32;  // as request_bytes() counts
   Waiting& w = waiting_[shard];
   if (!w.ops.empty() && !store_.fits(w.bytes + bytes)) send_batch(shard);
   w.bytes += bytes;
