@@ -127,9 +127,11 @@ int main(int argc, char** argv) {
   asio::co_spawn(io, kv::accept_loop(acceptor, store, kv::RespLimits{}), asio::detached);
   std::cout << "thespian-kv: listening on 127.0.0.1:" << acceptor.local_endpoint().port() << " ("
             << options.shards << " shards on " << sys.base() << ")" << std::endl;
-  // Should a request still fail to be sent (async_ask then throws at the call, inside one of our
-  // handlers, and the exception leaves io.run()), the command completes once its ask times out
-  // (ERR shard timeout): log it and run on, as Asio allows after a handler threw.
+  // Should an Outbox batch still fail to be sent, async_ask throws from its initiation inside
+  // one of our handlers and the exception leaves io.run(); the batch's commands complete once
+  // the ask times out (ERR shard timeout). Log it and run on, as Asio allows after a handler
+  // threw. (A coroutine's co_await async_ask cannot be rescued this way: under use_awaitable a
+  // throwing initiation calls std::terminate, hence the request limit above.)
   for (;;) {
     try {
       io.run();
