@@ -30,6 +30,12 @@ std::size_t Store::shard_index(std::string_view key) const {
   return std::hash<std::string_view>{}(key) % shards_.size();
 }
 
+std::size_t request_bytes(const std::vector<std::string>& args) {
+  std::size_t bytes = 0;
+  for (const auto& a : args) bytes += a.size() + 16;  // a length prefix and an op's other fields
+  return bytes;
+}
+
 std::string lower_ascii(std::string_view s) {
   std::string r(s);
   for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -203,6 +209,11 @@ asio::awaitable<void> do_count(Store& store, const std::vector<std::string>& arg
 asio::awaitable<After> execute(Store& store, std::vector<std::string> args, std::string& out) {
   const std::string name = lower_ascii(args[0]);
   const std::size_t argc = args.size();
+  if (!store.fits(request_bytes(args))) {
+    append_error(out, "ERR request too large for a shard in another process (limit " +
+                          std::to_string(store.request_limit() >> 20) + " MiB)");
+    co_return After::keep_open;
+  }
 
   if (name == "ping") {
     if (argc == 1) {

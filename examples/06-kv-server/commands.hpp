@@ -32,15 +32,25 @@ class Store {
   // When set, single GET/SET/INCR commands go through it (see outbox.hpp).
   void use_outbox(Outbox* outbox) { outbox_ = outbox; }
   Outbox* outbox() const { return outbox_; }
+  // On a multi-process base a request reaches its shard as one frame of bounded size: commands
+  // of more than `bytes` (request_bytes) are refused, and batches are cut below it. 0, the
+  // default: no limit (in-process bases never serialize).
+  void limit_requests(std::size_t bytes) { request_limit_ = bytes; }
+  std::size_t request_limit() const { return request_limit_; }
+  bool fits(std::size_t bytes) const { return request_limit_ == 0 || bytes <= request_limit_; }
 
  private:
   Outbox* outbox_ = nullptr;
+  std::size_t request_limit_ = 0;
   thespian::ActorSystem& sys_;
   std::vector<thespian::ActorAddress> shards_;
   std::chrono::nanoseconds timeout_;
 };
 
 enum class After { keep_open, close };
+
+// What a command's arguments weigh in a request to a shard (their bytes, plus room for framing).
+std::size_t request_bytes(const std::vector<std::string>& args);
 
 // `s` with ASCII letters lowered: command names are case-insensitive.
 std::string lower_ascii(std::string_view s);

@@ -8,7 +8,10 @@
 //   thespian-kv [--port 6380] [--shards 4] [--base multithreadBase] [--threads N]
 //
 // --threads sets the actor pool's "Thread Count" on multithreadBase (default: the number of
-// cores); the server's own event loop always has one more thread.
+// cores); the server's own event loop always has one more thread. --base multiprocQueueBase
+// runs each shard in a process of its own (requests and replies then cross UNIX sockets, so
+// shard.hpp's messages are serializable and registered); this program's main() therefore calls
+// serve_actor_process() first, which turns a copy started to host a shard into that host.
 //
 // Binds 127.0.0.1 only (--port 0 picks a free port). Prints "listening on 127.0.0.1:PORT" once
 // ready. SIGINT / SIGTERM stop it cleanly.
@@ -44,7 +47,7 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   std::cerr << "thespian-kv: " << why
             << "\nusage: thespian-kv [--port N] [--shards N] [--base simpleSystemBase|"
-               "multithreadBase] [--threads N]\n";
+               "multithreadBase|multiprocQueueBase] [--threads N]\n";
   std::exit(2);
 }
 
@@ -85,13 +88,16 @@ Options parse_options(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  thespian::serve_actor_process(argc, argv);
+  thespian::serve_actor_process(argc, argv);  // an actor host (multi-process bases) stops here
   const Options options = parse_options(argc, argv);
 
   thespian::Capabilities caps;
   if (options.threads != 0) caps["Thread Count"] = static_cast<std::int64_t>(options.threads);
   thespian::ActorSystem sys(options.base, caps);
   kv::Store store(sys, options.shards);
+  // On a multi-process base a request travels as one frame of at most 64 MiB (the transport's
+  // limit; a larger one makes async_ask throw): refuse bigger commands, cut batches below it.
+  if (sys.base().starts_with("multiproc")) store.limit_requests(std::size_t{32} << 20);
 
   asio::io_context io(1);  // the server's own event loop, one thread
   kv::Outbox outbox(store, io.get_executor());
@@ -121,7 +127,19 @@ int main(int argc, char** argv) {
   asio::co_spawn(io, kv::accept_loop(acceptor, store, kv::RespLimits{}), asio::detached);
   std::cout << "thespian-kv: listening on 127.0.0.1:" << acceptor.local_endpoint().port() << " ("
             << options.shards << " shards on " << sys.base() << ")" << std::endl;
-  io.run();
+  // Should an Outbox batch still fail to be sent, async_ask throws from its initiation inside
+  // one of our handlers and the exception leaves io.run(); the batch's commands complete once
+  // the ask times out (ERR shard timeout). Log it and run on, as Asio allows after a handler
+  // threw. (A coroutine's co_await async_ask cannot be rescued this way: under use_awaitable a
+  // throwing initiation calls std::terminate, hence the request limit above.)
+  for (;;) {
+    try {
+      io.run();
+      break;
+    } catch (const thespian::ActorSystemException& e) {
+      std::cerr << "thespian-kv: a request was not sent to its shard: " << e.what() << std::endl;
+    }
+  }
   sys.shutdown();
   std::cout << "thespian-kv: stopped" << std::endl;
   return 0;

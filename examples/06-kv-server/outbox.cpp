@@ -59,7 +59,11 @@ Outbox::Outbox(Store& store, asio::any_io_executor ex)
     : store_(store), ex_(std::move(ex)), waiting_(store.shard_count()) {}
 
 void Outbox::enqueue(KeyOp op, Handler handler) {
-  Waiting& w = waiting_[store_.shard_index(op.key)];
+  const std::size_t shard = store_.shard_index(op.key);
+  const std::size_t bytes = op.key.size() + op.value.size() + 32;  // as request_bytes() counts
+  Waiting& w = waiting_[shard];
+  if (!w.ops.empty() && !store_.fits(w.bytes + bytes)) send_batch(shard);
+  w.bytes += bytes;
   w.ops.push_back(std::move(op));
   w.handlers.push_back(std::move(handler));
   if (!flush_posted_) {
@@ -71,20 +75,24 @@ void Outbox::enqueue(KeyOp op, Handler handler) {
 void Outbox::flush() {
   flush_posted_ = false;
   for (std::size_t s = 0; s < waiting_.size(); ++s) {
-    Waiting& w = waiting_[s];
-    if (w.ops.empty()) continue;
-    auto kinds = std::make_shared<std::vector<KeyOp::Kind>>();
-    kinds->reserve(w.ops.size());
-    for (const KeyOp& op : w.ops) kinds->push_back(op.kind);
-    auto handlers = std::make_shared<std::vector<Handler>>(std::move(w.handlers));
-    BatchRequest request;
-    request.ops = std::move(w.ops);
-    w.ops.clear();
-    w.handlers.clear();
-    store_.system().async_ask(
-        store_.shard(s), thespian::Message(std::move(request)), store_.timeout(),
-        asio::bind_executor(ex_, BatchDone{std::move(kinds), std::move(handlers)}));
+    if (!waiting_[s].ops.empty()) send_batch(s);
   }
+}
+
+void Outbox::send_batch(std::size_t shard) {
+  Waiting& w = waiting_[shard];
+  auto kinds = std::make_shared<std::vector<KeyOp::Kind>>();
+  kinds->reserve(w.ops.size());
+  for (const KeyOp& op : w.ops) kinds->push_back(op.kind);
+  auto handlers = std::make_shared<std::vector<Handler>>(std::move(w.handlers));
+  BatchRequest request;
+  request.ops = std::move(w.ops);
+  w.ops.clear();
+  w.handlers.clear();
+  w.bytes = 0;
+  store_.system().async_ask(
+      store_.shard(shard), thespian::Message(std::move(request)), store_.timeout(),
+      asio::bind_executor(ex_, BatchDone{std::move(kinds), std::move(handlers)}));
 }
 
 }  // namespace kv

@@ -55,10 +55,12 @@ class Outbox {
   struct Waiting {
     std::vector<KeyOp> ops;
     std::vector<Handler> handlers;
+    std::size_t bytes = 0;  // kept within the store's request limit
   };
 
   void enqueue(KeyOp op, Handler handler);
   void flush();
+  void send_batch(std::size_t shard);
 
   Store& store_;
   asio::any_io_executor ex_;

@@ -161,12 +161,20 @@ asio::awaitable<void> flush_run(Store& store, std::vector<std::vector<std::strin
 asio::awaitable<After> execute_pipeline(Store& store, std::vector<std::vector<std::string>> commands,
                                         std::string& out) {
   std::vector<std::vector<std::string>> run;
+  std::size_t run_bytes = 0;  // a run's batches stay within the store's request limit
   for (auto& args : commands) {
-    if (!runs_alone(lower_ascii(args[0]))) {
+    const std::size_t bytes = request_bytes(args);
+    if (!runs_alone(lower_ascii(args[0])) && store.fits(bytes)) {
+      if (!store.fits(run_bytes + bytes)) {
+        co_await flush_run(store, run, out);
+        run_bytes = 0;
+      }
+      run_bytes += bytes;
       run.push_back(std::move(args));
       continue;
     }
-    co_await flush_run(store, run, out);
+    co_await flush_run(store, run, out);  // then the command alone (execute refuses it if too big)
+    run_bytes = 0;
     const After after = co_await execute(store, std::move(args), out);
     if (after == After::close) co_return After::close;
   }

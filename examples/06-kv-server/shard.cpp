@@ -92,3 +92,14 @@ IncrReply Shard::increment(const std::string& key, std::int64_t by) {
 }  // namespace kv
 
 THESPIAN_ACTOR(kv::Shard);
+// The shard's requests and replies, by wire name, so that they can reach a shard in another
+// process (bool and std::int64_t replies are registered by the library).
+THESPIAN_MESSAGE(kv::GetRequest);
+THESPIAN_MESSAGE(kv::GetReply);
+THESPIAN_MESSAGE(kv::SetRequest);
+THESPIAN_MESSAGE(kv::DelRequest);
+THESPIAN_MESSAGE(kv::ExistsRequest);
+THESPIAN_MESSAGE(kv::IncrRequest);
+THESPIAN_MESSAGE(kv::IncrReply);
+THESPIAN_MESSAGE(kv::BatchRequest);
+THESPIAN_MESSAGE(kv::BatchReply);
