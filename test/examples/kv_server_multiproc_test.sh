@@ -32,6 +32,33 @@ session_pids() {
     [[ ${fields[3]:-} == "$sid" ]] && echo "${f//[^0-9]/}"
   done
 }
+# The pids of every process below `root` (by parent links): on multiprocTCPBase the admin
+# leaves the session (it is a daemon), but it is still the server's descendant.
+descendant_pids() {
+  local root=$1 f stat fields pid
+  declare -A parent=()
+  for f in /proc/[0-9]*/stat; do
+    stat=$(cat "$f" 2>/dev/null) || continue
+    read -r -a fields <<<"${stat##*) }"
+    parent[${f//[^0-9]/}]=${fields[1]}
+  done
+  for pid in "${!parent[@]}"; do
+    local at=$pid
+    while [[ -n "${parent[$at]:-}" && $at -gt 1 ]]; do
+      if [[ ${parent[$at]} == "$root" ]]; then echo "$pid"; break; fi
+      at=${parent[$at]}
+    done
+  done
+}
+TRACKED=""  # every process of the server seen while it ran (killed by pid at cleanup)
+# Those of TRACKED that still run (zombies count as ended).
+tracked_left() {
+  local p state
+  for p in $TRACKED; do
+    state=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null | awk '{print $1}') || continue
+    [[ -n "$state" && "$state" != Z ]] && echo "$p"
+  done
+}
 cleanup() {
   if [[ -n "$PID" ]]; then
     kill "$PID" 2>/dev/null
@@ -40,6 +67,7 @@ cleanup() {
   if [[ -n "$SID" ]]; then
     for p in $(session_pids "$SID"); do kill -KILL "$p" 2>/dev/null; done  # by pid
   fi
+  for p in $(tracked_left); do kill -KILL "$p" 2>/dev/null; done  # by pid
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -95,8 +123,9 @@ if grep -q "shards on $BASE" "$WORK/server.log"; then pass; else
   fail "not running on $BASE:"; cat "$WORK/server.log"; fi
 
 # The shards are processes of their own: besides the server, at least an admin, a logger and one
-# process per shard share its session.
-RUNNING=$(session_pids "$PID" | grep -cvx "$PID")
+# process per shard run below it.
+TRACKED=$( (session_pids "$PID"; descendant_pids "$PID") | sort -u | grep -vx "$PID")
+RUNNING=$(echo "$TRACKED" | grep -c .)
 if [[ $RUNNING -ge $((SHARDS + 2)) ]]; then pass; else
   fail "only $RUNNING processes besides the server (want at least $((SHARDS + 2)))"; fi
 
@@ -188,7 +217,7 @@ if kill -0 "$PID" 2>/dev/null; then
   if [[ $rc == 0 ]]; then pass; else fail "exit code $rc after SIGTERM"; cat "$WORK/server.log"; fi
   left=""
   for _ in $(seq 1 200); do
-    left=$(session_pids "$SID")
+    left=$( (session_pids "$SID"; tracked_left) | sort -u)
     [[ -z "$left" ]] && break
     sleep 0.05
   done
