@@ -127,11 +127,9 @@ int main(int argc, char** argv) {
   asio::co_spawn(io, kv::accept_loop(acceptor, store, kv::RespLimits{}), asio::detached);
   std::cout << "thespian-kv: listening on 127.0.0.1:" << acceptor.local_endpoint().port() << " ("
             << options.shards << " shards on " << sys.base() << ")" << std::endl;
-  // Should an Outbox batch still fail to be sent, async_ask throws from its initiation inside
-  // one of our handlers and the exception leaves io.run(); the batch's commands complete once
-  // the ask times out (ERR shard timeout). Log it and run on, as Asio allows after a handler
-  // threw. (A coroutine's co_await async_ask cannot be rescued this way: under use_awaitable a
-  // throwing initiation calls std::terminate, hence the request limit above.)
+  // A request that cannot be sent completes its async_ask with the error (the command answers
+  // it); should one of our handlers throw anyway, log it and run on, as Asio allows after a
+  // handler threw.
   for (;;) {
     try {
       io.run();

@@ -461,7 +461,18 @@ void system_core::start_async_ask(const ActorAddress& to, Message message,
         }
       });
   envelope e{std::move(message), ActorAddress(ask->reply), envelope_kind::user, 0};
-  if (!to.endpoint()->deliver(std::move(e))) {
+  bool delivered = false;
+  try {
+    delivered = to.endpoint()->deliver(std::move(e));
+  } catch (...) {
+    // The request could not even leave (an unregistered type, a frame over the limit): that is
+    // the ask's one outcome. Throwing from here as well would give the caller two, and an
+    // asio initiation that throws ends the program.
+    ask->reply->close();
+    if (ask->finish(std::current_exception(), std::nullopt)) ask_finished(*ask);
+    return;
+  }
+  if (!delivered) {
     dead_letter(to, std::move(e));
     if (ask->reply->close() && ask->finish(nullptr, std::nullopt)) ask_finished(*ask);
   }

@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <future>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -150,6 +153,28 @@ BOOST_AUTO_TEST_CASE(an_unregistered_message_type_is_refused_clearly) {
   auto where = sys.create_actor<Where>();
   BOOST_CHECK_EXCEPTION(sys.tell(where, Local{1}), thespian::UnserializableMessage,
                         [](const auto& e) { return std::string(e.what()).find("THESPIAN_MESSAGE") != std::string::npos; });
+}
+
+// An async_ask whose request cannot leave (its type is not registered) has one outcome, that
+// error, delivered to its handler: no exception from the call (an asio initiation that throws
+// ends the program under use_awaitable) and no second completion at the timeout.
+BOOST_AUTO_TEST_CASE(an_async_ask_that_cannot_be_sent_completes_once_with_the_error) {
+  struct Local {
+    int x = 0;
+  };
+  auto where = sys.create_actor<Where>();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto error = std::make_shared<std::promise<std::exception_ptr>>();
+  auto first = error->get_future();
+  BOOST_CHECK_NO_THROW(sys.async_ask(where, Local{1}, 300ms,
+                                     [calls, error](std::exception_ptr e, std::optional<Message>) {
+                                       if (calls->fetch_add(1) == 0) error->set_value(e);
+                                     }));
+  BOOST_REQUIRE(first.wait_for(patience) == std::future_status::ready);
+  BOOST_CHECK_THROW(std::rethrow_exception(first.get()), thespian::UnserializableMessage);
+  // Past the ask's timeout: still exactly one completion.
+  std::this_thread::sleep_for(600ms);
+  BOOST_TEST(calls->load() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_ends_every_actor_process) {
