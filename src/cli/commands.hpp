@@ -9,6 +9,8 @@
 namespace thespian::cli {
 
 int bench_command(std::span<const std::string_view> args);
+// start, stop, status: the admin daemon of multiprocTCPBase (admin_commands.cpp).
+int admin_command(std::string_view command, std::span<const std::string_view> args);
 void print_bench_usage();
 
 }  // namespace thespian::cli

@@ -7,11 +7,13 @@
 // on multiprocTCPBase it is a daemon on the Admin Port that later programs join, and it ends
 // when a program asks it to shut down. Either way SIGTERM/SIGINT shut it down in order, and
 // it takes every actor process with it.
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -304,6 +306,13 @@ int admin_entry(process::host_context& context) {
     // its terminal's signals (its own SIGTERM/SIGINT still shut it down in order).
     ::prctl(PR_SET_PDEATHSIG, 0);
     ::setsid();
+    // Nor its standard streams: a program reading the starter's output (a pipe) would wait
+    // for the daemon's end. What the system says goes to its log file.
+    std::fflush(nullptr);
+    if (const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC); null >= 0) {
+      for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
+      ::close(null);
+    }
   }
   // While this process is single-threaded: the actor processes are forked from here.
   setup.method = process::default_startup_method();

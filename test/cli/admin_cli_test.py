@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+# Test of `thespian start|stop|status` (src/cli/admin_commands.cpp) on a free loopback port:
+# start leaves an admin daemon running after the command exits, a second start finds it, status
+# reports its capabilities (including one given to start), stop shuts it down and frees the
+# port, and status then says that no admin runs. This process is a child subreaper, so the
+# daemon (orphaned when `thespian start` exits) is reparented here: the test sees it, checks
+# that it is gone after stop, and reaps it by pid; anything left is killed by pid.
+# Usage: admin_cli_test.py /path/to/thespian
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+failures = []
+
+
+def check(ok, what):
+    print(("ok: " if ok else "FAIL: ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def descendants():
+    """Pids below this process (by parent links), zombies excluded."""
+    parent, state = {}, {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        parent[int(name)], state[int(name)] = int(fields[1]), fields[0]
+    me, found = os.getpid(), set()
+    for pid in parent:
+        at = pid
+        while at in parent and at > 1:
+            if parent[at] == me:
+                if state[pid] != "Z":
+                    found.add(pid)
+                break
+            at = parent[at]
+    return found
+
+
+def reap_all():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run(exe, *args):
+    p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout + p.stderr
+
+
+def main():
+    exe = sys.argv[1]
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        print("FAIL: prctl(PR_SET_CHILD_SUBREAPER)")
+        return 1
+    port = str(free_port())
+    try:
+        rc, out = run(exe, "status", "--admin-port", port)
+        check(rc == 1 and "no admin runs" in out, f"status before start says no admin ({rc}: {out.strip()})")
+
+        rc, out = run(exe, "start", "--admin-port", port, "--capability", "Color=blue")
+        check(rc == 0 and "running on 127.0.0.1:" + port in out, f"start ({rc}: {out.strip()})")
+        daemon = descendants()
+        check(len(daemon) >= 2, f"the admin (and its logger) run after start exited: {sorted(daemon)}")
+
+        rc, out = run(exe, "start", "--admin-port", port)
+        check(rc == 0 and "already runs" in out, f"a second start finds the admin ({rc}: {out.strip()})")
+
+        rc, out = run(exe, "status", "--admin-port", port)
+        check(rc == 0 and "tcp:127.0.0.1:" + port in out and "Color: blue" in out
+              and "Actors: 0" in out, f"status reports the system ({rc})")
+
+        rc, out = run(exe, "start", "--base", "multiprocQueueBase", "--admin-port", port)
+        check(rc == 2 and "only multiprocTCPBase" in out, f"start refuses a base without a daemon ({rc})")
+        rc, out = run(exe, "stop", "--admin-port", "99999")
+        check(rc == 2 and "port number" in out, f"stop refuses a bad port ({rc})")
+
+        rc, out = run(exe, "stop", "--admin-port", port)
+        check(rc == 0 and "has shut down" in out, f"stop ({rc}: {out.strip()})")
+        deadline = time.monotonic() + 10
+        while descendants() and time.monotonic() < deadline:
+            reap_all()
+            time.sleep(0.02)
+        check(not descendants(), f"no process left after stop: {sorted(descendants())}")
+
+        rc, out = run(exe, "status", "--admin-port", port)
+        check(rc == 1 and "no admin runs" in out, f"status after stop says no admin ({rc})")
+    finally:
+        for pid in descendants():
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)
+        reap_all()
+    print(f"{0 if failures else 1} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
