@@ -1,7 +1,11 @@
-// multiprocQueueBase against the floor of the same run: actor-process creation rate, ask round
-// trip from outside, and actor-to-actor ping-pong across processes, next to a raw round trip of
-// the same 64 bytes over a UNIX socket pair between two processes (blocking write/read).
-// Usage: multiproc_bench [round_trips=2000] [actors=200]
+// A multi-process base against the floor of the same run: actor-process creation rate, ask
+// round trip from outside, and actor-to-actor ping-pong across processes, next to a raw round
+// trip of the same 64 bytes between two processes over the base's own kind of socket (blocking
+// write/read): a UNIX socket pair for multiprocQueueBase, a loopback TCP connection with
+// TCP_NODELAY for multiprocTCPBase.
+// Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase]
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,10 +74,35 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// Raw floor: 64 bytes there and back over a socket pair between two processes, in µs.
-double raw_round_trip_us(int rounds) {
+// A connected loopback TCP pair (Nagle off on both ends), as a socketpair would give.
+void tcp_pair(int sv[2]) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(listener, 1) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    std::abort();
+  }
+  sv[0] = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (::connect(sv[0], reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
+  sv[1] = ::accept(listener, nullptr, nullptr);
+  if (sv[1] < 0) std::abort();
+  ::close(listener);
+  const int on = 1;
+  for (int i = 0; i < 2; ++i) ::setsockopt(sv[i], IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+// Raw floor: 64 bytes there and back between two processes, in µs.
+double raw_round_trip_us(int rounds, bool tcp) {
   int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) std::abort();
+  if (tcp) {
+    tcp_pair(sv);
+  } else if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+    std::abort();
+  }
   std::fflush(nullptr);
   const pid_t child = ::fork();
   std::array<char, 64> buf{};
@@ -108,14 +137,30 @@ THESPIAN_MESSAGE(PingPong);
 THESPIAN_MESSAGE(Ball);
 THESPIAN_MESSAGE(Done);
 
+// A loopback port that was free a moment ago (the TCP base's Admin Port).
+std::int64_t free_port() {
+  int sv[2];
+  tcp_pair(sv);
+  sockaddr_in address{};
+  socklen_t length = sizeof address;
+  ::getsockname(sv[1], reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(sv[0]);
+  ::close(sv[1]);
+  return ntohs(address.sin_port);
+}
+
 int main(int argc, char** argv) {
   thespian::serve_actor_process(argc, argv);
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 2000;
   const int actors = argc > 2 ? std::atoi(argv[2]) : 200;
+  const std::string base = argc > 3 ? argv[3] : "multiprocQueueBase";
+  const bool tcp = base == "multiprocTCPBase";
   // The raw floor first, while this program is single-threaded (it forks).
-  const double raw_us = raw_round_trip_us(rounds);
+  const double raw_us = raw_round_trip_us(rounds, tcp);
 
-  thespian::ActorSystem sys("multiprocQueueBase");
+  thespian::Capabilities caps;
+  if (tcp) caps["Admin Port"] = free_port();
+  thespian::ActorSystem sys(base, caps);
   // Creation rate: actors created from outside one after another, each answering once.
   std::vector<ActorAddress> made;
   const auto create_start = clock_type::now();
@@ -146,8 +191,9 @@ int main(int argc, char** argv) {
   const double ask_us = median(asks);
   sys.shutdown();
 
-  std::printf("multiprocQueueBase (%d round trips, %d actors)\n", rounds, actors);
-  std::printf("  raw UNIX socket round trip (64 B, two processes): %8.1f us\n", raw_us);
+  std::printf("%s (%d round trips, %d actors)\n", base.c_str(), rounds, actors);
+  std::printf("  raw %s round trip (64 B, two processes):  %8.1f us\n", tcp ? "TCP " : "UNIX",
+              raw_us);
   std::printf("  actor-to-actor ping-pong round trip:              %8.1f us  (%.2fx raw)\n",
               pingpong_us, pingpong_us / raw_us);
   std::printf("  ask from outside, median:                         %8.1f us  (%.2fx raw)\n",
