@@ -46,6 +46,9 @@ class Guardian : public thespian::Actor {
       named_ = create_actor<Registrar>({}, "guarded-named-child");
       unnamed_ = create_actor<Registrar>();
       send(from, std::vector<ActorAddress>{named_, unnamed_});
+    } else if (is_text(m, "find shared")) {
+      // A name that exists already: the one actor of that name, not a new child.
+      send(from, create_actor<Registrar>({}, "shared-by-name"));
     } else if (is_text(m, "stop unnamed")) {
       send(unnamed_, thespian::ActorExitRequest{});
     } else if (const auto* gone = m.get<thespian::ChildActorExited>()) {
@@ -161,6 +164,14 @@ BOOST_AUTO_TEST_CASE(global_names_are_listed_in_system_status) {
   auto status = sys.status();
   BOOST_REQUIRE(status.global_names.count("listed") == 1u);
   BOOST_TEST(status.global_names.at("listed") == actor);
+}
+
+BOOST_AUTO_TEST_CASE(an_actor_asking_for_an_existing_name_gets_that_actor) {
+  auto existing = sys.create_actor<Registrar>({}, "shared-by-name");
+  auto guardian = sys.create_actor<Guardian>();
+  BOOST_TEST(reply_as<ActorAddress>(sys.ask(guardian, "find shared", patience)) == existing);
+  BOOST_TEST(text_of(sys.ask(existing, "who", patience)) == "registrar");
+  BOOST_TEST(sys.status().global_names.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(named_child_has_no_parent_to_tell_when_it_exits) {

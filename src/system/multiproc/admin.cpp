@@ -156,10 +156,12 @@ class admin_actor final : public Actor {
     }
   }
 
-  void refuse(const CreateActorRequest& request, const ActorAddress& from,
+  // `asked`: the requester waits for a CreateActorReply (it left the ids to us: a creation from
+  // outside, or a named one from an actor); otherwise a parent already holds the address.
+  void refuse(const CreateActorRequest& request, const ActorAddress& from, bool asked,
               CreateActorReply::failure kind, std::string why) {
     if (request.system_id != 0) release_reservation(request);
-    if (request.parent) {
+    if (request.parent && !asked) {
       // The parent already holds the address: it learns of the failure as an exit.
       ActorAddress child(resolve_endpoint(request.system_id, request.endpoint_id));
       node::instance().mark_dead(request.system_id, request.endpoint_id);
@@ -172,13 +174,15 @@ class admin_actor final : public Actor {
   }
 
   void create(CreateActorRequest request, const ActorAddress& from) {
+    const bool asked = request.system_id == 0;
     if (shutting_down_) {
-      refuse(request, from, CreateActorReply::system_failure, "the actor system is shutting down");
+      refuse(request, from, asked, CreateActorReply::system_failure,
+             "the actor system is shutting down");
       return;
     }
     if (!request.global_name.empty()) {
       if (auto it = names_.find(request.global_name); it != names_.end()) {
-        if (!request.parent) send(from, CreateActorReply{it->second, CreateActorReply::none, {}});
+        if (asked) send(from, CreateActorReply{it->second, CreateActorReply::none, {}});
         return;
       }
     }
@@ -186,7 +190,7 @@ class admin_actor final : public Actor {
                                  ? reinterpret_cast<const actor_type*>(request.type_token)
                                  : find_actor_type(request.type_name);
     if (type == nullptr) {
-      refuse(request, from, CreateActorReply::invalid_specification,
+      refuse(request, from, asked, CreateActorReply::invalid_specification,
              "no actor type is registered under the name '" + request.type_name +
                  "' (use THESPIAN_ACTOR: actor processes started by spawn know types only by "
                  "their registered name)");
@@ -194,7 +198,7 @@ class admin_actor final : public Actor {
     }
     const auto caps = the_setup->core->capabilities();
     if (auto unmet = unmet_requirement(*type, caps, request.requirements)) {
-      refuse(request, from, CreateActorReply::no_compatible_system,
+      refuse(request, from, asked, CreateActorReply::no_compatible_system,
              "no compatible actor system for actor type '" + request.type_name + "': it " + *unmet);
       return;
     }
@@ -211,14 +215,14 @@ class admin_actor final : public Actor {
       process::start_actor_host(*child, {"thespian-actor", encode_actor_spec(spec)}, deadline);
       auto ready = process::read_bootstrap_reply(child->socket(), deadline);
       if (!ready.value || ready.value->result != process::bootstrap_reply::outcome::ready) {
-        refuse(request, from, CreateActorReply::invalid_specification,
+        refuse(request, from, asked, CreateActorReply::invalid_specification,
                ready.value ? ready.value->detail
                            : "actor type '" + request.type_name +
                                  "': its process ended or did not answer in time");
         return;  // `child` kills and reaps whatever is left of it
       }
     } catch (const std::exception& e) {
-      refuse(request, from, CreateActorReply::system_failure,
+      refuse(request, from, asked, CreateActorReply::system_failure,
              "actor type '" + request.type_name + "': its process did not start: " + e.what());
       return;
     }
@@ -236,7 +240,7 @@ class admin_actor final : public Actor {
         });
     children_[id] = child_record{std::move(watcher), created, request.parent, request.global_name};
     if (!request.global_name.empty()) names_[request.global_name] = created;
-    if (!request.parent) send(from, CreateActorReply{created, CreateActorReply::none, {}});
+    if (asked) send(from, CreateActorReply{created, CreateActorReply::none, {}});
   }
 
   void on_ended(const process_ended& ended) {

@@ -257,15 +257,18 @@ ActorAddress link::create(const actor_type* type, const std::string& type_name, 
                                          type_name + "': it " + *unmet);
       }
     }
-    // The child's ids are chosen here, so its address exists before its process does.
     request.parent = parent->address();
-    request.system_id = node::instance().new_route(route_kind_of_base(core_.base()));
-    request.endpoint_id = new_actor_endpoint_id(request.system_id);
-    ActorAddress child(resolve_endpoint(request.system_id, request.endpoint_id));
-    const bool named = !request.global_name.empty();
-    parent->send(admin_, std::move(request));
-    if (!named) parent->adopt(child);
-    return child;
+    if (request.global_name.empty()) {
+      // The child's ids are chosen here, so its address exists before its process does.
+      request.system_id = node::instance().new_route(route_kind_of_base(core_.base()));
+      request.endpoint_id = new_actor_endpoint_id(request.system_id);
+      ActorAddress child(resolve_endpoint(request.system_id, request.endpoint_id));
+      parent->send(admin_, std::move(request));
+      parent->adopt(child);
+      return child;
+    }
+    // A global name may be taken already, and only the admin knows: ask it, as from outside
+    // (this actor waits for the answer; the name's owner, if any, is not its child).
   }
   auto reply = ask_blocking(core_, admin_, std::move(request), create_limit);
   if (!reply) {

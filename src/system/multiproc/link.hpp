@@ -40,6 +40,7 @@ class link {
   // From outside (parent == nullptr): blocks until the actor runs in its own process, or throws
   // what creating it locally would (InvalidActorSpecification, NoCompatibleSystemForActor).
   // From an actor: returns the address at once; messages to it wait until the process listens.
+  // A global name from an actor asks the admin and waits, as from outside (it may be taken).
   // `type` may be null only with a global name (the admin then resolves the type name itself,
   // after looking the name up).
   ActorAddress create(const actor_type* type, const std::string& type_name, Requirements req,

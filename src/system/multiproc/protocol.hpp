@@ -18,9 +18,10 @@
 
 namespace thespian::detail::multiproc {
 
-// To the admin: make an actor in a process of its own. From outside (system_id == 0) the admin
-// picks the ids and answers CreateActorReply; from an actor, the parent chose the ids (and
-// already returned the address) and hears only of a failure, as ChildActorExited.
+// To the admin: make an actor in a process of its own. With system_id == 0 (from outside, or a
+// named actor from an actor: the name may exist already) the admin picks the ids and answers
+// CreateActorReply; otherwise the parent chose the ids (and already returned the address) and
+// hears only of a failure, as ChildActorExited.
 struct CreateActorRequest {
   std::string type_name;
   std::uint64_t type_token = 0;  // the actor_type's address in an image with identity `image`
