@@ -613,6 +613,14 @@ void stream_channel<Protocol>::peer_gone(const endpoint_type& peer, const std::s
 }
 
 template <class Protocol>
+void stream_channel<Protocol>::dial_now(const endpoint_type& peer) {
+  auto link = impl_->find_link(peer);
+  if (!link) return;
+  // The timer belongs to the I/O thread; cancelling it ends the back-off wait early.
+  asio::post(impl_->io, [link] { link->backoff_timer.cancel(); });
+}
+
+template <class Protocol>
 std::size_t stream_channel<Protocol>::parked_senders(const endpoint_type& peer) const {
   auto link = impl_->find_link(peer);
   return link ? link->queue.parked() : 0;

@@ -55,6 +55,9 @@ class stream_channel final : public channel<typename Protocol::endpoint> {
   // Any thread: `peer` will never be reachable again (the caller knows, e.g. its process was
   // reported dead); every message to it whose outcome is not known gets no_such_target now.
   void peer_gone(const endpoint_type& peer, const std::string& reason);
+  // Any thread: `peer` listens now (the caller was told): a dial waiting out its back-off
+  // after a refusal tries again at once.
+  void dial_now(const endpoint_type& peer);
   // Messages to `peer` whose outcome is not known yet (0 for an unknown peer). Any thread.
   std::size_t queue_depth(const endpoint_type& peer) const;
   std::size_t parked_senders(const endpoint_type& peer) const;

@@ -146,10 +146,12 @@ class admin_actor final : public Actor {
   }
 
   // The port of a TCP child is reserved by whoever chose its id (system_route.hpp): here, or
-  // in its parent's process. Once the child listens, or never will, the reservation goes.
+  // in its parent's process. Once the child listens, or never will, the reservation goes, and
+  // the parent (which may already be dialling the child, backing off after each refusal) is
+  // told that the route is open.
   void release_reservation(const CreateActorRequest& request) {
     release_route(request.system_id);
-    if (request.parent && kind_of(request.system_id) == route_kind::tcp) {
+    if (request.parent) {
       ActorAddress parent_control(
           resolve_endpoint(request.parent.endpoint()->system_id(), control_endpoint_id));
       send(parent_control, ReleaseRoute{request.system_id});

@@ -53,6 +53,7 @@ class control_endpoint final : public endpoint {
     }
     if (const auto* release = e.message.get<ReleaseRoute>()) {
       release_route(release->system_id);
+      node::instance().route_opened(release->system_id);
       return true;
     }
     if (const auto* r = e.message.get<LogRecordMessage>()) {

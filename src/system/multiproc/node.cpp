@@ -202,6 +202,10 @@ void node::mark_dead(std::uint64_t system_id, std::uint64_t endpoint_id) {
   });
 }
 
+void node::route_opened(std::uint64_t system_id) {
+  impl_->with_route(system_id, [](auto& channel, const auto& peer) { channel.dial_now(peer); });
+}
+
 bool node::is_local(std::uint64_t system_id) const {
   std::lock_guard lock(impl_->mutex);
   return impl_->locals.contains(system_id);

@@ -47,6 +47,9 @@ class node {
   // of it; for a TCP one only that endpoint (a new process may listen on the port later).
   void mark_dead(std::uint64_t system_id, std::uint64_t endpoint_id);
   bool is_dead(std::uint64_t system_id, std::uint64_t endpoint_id) const;
+  // That system listens now (its admin said so): messages waiting for it go without waiting
+  // out the reconnect back-off.
+  void route_opened(std::uint64_t system_id);
   // A system attached in this process (its endpoints are local, never remote).
   bool is_local(std::uint64_t system_id) const;
 

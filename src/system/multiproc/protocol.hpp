@@ -68,7 +68,8 @@ struct JoinReply {
 };
 
 // From the admin to a parent's control endpoint: the child's process listens on its route now
-// (or will never): the port the parent reserved for it (system_route.hpp) can be let go.
+// (or will never): the port the parent reserved for it (system_route.hpp) can be let go, and
+// messages waiting for the child need not wait out the reconnect back-off.
 struct ReleaseRoute {
   std::uint64_t system_id = 0;
   template <class A> void serialize(A& ar) { ar(system_id); }
