@@ -267,6 +267,11 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
     co_return;
   }
   if (e.message.is<ActorExitRequest>()) {
+    if (exit_guarded_ && (!e.sender || e.sender.endpoint()->system_id() != core_.id())) {
+      core_.log(LogLevel::warning, describe() + " ignored an ActorExitRequest from " +
+                                       e.sender.to_string() + ": it ends only with its system");
+      co_return;
+    }
     co_await exit_sequence(std::move(e));
     co_return;
   }

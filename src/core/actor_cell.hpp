@@ -47,6 +47,10 @@ class actor_cell final : public endpoint, public runnable {
 
   // Binds the actor to this cell; mail that arrived before schedules its first activation.
   void start(std::unique_ptr<Actor> actor);
+  // Before start(): an ActorExitRequest from outside this system is ignored (and logged). For
+  // a system's own actors (a multi-process admin or logger), which end only with their system:
+  // an actor that echoes whatever it gets must not take the admin down.
+  void accept_exit_only_from_own_system() noexcept { exit_guarded_ = true; }
   // The constructor threw: the cell is born exited, so messages to it become dead letters.
   void mark_failed();
   // After the system's threads have stopped: drops the actor and its suspended loop.
@@ -158,6 +162,7 @@ class actor_cell final : public endpoint, public runnable {
   std::uint64_t next_tag_ = 0;
   std::uint64_t received_ = 0;
   bool exiting_ = false;
+  bool exit_guarded_ = false;
   std::once_flag logger_once_;
   // The system's capabilities as this actor last saw them (a shared snapshot, not a copy).
   std::shared_ptr<const Capabilities> caps_;

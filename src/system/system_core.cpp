@@ -182,7 +182,8 @@ std::shared_ptr<actor_cell> system_core::make_cell(const actor_type& type,
 
 ActorAddress system_core::host_actor(const actor_type& type, const std::string& type_name,
                                      Requirements req, std::string global_name,
-                                     ActorAddress parent, std::uint64_t endpoint_id) {
+                                     ActorAddress parent, std::uint64_t endpoint_id,
+                                     bool system_actor) {
   std::unique_ptr<Actor> actor;
   std::shared_ptr<actor_cell> cell;
   try {
@@ -198,6 +199,7 @@ ActorAddress system_core::host_actor(const actor_type& type, const std::string& 
     actors_.emplace(cell->id(), cell);
   }
   const ActorAddress address(cell);
+  if (system_actor) cell->accept_exit_only_from_own_system();
   remember_endpoint(cell);  // frames from other processes find it from now on
   cell->start(std::move(actor));
   return address;

@@ -61,8 +61,10 @@ class system_core : public std::enable_shared_from_this<system_core> {
   void join_admin(std::uint64_t admin_system_id);
   // An actor process (and the admin): hosts `type` here with the ids the creator chose.
   // Throws InvalidActorSpecification when its constructor throws.
+  // `system_actor`: the admin's or logger's own actor, which only its system may ask to exit.
   ActorAddress host_actor(const actor_type& type, const std::string& type_name, Requirements req,
-                          std::string global_name, ActorAddress parent, std::uint64_t endpoint_id);
+                          std::string global_name, ActorAddress parent, std::uint64_t endpoint_id,
+                          bool system_actor = false);
   process_role role() const noexcept { return role_; }
 
   // --- identity and plumbing

@@ -45,6 +45,17 @@ class Chatty : public thespian::Actor {
   }
 };
 
+// Sends every message back to its sender, ActorExitRequest included: at shutdown the admin
+// asks it to exit, and it asks the admin to exit in turn, well before its own exit is known.
+class EchoEverything : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (from) send(from, m);
+    if (m.is<thespian::ActorExitRequest>()) std::this_thread::sleep_for(300ms);
+    co_return;
+  }
+};
+
 }  // namespace multiproc_queue_test
 
 using namespace multiproc_queue_test;
@@ -193,6 +204,34 @@ BOOST_AUTO_TEST_CASE(shutdown_ends_every_actor_process) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(multiproc_queue_logging)
+
+// The admin ends only with its system: an ActorExitRequest from an actor is ignored (and
+// logged), so the shutdown it is running completes and is confirmed.
+BOOST_AUTO_TEST_CASE(an_actor_cannot_make_the_admin_exit) {
+  auto warnings = std::make_shared<std::vector<std::string>>();
+  auto warnings_mutex = std::make_shared<std::mutex>();
+  thespian::SystemOptions options;
+  options.sink_threshold = thespian::LogLevel::warning;
+  options.log_sink = [warnings, warnings_mutex](const thespian::LogRecord& r) {
+    std::lock_guard lock(*warnings_mutex);
+    warnings->push_back(r.text);
+  };
+  {
+    thespian::ActorSystem sys("multiprocQueueBase", {}, options);
+    auto echo = sys.create_actor<EchoEverything>();
+    BOOST_REQUIRE(is_text(sys.ask(echo, std::string("hi"), patience).value_or(Message{}), "hi"));
+    sys.shutdown();
+  }
+  BOOST_TEST(eventually([] { return descendants().empty(); }));
+  // Had the admin exited, shutdown() would have waited out its limit and said so.
+  std::lock_guard lock(*warnings_mutex);
+  for (const auto& text : *warnings) {
+    BOOST_TEST_CONTEXT("warning: " << text) {
+      BOOST_TEST(text.find("did not confirm the shutdown") == std::string::npos);
+      BOOST_TEST(text.find("did not shut down in order") == std::string::npos);
+    }
+  }
+}
 
 // The logger process writes every process's records to the creating program's log file and
 // hands those at or above its sink threshold to its SystemOptions::log_sink; SIGUSR1 makes an

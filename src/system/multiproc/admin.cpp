@@ -349,7 +349,8 @@ int admin_entry(process::host_context& context) {
     transport.attach(setup.spec.system_id, setup.core, /*exclusive=*/setup.daemon);
     const auto& type = actor_type_of<admin_actor>();
     admin = setup.core->host_actor(type, "thespian.Admin", {}, {}, ActorAddress{},
-                                   admin_endpoint_id(setup.spec.system_id));
+                                   admin_endpoint_id(setup.spec.system_id),
+                                   /*system_actor=*/true);
   } catch (const std::exception& e) {
     return fail(e.what());
   }

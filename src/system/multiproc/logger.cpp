@@ -56,7 +56,7 @@ int logger_entry(process::host_context& context) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   try {
     setup.core->host_actor(actor_type_of<logger_actor>(), "thespian.Logger", {}, {},
-                           ActorAddress{}, setup.spec.system_id);
+                           ActorAddress{}, setup.spec.system_id, /*system_actor=*/true);
     transport.attach(setup.spec.system_id, setup.core);
   } catch (const std::exception& e) {
     process::write_bootstrap(
