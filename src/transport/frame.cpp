@@ -7,7 +7,6 @@
 #include <array>
 #include <limits>
 #include <memory>
-#include <optional>
 #include <ostream>
 #include <streambuf>
 
@@ -120,33 +119,20 @@ frame_too_large::frame_too_large(std::size_t frame_size, std::size_t max_size)
       frame_size_(frame_size),
       max_size_(max_size) {}
 
-void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
+namespace {
+
+// Encodes `f` after the `at` bytes already in `out` through `sink` and `os` (os's rdbuf is set
+// here and detached again), then writes the header.
+void encode_with(const frame& f, std::size_t max_size, std::string& out, appending_sink& sink,
+                 std::ostream& os, address_bytes_cache& addresses) {
   const std::size_t limit = std::min<std::size_t>(
       max_size, frame_header_size + std::numeric_limits<std::uint32_t>::max());
   const std::size_t at = out.size();
-  // A sink and a stream per thread, pointed at this frame's buffer: constructing a std::ostream
-  // and a streambuf (their locales) per frame was about a third of the encoding cost. cereal
-  // writes through rdbuf() only. (A save() that encodes another frame on this thread would
-  // find them taken: nested encodes use their own.)
-  thread_local appending_sink thread_sink;
-  thread_local bool thread_sink_taken = false;
-  std::optional<appending_sink> nested_sink;
-  appending_sink& sink = thread_sink_taken ? nested_sink.emplace() : thread_sink;
-  const bool took_thread_sink = !thread_sink_taken;
-  thread_sink_taken = true;
-  struct give_back {
-    bool took;
-    ~give_back() { if (took) thread_sink_taken = false; }
-  } const give_back_on_exit{took_thread_sink};
   sink.bind(out, limit);
   // Room for the header, written below once the length is known (counted against the limit).
   const std::array<char, frame_header_size> placeholder{};
   sink.sputn(placeholder.data(), placeholder.size());
   {
-    thread_local std::ostream thread_os(nullptr);
-    std::optional<std::ostream> nested_os;
-    std::ostream& os = took_thread_sink ? thread_os : nested_os.emplace(nullptr);
-    thread_local address_bytes_cache addresses;
     os.rdbuf(&sink);
     struct detach {
       std::ostream& os;
@@ -183,6 +169,37 @@ void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
   put_le(h + 8, out.size() - at - frame_header_size, 4);
   put_le(h + 12, 0, 4);
   put_le(h + 16, f.sequence, 8);
+}
+
+// A save() that encodes another frame on this thread finds the thread's sink taken: it gets its
+// own (rare, so its cost does not matter).
+[[gnu::noinline]] void encode_nested(const frame& f, std::size_t max_size, std::string& out) {
+  appending_sink sink;
+  std::ostream os(nullptr);
+  address_bytes_cache addresses;
+  encode_with(f, max_size, out, sink, os, addresses);
+}
+
+}  // namespace
+
+void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
+  // A sink and a stream per thread, pointed at this frame's buffer: constructing a std::ostream
+  // and a streambuf (their locales) per frame was about a third of the encoding cost. cereal
+  // writes through rdbuf() only.
+  struct per_thread {
+    appending_sink sink;
+    std::ostream os{nullptr};
+    address_bytes_cache addresses;
+    bool taken = false;
+  };
+  thread_local per_thread mine;
+  if (mine.taken) return encode_nested(f, max_size, out);
+  mine.taken = true;
+  struct give_back {
+    bool& taken;
+    ~give_back() { taken = false; }
+  } const give_back_on_exit{mine.taken};
+  encode_with(f, max_size, out, mine.sink, mine.os, mine.addresses);
 }
 
 std::uint32_t datagram_window(std::span<const char> frame_bytes) noexcept {
