@@ -72,15 +72,15 @@ void outbound_queue::enqueue_locked(std::string_view bytes, outcome_handler on_o
   if (bytes.size() >= frame_header_size) {
     for (int i = 0; i < 8; ++i) frame_start[16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
   }
-  unsent_.push_back(std::move(e));
+  entries_.push_back(std::move(e));
   ++outstanding_;
 }
 
 // How many unsent frames the in-flight limit lets go now.
 std::size_t outbound_queue::writable_count_locked() const {
   const std::size_t room =
-      in_flight_.size() >= settings_.max_in_flight ? 0 : settings_.max_in_flight - in_flight_.size();
-  return std::min(room, unsent_.size());
+      in_flight_ >= settings_.max_in_flight ? 0 : settings_.max_in_flight - in_flight_;
+  return std::min(room, entries_.size() - in_flight_);
 }
 
 bool outbound_queue::may_write_locked() const {
@@ -101,7 +101,7 @@ admission outbound_queue::submit(std::string_view frame_bytes, outcome_handler o
   }
   enqueue_locked(frame_bytes, std::move(on_outcome));
   if (may_write_locked()) {
-    if (!batch_while_in_flight_ || in_flight_.empty()) {
+    if (!batch_while_in_flight_ || in_flight_ == 0) {
       turn_taken_ = true;
       action = transmit_action::write_now;
     } else if (!flush_scheduled_) {
@@ -134,7 +134,7 @@ bool outbound_queue::next_stream_batch(std::string& out) {
     turn_taken_ = false;
     return false;
   }
-  if (n == unsent_.size()) {
+  if (n == entries_.size() - in_flight_) {
     // Everything goes: hand over the whole buffer, keep the writer's (emptied) one for later.
     out.clear();
     if (unsent_offset_ == 0) {
@@ -144,18 +144,12 @@ bool outbound_queue::next_stream_batch(std::string& out) {
       unsent_bytes_.clear();
       unsent_offset_ = 0;
     }
-    while (!unsent_.empty()) {
-      in_flight_.push_back(std::move(unsent_.front()));
-      unsent_.pop_front();
-    }
+    in_flight_ += n;
     return true;
   }
   std::size_t bytes = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    bytes += unsent_.front().size;
-    in_flight_.push_back(std::move(unsent_.front()));
-    unsent_.pop_front();
-  }
+  for (std::size_t i = 0; i < n; ++i) bytes += entries_[in_flight_ + i].size;
+  in_flight_ += n;
   out.assign(unsent_bytes_, unsent_offset_, bytes);
   unsent_offset_ += bytes;
   if (unsent_offset_ > unsent_bytes_.size() / 2) {
@@ -174,12 +168,9 @@ bool outbound_queue::next_batch(std::vector<outgoing>& out, std::size_t max_fram
   }
   const auto now = clock::now();
   for (std::size_t i = 0; i < n; ++i) {
-    entry& e = unsent_.front();
-    e.backoff = settings_.retransmit_initial;
-    e.retransmit_at = now + e.backoff;
-    in_flight_.push_back(std::move(e));
-    unsent_.pop_front();
-    entry& sent = in_flight_[in_flight_.size() - 1];
+    entry& sent = entries_[in_flight_++];
+    sent.backoff = settings_.retransmit_initial;
+    sent.retransmit_at = now + sent.backoff;
     out.push_back(outgoing{sent.sequence, sent.bytes});
     stamp_window_locked(out.back());
   }
@@ -191,8 +182,8 @@ bool outbound_queue::next_batch(std::vector<outgoing>& out, std::size_t max_fram
 void outbound_queue::stamp_window_locked(outgoing& out) {
   if (out.bytes.size() < frame_header_size) return;
   std::uint64_t oldest = out.sequence;
-  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
-    entry& e = in_flight_[i];
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (e.on_outcome) {
       oldest = std::min(oldest, e.sequence);
       break;
@@ -206,6 +197,16 @@ void outbound_queue::stamp_window_locked(outgoing& out) {
 void outbound_queue::release_turn() {
   std::lock_guard lock(mutex_);
   turn_taken_ = false;
+}
+
+void outbound_queue::pop_in_flight_locked() {
+  entries_.pop_front();
+  --in_flight_;
+}
+
+// Datagram answers arrive in any order: reported entries leave once nothing older waits.
+void outbound_queue::pop_reported_in_flight_locked() {
+  while (in_flight_ > 0 && !entries_.front().on_outcome) pop_in_flight_locked();
 }
 
 void outbound_queue::report(entry& e, send_outcome o, pending_notifications& n) {
@@ -228,10 +229,10 @@ void outbound_queue::admit_parked(pending_notifications& n) {
 pending_notifications outbound_queue::acknowledge_through(std::uint64_t upto) {
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
-  n.expect_outcomes(in_flight_.size());
-  while (!in_flight_.empty() && in_flight_.front().sequence <= upto) {
-    report(in_flight_.front(), send_outcome{send_status::delivered, {}}, n);
-    in_flight_.pop_front();
+  n.expect_outcomes(in_flight_);
+  while (in_flight_ > 0 && entries_.front().sequence <= upto) {
+    report(entries_.front(), send_outcome{send_status::delivered, {}}, n);
+    pop_in_flight_locked();
   }
   admit_parked(n);
   return n;
@@ -240,13 +241,14 @@ pending_notifications outbound_queue::acknowledge_through(std::uint64_t upto) {
 pending_notifications outbound_queue::acknowledge_one(std::uint64_t sequence) {
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
-  for (auto& e : in_flight_) {
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (e.sequence == sequence) {
       report(e, send_outcome{send_status::delivered, {}}, n);
       break;
     }
   }
-  while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
+  pop_reported_in_flight_locked();
   admit_parked(n);
   return n;
 }
@@ -254,7 +256,8 @@ pending_notifications outbound_queue::acknowledge_one(std::uint64_t sequence) {
 pending_notifications outbound_queue::refuse(std::uint64_t sequence) {
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
-  for (auto& e : in_flight_) {
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (e.sequence == sequence) {
       report(e,
              send_outcome{send_status::no_such_target,
@@ -264,7 +267,7 @@ pending_notifications outbound_queue::refuse(std::uint64_t sequence) {
       break;
     }
   }
-  while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
+  pop_reported_in_flight_locked();
   admit_parked(n);
   return n;
 }
@@ -283,8 +286,10 @@ pending_notifications outbound_queue::connection_lost(const std::string& reason)
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
   connected_ = false;
-  for (auto& e : in_flight_) report(e, failure(reason), n);
-  in_flight_.clear();
+  while (in_flight_ > 0) {
+    report(entries_.front(), failure(reason), n);
+    pop_in_flight_locked();
+  }
   admit_parked(n);
   return n;
 }
@@ -296,17 +301,19 @@ pending_notifications outbound_queue::expire(clock::time_point now) {
       "no acknowledgement within the transmit timeout of %d ms (THESPIAN_TRANSMIT_TIMEOUT_MS)",
       settings_.transmit_timeout.count());
   // Deadlines grow with the sequence, so the expired entries are prefixes of both queues.
-  for (auto& e : in_flight_) {
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (e.deadline > now) break;
     report(e, failure(why), n);
   }
-  while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
-  while (!unsent_.empty() && unsent_.front().deadline <= now) {
-    report(unsent_.front(), failure(why), n);
-    if (framing_ == framing::stream) unsent_offset_ += unsent_.front().size;
-    unsent_.pop_front();
+  pop_reported_in_flight_locked();
+  // Unsent entries are younger than every in-flight one: they expire only once none is left.
+  while (in_flight_ == 0 && !entries_.empty() && entries_.front().deadline <= now) {
+    report(entries_.front(), failure(why), n);
+    if (framing_ == framing::stream) unsent_offset_ += entries_.front().size;
+    entries_.pop_front();
   }
-  if (unsent_.empty()) {
+  if (entries_.size() == in_flight_) {
     unsent_bytes_.clear();
     unsent_offset_ = 0;
   }
@@ -319,10 +326,9 @@ pending_notifications outbound_queue::close(const std::string& reason) {
   std::lock_guard lock(mutex_);
   closed_ = true;
   connected_ = false;
-  for (auto& e : in_flight_) report(e, failure(reason), n);
-  for (auto& e : unsent_) report(e, failure(reason), n);
-  in_flight_.clear();
-  unsent_.clear();
+  for (auto& e : entries_) report(e, failure(reason), n);
+  entries_.clear();
+  in_flight_ = 0;
   unsent_bytes_.clear();
   unsent_offset_ = 0;
   for (auto& p : parked_) {
@@ -341,10 +347,9 @@ pending_notifications outbound_queue::peer_gone(const std::string& reason) {
   std::lock_guard lock(mutex_);
   const send_outcome gone{send_status::no_such_target,
                           absl::StrFormat("send to %s: %s", peer_, reason)};
-  for (auto& e : in_flight_) report(e, gone, n);
-  for (auto& e : unsent_) report(e, gone, n);
-  in_flight_.clear();
-  unsent_.clear();
+  for (auto& e : entries_) report(e, gone, n);
+  entries_.clear();
+  in_flight_ = 0;
   unsent_bytes_.clear();
   unsent_offset_ = 0;
   // Parked senders get room now; what they send next is refused the same way.
@@ -360,7 +365,8 @@ pending_notifications outbound_queue::peer_gone(const std::string& reason) {
 std::vector<outbound_queue::outgoing> outbound_queue::due_for_retransmit(clock::time_point now) {
   std::vector<outgoing> due;
   std::lock_guard lock(mutex_);
-  for (auto& e : in_flight_) {
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (!e.on_outcome || e.retransmit_at > now) continue;
     due.push_back(outgoing{e.sequence, e.bytes});
     stamp_window_locked(due.back());
@@ -382,12 +388,12 @@ std::size_t outbound_queue::parked() const {
 
 std::size_t outbound_queue::in_flight() const {
   std::lock_guard lock(mutex_);
-  return in_flight_.size();
+  return in_flight_;
 }
 
 bool outbound_queue::has_unsent() const {
   std::lock_guard lock(mutex_);
-  return !unsent_.empty();
+  return entries_.size() > in_flight_;
 }
 
 bool outbound_queue::idle() const {

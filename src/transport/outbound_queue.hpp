@@ -188,6 +188,8 @@ class outbound_queue {
   };
 
   void report(entry& e, send_outcome o, pending_notifications& n);
+  void pop_in_flight_locked();
+  void pop_reported_in_flight_locked();
   void admit_parked(pending_notifications& n);
   void enqueue_locked(std::string_view bytes, outcome_handler on_outcome);
   bool may_write_locked() const;
@@ -200,12 +202,14 @@ class outbound_queue {
   const framing framing_;
   mutable std::mutex mutex_;
   std::uint64_t next_sequence_ = 1;
-  entry_ring<entry> unsent_;
-  std::string unsent_bytes_;        // stream framing: unsent_'s frames from unsent_offset_ on
+  // Every message whose outcome is not known, oldest first: the first in_flight_ were written
+  // (sending marks them by moving the boundary, without moving entries), the rest are unsent.
+  entry_ring<entry> entries_;
+  std::size_t in_flight_ = 0;
+  std::string unsent_bytes_;        // stream framing: the unsent entries' frames from unsent_offset_ on
   std::size_t unsent_offset_ = 0;
-  entry_ring<entry> in_flight_;
   std::deque<parked_send> parked_;
-  std::size_t outstanding_ = 0;  // entries in unsent_ + in_flight_ with a handler
+  std::size_t outstanding_ = 0;  // entries with a handler (not reported yet)
   const bool batch_while_in_flight_;
   bool turn_taken_ = false;
   bool flush_scheduled_ = false;
