@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <limits>
 #include <memory>
 #include <ostream>
@@ -150,7 +151,20 @@ void encode_with(const frame& f, std::size_t max_size, std::string& out, appendi
           ar(*a);
         }
       }
-      ar(f.message);
+      // The message's wire name likewise (as Message::save writes it: a u64 length, then the
+      // name), its value through cereal.
+      const detail::message_codec* codec =
+          f.message.empty() ? nullptr : detail::find_codec(f.message.type());
+      if (codec && std::endian::native == std::endian::little) {
+        const std::string& name = codec->wire_name;
+        char length[8];
+        put_le(length, name.size(), sizeof(length));
+        sink.sputn(length, sizeof(length));
+        sink.sputn(name.data(), static_cast<std::streamsize>(name.size()));
+        codec->save(ar, f.message.payload()->value());
+      } else {
+        ar(f.message);  // empty, or unregistered (it throws UnserializableMessage)
+      }
     } catch (...) {
       out.resize(at);
       throw;
