@@ -148,7 +148,7 @@ void encode_with(const frame& f, std::size_t max_size, std::string& out, appendi
           const std::string_view bytes = addresses.bytes_of(*a);
           sink.sputn(bytes.data(), static_cast<std::streamsize>(bytes.size()));
         } else {
-          ar(*a);
+          sink.sputn("", 1);  // the null address: its presence byte, 0
         }
       }
       // The message's wire name likewise (as Message::save writes it: a u64 length, then the

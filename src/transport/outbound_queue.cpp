@@ -27,8 +27,10 @@ outbound_queue_full::outbound_queue_full(std::string_view peer, std::size_t dept
 void pending_notifications::run() {
   // Handlers may submit again (which may notify again): take the lists first.
   auto outcomes = std::move(outcomes_);
+  auto delivered = std::move(delivered_);
   auto admitted = std::move(admitted_);
   outcomes_.clear();
+  delivered_.clear();
   admitted_.clear();
   auto guarded = [this](auto&& call) {
     try {
@@ -41,6 +43,7 @@ void pending_notifications::run() {
   };
   for (auto& [h, e] : admitted) guarded([&] { std::move(h)(e); });
   for (auto& [h, o] : outcomes) guarded([&] { std::move(h)(std::move(o)); });
+  for (auto& h : delivered) guarded([&] { std::move(h)(send_outcome{send_status::delivered, {}}); });
 }
 
 outbound_queue::outbound_queue(const transport_settings& settings, std::string peer_name,
@@ -209,6 +212,13 @@ void outbound_queue::pop_reported_in_flight_locked() {
   while (in_flight_ > 0 && !entries_.front().on_outcome) pop_in_flight_locked();
 }
 
+void outbound_queue::report_delivered(entry& e, pending_notifications& n) {
+  if (!e.on_outcome) return;
+  n.delivered(std::move(e.on_outcome));
+  e.on_outcome = nullptr;
+  --outstanding_;
+}
+
 void outbound_queue::report(entry& e, send_outcome o, pending_notifications& n) {
   if (!e.on_outcome) return;  // already reported (timed out while in flight)
   n.outcome(std::move(e.on_outcome), std::move(o));
@@ -229,9 +239,9 @@ void outbound_queue::admit_parked(pending_notifications& n) {
 pending_notifications outbound_queue::acknowledge_through(std::uint64_t upto) {
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
-  n.expect_outcomes(in_flight_);
+  n.expect_delivered(in_flight_);
   while (in_flight_ > 0 && entries_.front().sequence <= upto) {
-    report(entries_.front(), send_outcome{send_status::delivered, {}}, n);
+    report_delivered(entries_.front(), n);
     pop_in_flight_locked();
   }
   admit_parked(n);
@@ -244,7 +254,7 @@ pending_notifications outbound_queue::acknowledge_one(std::uint64_t sequence) {
   for (std::size_t i = 0; i < in_flight_; ++i) {
     entry& e = entries_[i];
     if (e.sequence == sequence) {
-      report(e, send_outcome{send_status::delivered, {}}, n);
+      report_delivered(e, n);
       break;
     }
   }

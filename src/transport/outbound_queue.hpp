@@ -32,12 +32,15 @@ class pending_notifications {
   ~pending_notifications() { run(); }
 
   void outcome(outcome_handler h, send_outcome o) { outcomes_.emplace_back(std::move(h), std::move(o)); }
-  void expect_outcomes(std::size_t n) { outcomes_.reserve(n); }
+  // The common outcome, without a send_outcome stored per message.
+  void delivered(outcome_handler h) { delivered_.push_back(std::move(h)); }
+  void expect_delivered(std::size_t n) { delivered_.reserve(n); }
   void admitted(admitted_handler h, std::exception_ptr e) { admitted_.emplace_back(std::move(h), e); }
   void run();
 
  private:
   std::vector<std::pair<outcome_handler, send_outcome>> outcomes_;
+  std::vector<outcome_handler> delivered_;
   std::vector<std::pair<admitted_handler, std::exception_ptr>> admitted_;
   const transport_settings* settings_ = nullptr;
 };
@@ -188,6 +191,7 @@ class outbound_queue {
   };
 
   void report(entry& e, send_outcome o, pending_notifications& n);
+  void report_delivered(entry& e, pending_notifications& n);
   void pop_in_flight_locked();
   void pop_reported_in_flight_locked();
   void admit_parked(pending_notifications& n);
