@@ -122,8 +122,8 @@ frame_too_large::frame_too_large(std::size_t frame_size, std::size_t max_size)
 
 namespace {
 
-// Encodes `f` after the `at` bytes already in `out` through `sink` and `os` (os's rdbuf is set
-// here and detached again), then writes the header.
+// Appends the frame `f` to `out` through `sink` and `os` (a stream whose rdbuf is `sink`), then
+// writes its header.
 void encode_with(const frame& f, std::size_t max_size, std::string& out, appending_sink& sink,
                  std::ostream& os, address_bytes_cache& addresses) {
   const std::size_t limit = std::min<std::size_t>(
@@ -134,11 +134,6 @@ void encode_with(const frame& f, std::size_t max_size, std::string& out, appendi
   const std::array<char, frame_header_size> placeholder{};
   sink.sputn(placeholder.data(), placeholder.size());
   {
-    os.rdbuf(&sink);
-    struct detach {
-      std::ostream& os;
-      ~detach() { os.rdbuf(nullptr); }
-    } const detach_on_exit{os};
     try {
       cereal::PortableBinaryOutputArchive ar(os);
       // The two addresses go in as the bytes their save() wrote (same archive layout; see
@@ -189,7 +184,7 @@ void encode_with(const frame& f, std::size_t max_size, std::string& out, appendi
 // own (rare, so its cost does not matter).
 [[gnu::noinline]] void encode_nested(const frame& f, std::size_t max_size, std::string& out) {
   appending_sink sink;
-  std::ostream os(nullptr);
+  std::ostream os(&sink);
   address_bytes_cache addresses;
   encode_with(f, max_size, out, sink, os, addresses);
 }
@@ -202,7 +197,7 @@ void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
   // writes through rdbuf() only.
   struct per_thread {
     appending_sink sink;
-    std::ostream os{nullptr};
+    std::ostream os{&sink};  // attached for good: only the sink is pointed at each frame
     address_bytes_cache addresses;
     bool taken = false;
   };

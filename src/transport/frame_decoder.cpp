@@ -47,6 +47,12 @@ class span_source final : public std::streambuf, public detail::wire_byte_source
   }
 };
 
+struct payload_reader {
+  span_source source;
+  std::istream in{&source};
+  bool taken = false;
+};
+
 std::uint64_t get_le(const char* in, std::size_t width) {
   std::uint64_t value = 0;
   for (std::size_t i = 0; i < width; ++i) {
@@ -261,23 +267,21 @@ decode_result frame_decoder::next() {
       return fail(frame_error::malformed_payload,
                   "frame payload does not start with a cereal portable binary archive");
     }
-    // A source and a stream per thread, pointed at this payload (see encode_frame_into: a
-    // std::istream and a streambuf per frame cost their locales). cereal reads through rdbuf()
-    // only, so the stream's state never matters. A load that decodes another frame on this
-    // thread (nothing does) would get its own.
-    thread_local span_source thread_source;
-    thread_local std::istream thread_in(nullptr);
-    std::optional<span_source> nested_source;
-    std::optional<std::istream> nested_in;
-    const bool nested = thread_in.rdbuf() != nullptr;
-    span_source& source = nested ? nested_source.emplace() : thread_source;
-    std::istream& in = nested ? nested_in.emplace(nullptr) : thread_in;
+    // A source and a stream per thread, the stream attached to the source for good and the
+    // source pointed at each payload (see encode_frame_into: a std::istream and a streambuf per
+    // frame cost their locales). cereal reads through rdbuf() only, so the stream's state never
+    // matters. A load that decodes another frame on this thread (nothing does) gets its own.
+    thread_local payload_reader mine;
+    std::unique_ptr<payload_reader> nested;
+    payload_reader& reader = mine.taken ? *(nested = std::make_unique<payload_reader>()) : mine;
+    reader.taken = true;
+    struct give_back {
+      payload_reader& reader;
+      ~give_back() { reader.taken = false; }
+    } const give_back_on_exit{reader};
+    span_source& source = reader.source;
+    std::istream& in = reader.in;
     source.bind(payload);
-    in.rdbuf(&source);
-    struct detach {
-      std::istream& in;
-      ~detach() { in.rdbuf(nullptr); }
-    } const detach_on_exit{in};
     const detail::wire_budget_scope budget(source);
     if (std::endian::native == std::endian::little && payload[0] == 1) {
       // The envelope is read here, straight from the bytes in the layout cereal gives it (see
