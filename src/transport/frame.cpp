@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <ostream>
@@ -122,6 +123,33 @@ frame_too_large::frame_too_large(std::size_t frame_size, std::size_t max_size)
 
 namespace {
 
+// Collects small pieces on the stack and writes them to a sink in one call (each sink write is
+// a virtual call and a string append); a piece that does not fit goes after what was gathered.
+class gather {
+ public:
+  explicit gather(std::streambuf& sink) : sink_(sink) {}
+  void put(std::string_view bytes) {
+    if (bytes.size() > buffer_.size() - used_) {
+      flush();
+      if (bytes.size() > buffer_.size()) {
+        sink_.sputn(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        return;
+      }
+    }
+    std::memcpy(buffer_.data() + used_, bytes.data(), bytes.size());
+    used_ += bytes.size();
+  }
+  void flush() {
+    if (used_ > 0) sink_.sputn(buffer_.data(), static_cast<std::streamsize>(used_));
+    used_ = 0;
+  }
+
+ private:
+  std::streambuf& sink_;
+  std::array<char, 128> buffer_;
+  std::size_t used_ = 0;
+};
+
 // Appends the frame `f` to `out` through `sink` and `os` (a stream whose rdbuf is `sink`), then
 // writes its header.
 void encode_with(const frame& f, std::size_t max_size, std::string& out, appending_sink& sink,
@@ -136,28 +164,30 @@ void encode_with(const frame& f, std::size_t max_size, std::string& out, appendi
   {
     try {
       cereal::PortableBinaryOutputArchive ar(os);
-      // The two addresses go in as the bytes their save() wrote (same archive layout; see
-      // address_bytes_cache), the message through cereal.
+      // The envelope is gathered here and handed to the sink in one write, in the layout
+      // cereal gives it: the two addresses as the bytes their save() wrote (see
+      // address_bytes_cache), then the message's wire name as Message::save writes it (a u64
+      // length, then the name). Only the message's value goes through cereal.
+      gather envelope(sink);
       for (const ActorAddress* a : {&f.target, &f.sender}) {
         if (*a) {
-          const std::string_view bytes = addresses.bytes_of(*a);
-          sink.sputn(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+          envelope.put(addresses.bytes_of(*a));
         } else {
-          sink.sputn("", 1);  // the null address: its presence byte, 0
+          envelope.put(std::string_view("", 1));  // the null address: its presence byte, 0
         }
       }
-      // The message's wire name likewise (as Message::save writes it: a u64 length, then the
-      // name), its value through cereal.
       const detail::message_codec* codec =
           f.message.empty() ? nullptr : detail::find_codec(f.message.type());
       if (codec && std::endian::native == std::endian::little) {
         const std::string& name = codec->wire_name;
         char length[8];
         put_le(length, name.size(), sizeof(length));
-        sink.sputn(length, sizeof(length));
-        sink.sputn(name.data(), static_cast<std::streamsize>(name.size()));
+        envelope.put(std::string_view(length, sizeof(length)));
+        envelope.put(name);
+        envelope.flush();
         codec->save(ar, f.message.payload()->value());
       } else {
+        envelope.flush();
         ar(f.message);  // empty, or unregistered (it throws UnserializableMessage)
       }
     } catch (...) {
