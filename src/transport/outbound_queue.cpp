@@ -57,25 +57,28 @@ send_outcome outbound_queue::failure(std::string_view what) const {
 }
 
 void outbound_queue::enqueue_locked(std::string_view bytes, outcome_handler on_outcome) {
-  const std::uint64_t sequence = next_sequence_++;
-  entry e;
-  e.sequence = sequence;
-  e.on_outcome = std::move(on_outcome);
-  e.deadline = clock::now() + settings_.transmit_timeout;
-  e.size = bytes.size();
+  // What may throw (growing the ring, copying the bytes) comes before anything is changed.
+  entries_.reserve_one();
+  std::string datagram_bytes;
   char* frame_start = nullptr;
   if (framing_ == framing::stream) {
     const std::size_t at = unsent_bytes_.size();
     unsent_bytes_.append(bytes);
     frame_start = unsent_bytes_.data() + at;
   } else {
-    e.bytes.assign(bytes);
-    frame_start = e.bytes.data();
+    datagram_bytes.assign(bytes);
+    frame_start = datagram_bytes.data();
   }
+  const std::uint64_t sequence = next_sequence_++;
   if (bytes.size() >= frame_header_size) {
     for (int i = 0; i < 8; ++i) frame_start[16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
   }
-  entries_.push_back(std::move(e));
+  entry& e = entries_.push_slot();  // a reset entry: every field is set here
+  e.sequence = sequence;
+  e.on_outcome = std::move(on_outcome);
+  e.deadline = clock::now() + settings_.transmit_timeout;
+  e.size = bytes.size();
+  e.bytes = std::move(datagram_bytes);
   ++outstanding_;
 }
 

@@ -69,12 +69,27 @@ class entry_ring {
   iterator begin() { return {this, 0}; }
   iterator end() { return {this, size_}; }
   void push_back(T&& value) {
+    reserve_one();
+    push_slot() = std::move(value);
+  }
+  // Room for one more element (may throw); then push_slot() cannot fail.
+  void reserve_one() {
     if (size_ == slots_.size()) grow();
-    slots_[(head_ + size_) & (slots_.size() - 1)] = std::move(value);
+  }
+  // Appends an element and returns it to be filled in place (it holds a reset or default T).
+  // Precondition: reserve_one() since the last push.
+  T& push_slot() noexcept {
+    T& slot = slots_[(head_ + size_) & (slots_.size() - 1)];
     ++size_;
+    return slot;
   }
   void pop_front() {
-    slots_[head_] = T{};  // releases the handler and bytes now
+    T& slot = slots_[head_];
+    if constexpr (requires { slot.reset(); }) {
+      slot.reset();  // releases the handler and bytes now
+    } else {
+      slot = T{};
+    }
     head_ = (head_ + 1) & (slots_.size() - 1);
     --size_;
   }
@@ -183,6 +198,17 @@ class outbound_queue {
     std::string bytes;           // datagrams only: the frame, kept for retransmission
     clock::time_point retransmit_at{};
     std::chrono::milliseconds backoff{};
+
+    // Back to a default entry, keeping nothing (for the ring's reuse of its slot).
+    void reset() noexcept {
+      on_outcome = nullptr;
+      if (!bytes.empty()) std::string().swap(bytes);
+      sequence = 0;
+      deadline = {};
+      size = 0;
+      retransmit_at = {};
+      backoff = {};
+    }
   };
   struct parked_send {
     std::string bytes;
