@@ -103,6 +103,7 @@ admission outbound_queue::submit(std::string_view frame_bytes, outcome_handler o
   }
   if (!parked_.empty() || outstanding_ >= settings_.high_water) {
     parked_.push_back(parked_send{std::string(frame_bytes), std::move(on_outcome), std::move(on_admitted)});
+    if (!connected_) action = transmit_action::connect;
     return admission::parked;
   }
   enqueue_locked(frame_bytes, std::move(on_outcome));
@@ -114,6 +115,8 @@ admission outbound_queue::submit(std::string_view frame_bytes, outcome_handler o
       flush_scheduled_ = true;
       action = transmit_action::schedule_flush;
     }
+  } else if (!connected_) {
+    action = transmit_action::connect;
   }
   return admission::admitted;
 }

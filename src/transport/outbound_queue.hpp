@@ -137,6 +137,7 @@ class outbound_queue {
     none,            // someone else writes it (the turn holder, or a flush already scheduled)
     write_now,       // the caller holds the transmit turn: call next_*batch() until it is false
     schedule_flush,  // the caller must arrange one call of begin_flush() on the I/O thread
+    connect,         // nobody can write: there is no connection; the caller sees one is being made
   };
   // Any thread. Copies `frame_bytes` (one encoded frame) into the queue, stamping the next
   // sequence number into its header, then admits or parks it (see channel::submit), and says

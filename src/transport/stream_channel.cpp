@@ -588,7 +588,7 @@ admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
     asio::post(impl_->io, [link = std::move(link)] {
       if (link->queue.begin_flush()) impl::transmit(link);
     });
-  } else if (!link->queue.connected()) {
+  } else if (action == outbound_queue::transmit_action::connect) {
     impl_->ensure_connecting(link);
   }
   return how;
