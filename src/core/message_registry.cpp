@@ -173,7 +173,8 @@ void Message::load(cereal::PortableBinaryInputArchive& ar) {
     large.resize(static_cast<std::size_t>(size));
     name = large.data();
   }
-  ar(cereal::binary_data(name, static_cast<std::size_t>(size)));
+  // An rvalue char*: cereal sizes the elements of binary_data by the pointee (1: no swapping).
+  ar(cereal::binary_data(static_cast<char*>(name), static_cast<std::size_t>(size)));
   const std::string_view wire_name(name, static_cast<std::size_t>(size));
   const detail::message_codec* codec = detail::find_codec(wire_name);
   if (!codec) {
