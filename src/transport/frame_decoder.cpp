@@ -79,9 +79,8 @@ class envelope_reader {
   explicit envelope_reader(std::span<const char> payload) : bytes_(payload) {}
 
   bool address(ActorAddress& a) {
-    std::uint8_t present = 0;
     if (!take(1, "an address")) return false;
-    present = static_cast<std::uint8_t>(bytes_[at_ - 1]);
+    const auto present = static_cast<std::uint8_t>(bytes_[at_ - 1]);
     if (present > 1) {
       error_ = absl::StrFormat("malformed ActorAddress: presence byte %d", present);
       return false;
