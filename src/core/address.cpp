@@ -1,11 +1,22 @@
 // ActorAddress's printable and wire forms. An address leaves the process as (system id,
 // endpoint id); the endpoint is entered in a process-wide table the first time it is written,
 // so that decoding in this process finds the same endpoint (and equality still holds).
+//
+// Every frame a transport decodes resolves its target through this table, so each thread keeps
+// a small cache in front of it: (system id, endpoint id) -> weak reference to the endpoint the
+// table gave. A cached entry is used only while its endpoint lives (a dead one is never handed
+// out: the table decides what replaces it) and while the table has not replaced any live
+// endpoint by another one since the entry was made (a process-wide epoch, bumped on each such
+// replacement, e.g. a placeholder for an id that was not known yet giving way to the real
+// endpoint). So the rule "same wire identity, same endpoint object while it lives" holds for
+// cache hits as it does for the table.
+#include <array>
 #include <atomic>
-#include <map>
 #include <mutex>
 #include <ostream>
+#include <utility>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/strings/str_format.h>
 
 #include "core/endpoint.hpp"
@@ -21,9 +32,11 @@ class unknown_endpoint final : public endpoint {
   bool deliver(envelope&&) override { return false; }
 };
 
+using wire_key = std::pair<std::uint64_t, std::uint64_t>;
+
 struct wire_table {
   std::mutex mutex;
-  std::map<std::pair<std::uint64_t, std::uint64_t>, std::weak_ptr<endpoint>> endpoints;
+  absl::flat_hash_map<wire_key, std::weak_ptr<endpoint>> endpoints;
   std::size_t size_after_sweep = 0;
 };
 
@@ -32,24 +45,81 @@ wire_table& table() {
   return t;
 }
 
+// Bumped (under the table's mutex) whenever a slot holding a live endpoint is given another
+// one: every thread's cached entries made before then stop matching.
+std::atomic<std::uint64_t> replacement_epoch{0};
+
 // Drops the entries of endpoints that are gone, whenever the table has doubled since the
 // last sweep, so it stays proportional to the live endpoints that were ever serialised.
 void sweep_if_grown(wire_table& t) {
   if (t.endpoints.size() < 2 * t.size_after_sweep + 64) return;
-  std::erase_if(t.endpoints, [](const auto& entry) { return entry.second.expired(); });
+  absl::erase_if(t.endpoints, [](const auto& entry) { return entry.second.expired(); });
   t.size_after_sweep = t.endpoints.size();
 }
 
 std::atomic<remote_resolver> installed_resolver{nullptr};
 
-void remember(const std::shared_ptr<endpoint>& ep) {
-  auto& t = table();
-  std::lock_guard lock(t.mutex);
-  t.endpoints[{ep->system_id(), ep->id()}] = ep;
-  sweep_if_grown(t);
+// Puts `ep` in `slot`, bumping the epoch when that evicts another live endpoint.
+void assign_slot(std::weak_ptr<endpoint>& slot, const std::shared_ptr<endpoint>& ep) {
+  if (auto old = slot.lock(); old && old != ep) {
+    replacement_epoch.fetch_add(1, std::memory_order_acq_rel);
+  }
+  slot = ep;
 }
 
-std::shared_ptr<endpoint> resolve(std::uint64_t system_id, std::uint64_t id) {
+// The calling thread's cache in front of the table: direct-mapped, a handful of entries (a
+// decoding thread sees few distinct targets in a row). Holding weak references keeps at most
+// this many control blocks per thread from being freed early: bounded.
+class thread_cache {
+ public:
+  struct entry {
+    std::uint64_t system_id = 0;
+    std::uint64_t id = 0;
+    std::uint64_t epoch = 0;
+    std::weak_ptr<endpoint> ep;  // empty: the slot is unused
+  };
+
+  entry& slot(std::uint64_t system_id, std::uint64_t id) noexcept {
+    const std::uint64_t mixed = (system_id ^ (id * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    return entries_[mixed >> (64 - slot_bits)];
+  }
+
+ private:
+  static constexpr int slot_bits = 4;
+  std::array<entry, std::size_t{1} << slot_bits> entries_;
+};
+
+thread_cache& cache() {
+  thread_local thread_cache c;
+  return c;
+}
+
+bool same_key(const thread_cache::entry& e, std::uint64_t system_id, std::uint64_t id,
+              std::uint64_t epoch) noexcept {
+  return e.system_id == system_id && e.id == id && e.epoch == epoch;
+}
+
+void remember(const std::shared_ptr<endpoint>& ep) {
+  const std::uint64_t epoch = replacement_epoch.load(std::memory_order_acquire);
+  auto& e = cache().slot(ep->system_id(), ep->id());
+  // This thread entered this very endpoint (alive: the caller holds it) and nothing replaced a
+  // live endpoint since, so the table still maps its identity to it.
+  if (same_key(e, ep->system_id(), ep->id(), epoch) && !e.ep.owner_before(ep) &&
+      !ep.owner_before(e.ep)) {
+    return;
+  }
+  {
+    auto& t = table();
+    std::lock_guard lock(t.mutex);
+    assign_slot(t.endpoints[{ep->system_id(), ep->id()}], ep);
+    sweep_if_grown(t);
+  }
+  // Tagged with the epoch read before the table was touched: a replacement in between makes
+  // the entry stale at once, never wrong.
+  e = {ep->system_id(), ep->id(), epoch, ep};
+}
+
+std::shared_ptr<endpoint> resolve_in_table(std::uint64_t system_id, std::uint64_t id) {
   auto& t = table();
   std::lock_guard lock(t.mutex);
   auto& slot = t.endpoints[{system_id, id}];
@@ -59,8 +129,19 @@ std::shared_ptr<endpoint> resolve(std::uint64_t system_id, std::uint64_t id) {
     ep = resolver(system_id, id);
   }
   if (!ep) ep = std::make_shared<unknown_endpoint>(system_id, id);
-  slot = ep;
+  assign_slot(slot, ep);  // the old one is dead: no bump (a dead endpoint is never a cache hit)
   sweep_if_grown(t);
+  return ep;
+}
+
+std::shared_ptr<endpoint> resolve(std::uint64_t system_id, std::uint64_t id) {
+  const std::uint64_t epoch = replacement_epoch.load(std::memory_order_acquire);
+  auto& e = cache().slot(system_id, id);
+  if (same_key(e, system_id, id, epoch)) {
+    if (auto ep = e.ep.lock()) return ep;
+  }
+  auto ep = resolve_in_table(system_id, id);
+  e = {system_id, id, epoch, ep};
   return ep;
 }
 

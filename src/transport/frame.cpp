@@ -5,9 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <limits>
 #include <memory>
-#include <optional>
 #include <ostream>
 #include <streambuf>
 
@@ -120,51 +121,75 @@ frame_too_large::frame_too_large(std::size_t frame_size, std::size_t max_size)
       frame_size_(frame_size),
       max_size_(max_size) {}
 
-void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
+namespace {
+
+// Collects small pieces on the stack and writes them to a sink in one call (each sink write is
+// a virtual call and a string append); a piece that does not fit goes after what was gathered.
+class gather {
+ public:
+  explicit gather(std::streambuf& sink) : sink_(sink) {}
+  void put(std::string_view bytes) {
+    if (bytes.size() > buffer_.size() - used_) {
+      flush();
+      if (bytes.size() > buffer_.size()) {
+        sink_.sputn(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        return;
+      }
+    }
+    std::memcpy(buffer_.data() + used_, bytes.data(), bytes.size());
+    used_ += bytes.size();
+  }
+  void flush() {
+    if (used_ > 0) sink_.sputn(buffer_.data(), static_cast<std::streamsize>(used_));
+    used_ = 0;
+  }
+
+ private:
+  std::streambuf& sink_;
+  std::array<char, 128> buffer_;
+  std::size_t used_ = 0;
+};
+
+// Appends the frame `f` to `out` through `sink` and `os` (a stream whose rdbuf is `sink`), then
+// writes its header.
+void encode_with(const frame& f, std::size_t max_size, std::string& out, appending_sink& sink,
+                 std::ostream& os, address_bytes_cache& addresses) {
   const std::size_t limit = std::min<std::size_t>(
       max_size, frame_header_size + std::numeric_limits<std::uint32_t>::max());
   const std::size_t at = out.size();
-  // A sink and a stream per thread, pointed at this frame's buffer: constructing a std::ostream
-  // and a streambuf (their locales) per frame was about a third of the encoding cost. cereal
-  // writes through rdbuf() only. (A save() that encodes another frame on this thread would
-  // find them taken: nested encodes use their own.)
-  thread_local appending_sink thread_sink;
-  thread_local bool thread_sink_taken = false;
-  std::optional<appending_sink> nested_sink;
-  appending_sink& sink = thread_sink_taken ? nested_sink.emplace() : thread_sink;
-  const bool took_thread_sink = !thread_sink_taken;
-  thread_sink_taken = true;
-  struct give_back {
-    bool took;
-    ~give_back() { if (took) thread_sink_taken = false; }
-  } const give_back_on_exit{took_thread_sink};
   sink.bind(out, limit);
   // Room for the header, written below once the length is known (counted against the limit).
   const std::array<char, frame_header_size> placeholder{};
   sink.sputn(placeholder.data(), placeholder.size());
   {
-    thread_local std::ostream thread_os(nullptr);
-    std::optional<std::ostream> nested_os;
-    std::ostream& os = took_thread_sink ? thread_os : nested_os.emplace(nullptr);
-    thread_local address_bytes_cache addresses;
-    os.rdbuf(&sink);
-    struct detach {
-      std::ostream& os;
-      ~detach() { os.rdbuf(nullptr); }
-    } const detach_on_exit{os};
     try {
       cereal::PortableBinaryOutputArchive ar(os);
-      // The two addresses go in as the bytes their save() wrote (same archive layout; see
-      // address_bytes_cache), the message through cereal.
+      // The envelope is gathered here and handed to the sink in one write, in the layout
+      // cereal gives it: the two addresses as the bytes their save() wrote (see
+      // address_bytes_cache), then the message's wire name as Message::save writes it (a u64
+      // length, then the name). Only the message's value goes through cereal.
+      gather envelope(sink);
       for (const ActorAddress* a : {&f.target, &f.sender}) {
         if (*a) {
-          const std::string_view bytes = addresses.bytes_of(*a);
-          sink.sputn(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+          envelope.put(addresses.bytes_of(*a));
         } else {
-          ar(*a);
+          envelope.put(std::string_view("", 1));  // the null address: its presence byte, 0
         }
       }
-      ar(f.message);
+      const detail::message_codec* codec =
+          f.message.empty() ? nullptr : detail::find_codec(f.message.type());
+      if (codec && std::endian::native == std::endian::little) {
+        const std::string& name = codec->wire_name;
+        char length[8];
+        put_le(length, name.size(), sizeof(length));
+        envelope.put(std::string_view(length, sizeof(length)));
+        envelope.put(name);
+        envelope.flush();
+        codec->save(ar, f.message.payload()->value());
+      } else {
+        envelope.flush();
+        ar(f.message);  // empty, or unregistered (it throws UnserializableMessage)
+      }
     } catch (...) {
       out.resize(at);
       throw;
@@ -183,6 +208,37 @@ void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
   put_le(h + 8, out.size() - at - frame_header_size, 4);
   put_le(h + 12, 0, 4);
   put_le(h + 16, f.sequence, 8);
+}
+
+// A save() that encodes another frame on this thread finds the thread's sink taken: it gets its
+// own (rare, so its cost does not matter).
+[[gnu::noinline]] void encode_nested(const frame& f, std::size_t max_size, std::string& out) {
+  appending_sink sink;
+  std::ostream os(&sink);
+  address_bytes_cache addresses;
+  encode_with(f, max_size, out, sink, os, addresses);
+}
+
+}  // namespace
+
+void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
+  // A sink and a stream per thread, pointed at this frame's buffer: constructing a std::ostream
+  // and a streambuf (their locales) per frame was about a third of the encoding cost. cereal
+  // writes through rdbuf() only.
+  struct per_thread {
+    appending_sink sink;
+    std::ostream os{&sink};  // attached for good: only the sink is pointed at each frame
+    address_bytes_cache addresses;
+    bool taken = false;
+  };
+  thread_local per_thread mine;
+  if (mine.taken) return encode_nested(f, max_size, out);
+  mine.taken = true;
+  struct give_back {
+    bool& taken;
+    ~give_back() { taken = false; }
+  } const give_back_on_exit{mine.taken};
+  encode_with(f, max_size, out, mine.sink, mine.os, mine.addresses);
 }
 
 std::uint32_t datagram_window(std::span<const char> frame_bytes) noexcept {

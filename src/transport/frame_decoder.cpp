@@ -4,6 +4,7 @@
 #include "transport/frame_decoder.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <exception>
 #include <istream>
@@ -15,6 +16,7 @@
 #include <absl/strings/str_format.h>
 #include <cereal/archives/portable_binary.hpp>
 
+#include "core/endpoint.hpp"
 #include "core/wire_budget.hpp"
 
 namespace thespian::transport {
@@ -45,6 +47,12 @@ class span_source final : public std::streambuf, public detail::wire_byte_source
   }
 };
 
+struct payload_reader {
+  span_source source;
+  std::istream in{&source};
+  bool taken = false;
+};
+
 std::uint64_t get_le(const char* in, std::size_t width) {
   std::uint64_t value = 0;
   for (std::size_t i = 0; i < width; ++i) {
@@ -56,6 +64,67 @@ std::uint64_t get_le(const char* in, std::size_t width) {
 std::string printable(std::span<const char> bytes) {
   return absl::CHexEscape(absl::string_view(bytes.data(), bytes.size()));
 }
+
+std::string printable(std::string_view text) {
+  return absl::CHexEscape(absl::string_view(text.data(), text.size()));
+}
+
+// Reads the envelope of a little-endian payload (after its endianness byte) exactly as
+// ActorAddress::load and Message::load would through cereal, and refuses what they refuse:
+// an address is a presence byte (0 or 1) then, when present, its system id and endpoint id
+// (u64 each); the message starts with its wire name, a u64 length then that many bytes.
+// Every read is checked against the bytes left, so nothing is sized by the input.
+class envelope_reader {
+ public:
+  explicit envelope_reader(std::span<const char> payload) : bytes_(payload) {}
+
+  bool address(ActorAddress& a) {
+    if (!take(1, "an address")) return false;
+    const auto present = static_cast<std::uint8_t>(bytes_[at_ - 1]);
+    if (present > 1) {
+      error_ = absl::StrFormat("malformed ActorAddress: presence byte %d", present);
+      return false;
+    }
+    if (present == 0) {
+      a = ActorAddress();
+      return true;
+    }
+    if (!take(16, "an address")) return false;
+    const char* p = bytes_.data() + at_ - 16;
+    a = ActorAddress(detail::resolve_endpoint(get_le(p, 8), get_le(p + 8, 8)));
+    return true;
+  }
+
+  bool wire_name(std::string_view& name) {
+    if (!take(8, "a message wire name length")) return false;
+    const std::uint64_t length = get_le(bytes_.data() + at_ - 8, 8);
+    if (length > bytes_.size() - at_) {
+      error_ = absl::StrFormat("a message wire name of %d bytes cannot fit in the %d bytes left",
+                               length, bytes_.size() - at_);
+      return false;
+    }
+    name = std::string_view(bytes_.data() + at_, static_cast<std::size_t>(length));
+    at_ += static_cast<std::size_t>(length);
+    return true;
+  }
+
+  std::size_t offset() const noexcept { return at_; }
+  const std::string& error() const noexcept { return error_; }
+
+ private:
+  bool take(std::size_t n, const char* what) {
+    if (bytes_.size() - at_ < n) {
+      error_ = absl::StrFormat("%s needs %d bytes, %d are left", what, n, bytes_.size() - at_);
+      return false;
+    }
+    at_ += n;
+    return true;
+  }
+
+  std::span<const char> bytes_;
+  std::size_t at_ = 1;  // after the endianness byte
+  std::string error_;
+};
 
 }  // namespace
 
@@ -197,26 +266,48 @@ decode_result frame_decoder::next() {
       return fail(frame_error::malformed_payload,
                   "frame payload does not start with a cereal portable binary archive");
     }
-    // A source and a stream per thread, pointed at this payload (see encode_frame_into: a
-    // std::istream and a streambuf per frame cost their locales). cereal reads through rdbuf()
-    // only, so the stream's state never matters. A load that decodes another frame on this
-    // thread (nothing does) would get its own.
-    thread_local span_source thread_source;
-    thread_local std::istream thread_in(nullptr);
-    std::optional<span_source> nested_source;
-    std::optional<std::istream> nested_in;
-    const bool nested = thread_in.rdbuf() != nullptr;
-    span_source& source = nested ? nested_source.emplace() : thread_source;
-    std::istream& in = nested ? nested_in.emplace(nullptr) : thread_in;
+    // A source and a stream per thread, the stream attached to the source for good and the
+    // source pointed at each payload (see encode_frame_into: a std::istream and a streambuf per
+    // frame cost their locales). cereal reads through rdbuf() only, so the stream's state never
+    // matters. A load that decodes another frame on this thread (nothing does) gets its own.
+    thread_local payload_reader mine;
+    std::unique_ptr<payload_reader> nested;
+    payload_reader& reader = mine.taken ? *(nested = std::make_unique<payload_reader>()) : mine;
+    reader.taken = true;
+    struct give_back {
+      payload_reader& reader;
+      ~give_back() { reader.taken = false; }
+    } const give_back_on_exit{reader};
+    span_source& source = reader.source;
+    std::istream& in = reader.in;
     source.bind(payload);
-    in.rdbuf(&source);
-    struct detach {
-      std::istream& in;
-      ~detach() { in.rdbuf(nullptr); }
-    } const detach_on_exit{in};
     const detail::wire_budget_scope budget(source);
-    cereal::PortableBinaryInputArchive ar(in);
-    ar(f.target, f.sender, f.message);
+    if (std::endian::native == std::endian::little && payload[0] == 1) {
+      // The envelope is read here, straight from the bytes in the layout cereal gives it (see
+      // envelope_reader); only the message's value goes through cereal.
+      envelope_reader r(payload);
+      std::string_view wire_name;
+      if (!r.address(f.target) || !r.address(f.sender) || !r.wire_name(wire_name)) {
+        return fail(frame_error::malformed_payload,
+                    absl::StrFormat("frame payload could not be read: %s", r.error()));
+      }
+      if (!wire_name.empty()) {
+        const detail::message_codec* codec = detail::find_codec(wire_name);
+        if (!codec) {
+          return fail(frame_error::unknown_message,
+                      absl::StrFormat("unknown message wire name '%s'", printable(wire_name)));
+        }
+        source.bind(payload.first(1));  // the archive reads its endianness byte first
+        cereal::PortableBinaryInputArchive ar(in);
+        source.bind(payload.subspan(r.offset()));
+        f.message = codec->load(ar);
+      } else {
+        source.bind(payload.subspan(r.offset()));
+      }
+    } else {
+      cereal::PortableBinaryInputArchive ar(in);
+      ar(f.target, f.sender, f.message);
+    }
     unread = source.remaining();
   } catch (const UnserializableMessage& e) {
     return fail(frame_error::unknown_message, e.what());

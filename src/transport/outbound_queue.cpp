@@ -27,8 +27,10 @@ outbound_queue_full::outbound_queue_full(std::string_view peer, std::size_t dept
 void pending_notifications::run() {
   // Handlers may submit again (which may notify again): take the lists first.
   auto outcomes = std::move(outcomes_);
+  auto delivered = std::move(delivered_);
   auto admitted = std::move(admitted_);
   outcomes_.clear();
+  delivered_.clear();
   admitted_.clear();
   auto guarded = [this](auto&& call) {
     try {
@@ -41,6 +43,7 @@ void pending_notifications::run() {
   };
   for (auto& [h, e] : admitted) guarded([&] { std::move(h)(e); });
   for (auto& [h, o] : outcomes) guarded([&] { std::move(h)(std::move(o)); });
+  for (auto& h : delivered) guarded([&] { std::move(h)(send_outcome{send_status::delivered, {}}); });
 }
 
 outbound_queue::outbound_queue(const transport_settings& settings, std::string peer_name,
@@ -54,33 +57,36 @@ send_outcome outbound_queue::failure(std::string_view what) const {
 }
 
 void outbound_queue::enqueue_locked(std::string_view bytes, outcome_handler on_outcome) {
-  const std::uint64_t sequence = next_sequence_++;
-  entry e;
-  e.sequence = sequence;
-  e.on_outcome = std::move(on_outcome);
-  e.deadline = clock::now() + settings_.transmit_timeout;
-  e.size = bytes.size();
+  // What may throw (growing the ring, copying the bytes) comes before anything is changed.
+  entries_.reserve_one();
+  std::string datagram_bytes;
   char* frame_start = nullptr;
   if (framing_ == framing::stream) {
     const std::size_t at = unsent_bytes_.size();
     unsent_bytes_.append(bytes);
     frame_start = unsent_bytes_.data() + at;
   } else {
-    e.bytes.assign(bytes);
-    frame_start = e.bytes.data();
+    datagram_bytes.assign(bytes);
+    frame_start = datagram_bytes.data();
   }
+  const std::uint64_t sequence = next_sequence_++;
   if (bytes.size() >= frame_header_size) {
     for (int i = 0; i < 8; ++i) frame_start[16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
   }
-  unsent_.push_back(std::move(e));
+  entry& e = entries_.push_slot();  // a reset entry: every field is set here
+  e.sequence = sequence;
+  e.on_outcome = std::move(on_outcome);
+  e.deadline = clock::now() + settings_.transmit_timeout;
+  e.size = bytes.size();
+  e.bytes = std::move(datagram_bytes);
   ++outstanding_;
 }
 
 // How many unsent frames the in-flight limit lets go now.
 std::size_t outbound_queue::writable_count_locked() const {
   const std::size_t room =
-      in_flight_.size() >= settings_.max_in_flight ? 0 : settings_.max_in_flight - in_flight_.size();
-  return std::min(room, unsent_.size());
+      in_flight_ >= settings_.max_in_flight ? 0 : settings_.max_in_flight - in_flight_;
+  return std::min(room, entries_.size() - in_flight_);
 }
 
 bool outbound_queue::may_write_locked() const {
@@ -97,17 +103,20 @@ admission outbound_queue::submit(std::string_view frame_bytes, outcome_handler o
   }
   if (!parked_.empty() || outstanding_ >= settings_.high_water) {
     parked_.push_back(parked_send{std::string(frame_bytes), std::move(on_outcome), std::move(on_admitted)});
+    if (!connected_) action = transmit_action::connect;
     return admission::parked;
   }
   enqueue_locked(frame_bytes, std::move(on_outcome));
   if (may_write_locked()) {
-    if (!batch_while_in_flight_ || in_flight_.empty()) {
+    if (!batch_while_in_flight_ || in_flight_ == 0) {
       turn_taken_ = true;
       action = transmit_action::write_now;
     } else if (!flush_scheduled_) {
       flush_scheduled_ = true;
       action = transmit_action::schedule_flush;
     }
+  } else if (!connected_) {
+    action = transmit_action::connect;
   }
   return admission::admitted;
 }
@@ -134,7 +143,7 @@ bool outbound_queue::next_stream_batch(std::string& out) {
     turn_taken_ = false;
     return false;
   }
-  if (n == unsent_.size()) {
+  if (n == entries_.size() - in_flight_) {
     // Everything goes: hand over the whole buffer, keep the writer's (emptied) one for later.
     out.clear();
     if (unsent_offset_ == 0) {
@@ -144,18 +153,12 @@ bool outbound_queue::next_stream_batch(std::string& out) {
       unsent_bytes_.clear();
       unsent_offset_ = 0;
     }
-    while (!unsent_.empty()) {
-      in_flight_.push_back(std::move(unsent_.front()));
-      unsent_.pop_front();
-    }
+    in_flight_ += n;
     return true;
   }
   std::size_t bytes = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    bytes += unsent_.front().size;
-    in_flight_.push_back(std::move(unsent_.front()));
-    unsent_.pop_front();
-  }
+  for (std::size_t i = 0; i < n; ++i) bytes += entries_[in_flight_ + i].size;
+  in_flight_ += n;
   out.assign(unsent_bytes_, unsent_offset_, bytes);
   unsent_offset_ += bytes;
   if (unsent_offset_ > unsent_bytes_.size() / 2) {
@@ -174,12 +177,9 @@ bool outbound_queue::next_batch(std::vector<outgoing>& out, std::size_t max_fram
   }
   const auto now = clock::now();
   for (std::size_t i = 0; i < n; ++i) {
-    entry& e = unsent_.front();
-    e.backoff = settings_.retransmit_initial;
-    e.retransmit_at = now + e.backoff;
-    in_flight_.push_back(std::move(e));
-    unsent_.pop_front();
-    entry& sent = in_flight_[in_flight_.size() - 1];
+    entry& sent = entries_[in_flight_++];
+    sent.backoff = settings_.retransmit_initial;
+    sent.retransmit_at = now + sent.backoff;
     out.push_back(outgoing{sent.sequence, sent.bytes});
     stamp_window_locked(out.back());
   }
@@ -191,8 +191,8 @@ bool outbound_queue::next_batch(std::vector<outgoing>& out, std::size_t max_fram
 void outbound_queue::stamp_window_locked(outgoing& out) {
   if (out.bytes.size() < frame_header_size) return;
   std::uint64_t oldest = out.sequence;
-  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
-    entry& e = in_flight_[i];
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (e.on_outcome) {
       oldest = std::min(oldest, e.sequence);
       break;
@@ -206,6 +206,23 @@ void outbound_queue::stamp_window_locked(outgoing& out) {
 void outbound_queue::release_turn() {
   std::lock_guard lock(mutex_);
   turn_taken_ = false;
+}
+
+void outbound_queue::pop_in_flight_locked() {
+  entries_.pop_front();
+  --in_flight_;
+}
+
+// Datagram answers arrive in any order: reported entries leave once nothing older waits.
+void outbound_queue::pop_reported_in_flight_locked() {
+  while (in_flight_ > 0 && !entries_.front().on_outcome) pop_in_flight_locked();
+}
+
+void outbound_queue::report_delivered(entry& e, pending_notifications& n) {
+  if (!e.on_outcome) return;
+  n.delivered(std::move(e.on_outcome));
+  e.on_outcome = nullptr;
+  --outstanding_;
 }
 
 void outbound_queue::report(entry& e, send_outcome o, pending_notifications& n) {
@@ -228,10 +245,10 @@ void outbound_queue::admit_parked(pending_notifications& n) {
 pending_notifications outbound_queue::acknowledge_through(std::uint64_t upto) {
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
-  n.expect_outcomes(in_flight_.size());
-  while (!in_flight_.empty() && in_flight_.front().sequence <= upto) {
-    report(in_flight_.front(), send_outcome{send_status::delivered, {}}, n);
-    in_flight_.pop_front();
+  n.expect_delivered(in_flight_);
+  while (in_flight_ > 0 && entries_.front().sequence <= upto) {
+    report_delivered(entries_.front(), n);
+    pop_in_flight_locked();
   }
   admit_parked(n);
   return n;
@@ -240,13 +257,14 @@ pending_notifications outbound_queue::acknowledge_through(std::uint64_t upto) {
 pending_notifications outbound_queue::acknowledge_one(std::uint64_t sequence) {
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
-  for (auto& e : in_flight_) {
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (e.sequence == sequence) {
-      report(e, send_outcome{send_status::delivered, {}}, n);
+      report_delivered(e, n);
       break;
     }
   }
-  while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
+  pop_reported_in_flight_locked();
   admit_parked(n);
   return n;
 }
@@ -254,7 +272,8 @@ pending_notifications outbound_queue::acknowledge_one(std::uint64_t sequence) {
 pending_notifications outbound_queue::refuse(std::uint64_t sequence) {
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
-  for (auto& e : in_flight_) {
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (e.sequence == sequence) {
       report(e,
              send_outcome{send_status::no_such_target,
@@ -264,7 +283,7 @@ pending_notifications outbound_queue::refuse(std::uint64_t sequence) {
       break;
     }
   }
-  while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
+  pop_reported_in_flight_locked();
   admit_parked(n);
   return n;
 }
@@ -283,8 +302,10 @@ pending_notifications outbound_queue::connection_lost(const std::string& reason)
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
   connected_ = false;
-  for (auto& e : in_flight_) report(e, failure(reason), n);
-  in_flight_.clear();
+  while (in_flight_ > 0) {
+    report(entries_.front(), failure(reason), n);
+    pop_in_flight_locked();
+  }
   admit_parked(n);
   return n;
 }
@@ -296,17 +317,19 @@ pending_notifications outbound_queue::expire(clock::time_point now) {
       "no acknowledgement within the transmit timeout of %d ms (THESPIAN_TRANSMIT_TIMEOUT_MS)",
       settings_.transmit_timeout.count());
   // Deadlines grow with the sequence, so the expired entries are prefixes of both queues.
-  for (auto& e : in_flight_) {
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (e.deadline > now) break;
     report(e, failure(why), n);
   }
-  while (!in_flight_.empty() && !in_flight_.front().on_outcome) in_flight_.pop_front();
-  while (!unsent_.empty() && unsent_.front().deadline <= now) {
-    report(unsent_.front(), failure(why), n);
-    if (framing_ == framing::stream) unsent_offset_ += unsent_.front().size;
-    unsent_.pop_front();
+  pop_reported_in_flight_locked();
+  // Unsent entries are younger than every in-flight one: they expire only once none is left.
+  while (in_flight_ == 0 && !entries_.empty() && entries_.front().deadline <= now) {
+    report(entries_.front(), failure(why), n);
+    if (framing_ == framing::stream) unsent_offset_ += entries_.front().size;
+    entries_.pop_front();
   }
-  if (unsent_.empty()) {
+  if (entries_.size() == in_flight_) {
     unsent_bytes_.clear();
     unsent_offset_ = 0;
   }
@@ -319,10 +342,9 @@ pending_notifications outbound_queue::close(const std::string& reason) {
   std::lock_guard lock(mutex_);
   closed_ = true;
   connected_ = false;
-  for (auto& e : in_flight_) report(e, failure(reason), n);
-  for (auto& e : unsent_) report(e, failure(reason), n);
-  in_flight_.clear();
-  unsent_.clear();
+  for (auto& e : entries_) report(e, failure(reason), n);
+  entries_.clear();
+  in_flight_ = 0;
   unsent_bytes_.clear();
   unsent_offset_ = 0;
   for (auto& p : parked_) {
@@ -341,10 +363,9 @@ pending_notifications outbound_queue::peer_gone(const std::string& reason) {
   std::lock_guard lock(mutex_);
   const send_outcome gone{send_status::no_such_target,
                           absl::StrFormat("send to %s: %s", peer_, reason)};
-  for (auto& e : in_flight_) report(e, gone, n);
-  for (auto& e : unsent_) report(e, gone, n);
-  in_flight_.clear();
-  unsent_.clear();
+  for (auto& e : entries_) report(e, gone, n);
+  entries_.clear();
+  in_flight_ = 0;
   unsent_bytes_.clear();
   unsent_offset_ = 0;
   // Parked senders get room now; what they send next is refused the same way.
@@ -360,7 +381,8 @@ pending_notifications outbound_queue::peer_gone(const std::string& reason) {
 std::vector<outbound_queue::outgoing> outbound_queue::due_for_retransmit(clock::time_point now) {
   std::vector<outgoing> due;
   std::lock_guard lock(mutex_);
-  for (auto& e : in_flight_) {
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
     if (!e.on_outcome || e.retransmit_at > now) continue;
     due.push_back(outgoing{e.sequence, e.bytes});
     stamp_window_locked(due.back());
@@ -382,12 +404,12 @@ std::size_t outbound_queue::parked() const {
 
 std::size_t outbound_queue::in_flight() const {
   std::lock_guard lock(mutex_);
-  return in_flight_.size();
+  return in_flight_;
 }
 
 bool outbound_queue::has_unsent() const {
   std::lock_guard lock(mutex_);
-  return !unsent_.empty();
+  return entries_.size() > in_flight_;
 }
 
 bool outbound_queue::idle() const {

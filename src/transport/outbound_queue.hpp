@@ -32,12 +32,15 @@ class pending_notifications {
   ~pending_notifications() { run(); }
 
   void outcome(outcome_handler h, send_outcome o) { outcomes_.emplace_back(std::move(h), std::move(o)); }
-  void expect_outcomes(std::size_t n) { outcomes_.reserve(n); }
+  // The common outcome, without a send_outcome stored per message.
+  void delivered(outcome_handler h) { delivered_.push_back(std::move(h)); }
+  void expect_delivered(std::size_t n) { delivered_.reserve(n); }
   void admitted(admitted_handler h, std::exception_ptr e) { admitted_.emplace_back(std::move(h), e); }
   void run();
 
  private:
   std::vector<std::pair<outcome_handler, send_outcome>> outcomes_;
+  std::vector<outcome_handler> delivered_;
   std::vector<std::pair<admitted_handler, std::exception_ptr>> admitted_;
   const transport_settings* settings_ = nullptr;
 };
@@ -66,12 +69,27 @@ class entry_ring {
   iterator begin() { return {this, 0}; }
   iterator end() { return {this, size_}; }
   void push_back(T&& value) {
+    reserve_one();
+    push_slot() = std::move(value);
+  }
+  // Room for one more element (may throw); then push_slot() cannot fail.
+  void reserve_one() {
     if (size_ == slots_.size()) grow();
-    slots_[(head_ + size_) & (slots_.size() - 1)] = std::move(value);
+  }
+  // Appends an element and returns it to be filled in place (it holds a reset or default T).
+  // Precondition: reserve_one() since the last push.
+  T& push_slot() noexcept {
+    T& slot = slots_[(head_ + size_) & (slots_.size() - 1)];
     ++size_;
+    return slot;
   }
   void pop_front() {
-    slots_[head_] = T{};  // releases the handler and bytes now
+    T& slot = slots_[head_];
+    if constexpr (requires { slot.reset(); }) {
+      slot.reset();  // releases the handler and bytes now
+    } else {
+      slot = T{};
+    }
     head_ = (head_ + 1) & (slots_.size() - 1);
     --size_;
   }
@@ -119,6 +137,7 @@ class outbound_queue {
     none,            // someone else writes it (the turn holder, or a flush already scheduled)
     write_now,       // the caller holds the transmit turn: call next_*batch() until it is false
     schedule_flush,  // the caller must arrange one call of begin_flush() on the I/O thread
+    connect,         // nobody can write: there is no connection; the caller sees one is being made
   };
   // Any thread. Copies `frame_bytes` (one encoded frame) into the queue, stamping the next
   // sequence number into its header, then admits or parks it (see channel::submit), and says
@@ -180,6 +199,17 @@ class outbound_queue {
     std::string bytes;           // datagrams only: the frame, kept for retransmission
     clock::time_point retransmit_at{};
     std::chrono::milliseconds backoff{};
+
+    // Back to a default entry, keeping nothing (for the ring's reuse of its slot).
+    void reset() noexcept {
+      on_outcome = nullptr;
+      if (!bytes.empty()) std::string().swap(bytes);
+      sequence = 0;
+      deadline = {};
+      size = 0;
+      retransmit_at = {};
+      backoff = {};
+    }
   };
   struct parked_send {
     std::string bytes;
@@ -188,6 +218,9 @@ class outbound_queue {
   };
 
   void report(entry& e, send_outcome o, pending_notifications& n);
+  void report_delivered(entry& e, pending_notifications& n);
+  void pop_in_flight_locked();
+  void pop_reported_in_flight_locked();
   void admit_parked(pending_notifications& n);
   void enqueue_locked(std::string_view bytes, outcome_handler on_outcome);
   bool may_write_locked() const;
@@ -200,12 +233,14 @@ class outbound_queue {
   const framing framing_;
   mutable std::mutex mutex_;
   std::uint64_t next_sequence_ = 1;
-  entry_ring<entry> unsent_;
-  std::string unsent_bytes_;        // stream framing: unsent_'s frames from unsent_offset_ on
+  // Every message whose outcome is not known, oldest first: the first in_flight_ were written
+  // (sending marks them by moving the boundary, without moving entries), the rest are unsent.
+  entry_ring<entry> entries_;
+  std::size_t in_flight_ = 0;
+  std::string unsent_bytes_;        // stream framing: the unsent entries' frames from unsent_offset_ on
   std::size_t unsent_offset_ = 0;
-  entry_ring<entry> in_flight_;
   std::deque<parked_send> parked_;
-  std::size_t outstanding_ = 0;  // entries in unsent_ + in_flight_ with a handler
+  std::size_t outstanding_ = 0;  // entries with a handler (not reported yet)
   const bool batch_while_in_flight_;
   bool turn_taken_ = false;
   bool flush_scheduled_ = false;

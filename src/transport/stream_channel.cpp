@@ -111,6 +111,10 @@ struct stream_channel<Protocol>::impl {
   const std::string nack_template;
   std::thread thread;
   std::atomic<bool> closed{false};
+  // Tells this channel apart from any other one (an address may be reused) in the per-thread
+  // cache of submit().
+  const std::uint64_t serial = next_serial.fetch_add(1, std::memory_order_relaxed) + 1;
+  static inline std::atomic<std::uint64_t> next_serial{0};
   std::mutex close_mutex;  // serialises close() callers
 
   mutable std::mutex peers_mutex;
@@ -568,7 +572,23 @@ admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
   thread_local std::string scratch;
   scratch.clear();
   encode_frame_into(f, impl_->settings.max_stream_frame, scratch);
-  auto link = impl_->link_for(peer);
+  // The link this thread used last, when it is for the same channel and peer: a stream of sends
+  // to one peer skips the peers' lock and map. Links are never removed from a live channel, so
+  // a cached one is the one link_for() would return; closing is checked as link_for() does.
+  struct last_link {
+    std::uint64_t channel = 0;
+    endpoint_type peer{};
+    std::weak_ptr<typename impl::peer_link> link;
+  };
+  thread_local last_link last;
+  std::shared_ptr<typename impl::peer_link> link;
+  if (last.channel == impl_->serial && last.peer == peer && !impl_->closed.load()) {
+    link = last.link.lock();
+  }
+  if (!link) {
+    link = impl_->link_for(peer);
+    last = last_link{impl_->serial, peer, link};
+  }
   auto action = outbound_queue::transmit_action::none;
   const admission how =
       link->queue.submit(scratch, std::move(on_outcome), std::move(on_admitted), action);
@@ -579,7 +599,7 @@ admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
     asio::post(impl_->io, [link = std::move(link)] {
       if (link->queue.begin_flush()) impl::transmit(link);
     });
-  } else if (!link->queue.connected()) {
+  } else if (action == outbound_queue::transmit_action::connect) {
     impl_->ensure_connecting(link);
   }
   return how;

@@ -23,7 +23,7 @@ struct transport_settings {
   // the rest wait in the queue until ACKs make room. Bounds what a lost connection can fail
   // and how far a sender runs ahead of its peer; pipelined throughput is at most
   // max_in_flight messages per round trip.
-  std::size_t max_in_flight = 20;  // THESPIAN_MAX_IN_FLIGHT      (Thespian: MAX_PENDING_TRANSMITS)
+  std::size_t max_in_flight = 256;  // THESPIAN_MAX_IN_FLIGHT     (Thespian: MAX_PENDING_TRANSMITS = 20)
   // A message not acknowledged this long after send() fails with send_status::failed.
   std::chrono::milliseconds transmit_timeout{std::chrono::minutes(5)};  // THESPIAN_TRANSMIT_TIMEOUT_MS
   // Reconnect back-off: first retry after reconnect_initial, doubling up to reconnect_max.

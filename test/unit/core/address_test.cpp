@@ -7,7 +7,9 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include <absl/container/flat_hash_set.h>
 #include <absl/hash/hash.h>
@@ -173,6 +175,85 @@ BOOST_AUTO_TEST_CASE(address_decoded_after_its_endpoint_is_gone_does_not_reach_i
   thespian::detail::envelope e{std::string("late"), ActorAddress{},
                                thespian::detail::envelope_kind::user, 0};
   BOOST_TEST(!back.endpoint()->deliver(std::move(e)));
+}
+
+// The per-thread cache in front of the wire table (address.cpp) must answer as the table does.
+
+BOOST_AUTO_TEST_CASE(a_decode_right_after_a_cached_one_never_returns_the_endpoint_that_died_since) {
+  auto ep = make_recording_endpoint();
+  const std::string bytes = unit_support::encode(ActorAddress(ep));
+  {
+    const auto first = unit_support::decode<ActorAddress>(bytes);
+    const auto second = unit_support::decode<ActorAddress>(bytes);  // from this thread's cache
+    BOOST_TEST(first.endpoint() == ep.get());
+    BOOST_TEST(second.endpoint() == ep.get());
+  }
+  std::weak_ptr<recording_endpoint> weak = ep;
+  ep.reset();
+  BOOST_REQUIRE(weak.expired());  // the cache must not keep it alive either
+  const auto late = unit_support::decode<ActorAddress>(bytes);
+  BOOST_REQUIRE(static_cast<bool>(late));
+  thespian::detail::envelope e{std::string("late"), ActorAddress{},
+                               thespian::detail::envelope_kind::user, 0};
+  BOOST_TEST(!late.endpoint()->deliver(std::move(e)));
+  BOOST_TEST((unit_support::decode<ActorAddress>(bytes) == late));  // and it is cached as such
+}
+
+BOOST_AUTO_TEST_CASE(a_placeholder_decoded_and_cached_gives_way_to_the_real_endpoint_once_it_is_written) {
+  const std::uint64_t system_id = unit_support::fresh_system_id();
+  const std::string bytes = foreign_address_bytes(system_id, 1);
+  const auto placeholder = unit_support::decode<ActorAddress>(bytes);  // kept alive on purpose
+  BOOST_TEST((unit_support::decode<ActorAddress>(bytes) == placeholder));
+  auto real = std::make_shared<recording_endpoint>(system_id, 1);
+  (void)unit_support::encode(ActorAddress(real));  // enters it in the wire table
+  const auto back = unit_support::decode<ActorAddress>(bytes);
+  BOOST_TEST(back.endpoint() == real.get());
+  BOOST_TEST((back != placeholder));
+}
+
+BOOST_AUTO_TEST_CASE(an_endpoint_written_again_after_another_thread_replaced_it_is_entered_again) {
+  const std::uint64_t system_id = unit_support::fresh_system_id();
+  auto mine = std::make_shared<recording_endpoint>(system_id, 5);
+  const std::string bytes = unit_support::encode(ActorAddress(mine));  // this thread remembers it
+  auto theirs = std::make_shared<recording_endpoint>(system_id, 5);
+  std::thread([&] { (void)unit_support::encode(ActorAddress(theirs)); }).join();
+  BOOST_TEST(unit_support::decode<ActorAddress>(bytes).endpoint() == theirs.get());
+  // This thread wrote `mine` before: it must not trust that the table still maps it.
+  (void)unit_support::encode(ActorAddress(mine));
+  BOOST_TEST(unit_support::decode<ActorAddress>(bytes).endpoint() == mine.get());
+}
+
+BOOST_AUTO_TEST_CASE(every_thread_decodes_an_identity_to_the_same_endpoint) {
+  auto ep = make_recording_endpoint();
+  const std::string bytes = unit_support::encode(ActorAddress(ep));
+  std::vector<const void*> seen(4, nullptr);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < 100; ++round) {
+        const auto back = unit_support::decode<ActorAddress>(bytes);
+        if (round == 0 || seen[i] == back.endpoint()) seen[i] = back.endpoint();
+        else seen[i] = nullptr;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const void* p : seen) BOOST_TEST(p == static_cast<const void*>(ep.get()));
+}
+
+BOOST_AUTO_TEST_CASE(many_identities_decoded_in_turn_each_find_their_own_endpoint) {
+  // More identities than the per-thread cache has slots: evictions must not mix them up.
+  std::vector<std::shared_ptr<recording_endpoint>> endpoints;
+  std::vector<std::string> wire;
+  for (int i = 0; i < 100; ++i) {
+    endpoints.push_back(make_recording_endpoint());
+    wire.push_back(unit_support::encode(ActorAddress(endpoints.back())));
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+      BOOST_TEST(unit_support::decode<ActorAddress>(wire[i]).endpoint() == endpoints[i].get());
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

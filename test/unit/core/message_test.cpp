@@ -532,6 +532,53 @@ BOOST_AUTO_TEST_CASE(loading_an_unknown_wire_name_throws_unserializable_message_
   }
 }
 
+BOOST_AUTO_TEST_CASE(an_unknown_wire_name_longer_than_the_stack_buffer_is_still_named) {
+  const std::string name = "no_such::" + std::string(400, 'N');
+  try {
+    (void)unit_support::decode<Message>(unit_support::encode(name));
+    BOOST_FAIL("loading an unknown wire name did not throw");
+  } catch (const thespian::UnserializableMessage& e) {
+    BOOST_TEST(contains(e.what(), name), e.what());
+  }
+}
+
+// Each thread caches lookups that found a codec (message_registry.cpp): a miss must not be
+// remembered, and a name must match exactly, not merely share a cache slot.
+namespace registry_cache_test {
+struct RegisteredLater {
+  std::int64_t value = 0;
+  bool operator==(const RegisteredLater&) const = default;
+  template <class A>
+  void serialize(A& ar) {
+    ar(value);
+  }
+};
+}  // namespace registry_cache_test
+
+BOOST_AUTO_TEST_CASE(a_type_and_a_name_looked_up_before_their_registration_are_found_after_it) {
+  BOOST_TEST(thespian::detail::find_codec(typeid(registry_cache_test::RegisteredLater)) == nullptr);
+  BOOST_TEST(thespian::detail::find_codec("message_test::RegisteredLater") == nullptr);
+  const thespian::detail::message_registrar<registry_cache_test::RegisteredLater> registrar(
+      "message_test::RegisteredLater");
+  const auto* by_type = thespian::detail::find_codec(typeid(registry_cache_test::RegisteredLater));
+  const auto* by_name = thespian::detail::find_codec("message_test::RegisteredLater");
+  BOOST_REQUIRE(by_type != nullptr);
+  BOOST_TEST(by_type == by_name);
+  BOOST_TEST((round_trip(Message(registry_cache_test::RegisteredLater{7})) ==
+              Message(registry_cache_test::RegisteredLater{7})));
+}
+
+BOOST_AUTO_TEST_CASE(a_wire_name_lookup_matches_whole_names_only) {
+  const auto* codec = thespian::detail::find_codec("std::string");
+  BOOST_REQUIRE(codec != nullptr);
+  BOOST_TEST(thespian::detail::find_codec("std::string") == codec);  // from the cache
+  BOOST_TEST(thespian::detail::find_codec("std::strin") == nullptr);
+  BOOST_TEST(thespian::detail::find_codec("xstd::string") == nullptr);
+  BOOST_TEST(thespian::detail::find_codec("std::string ") == nullptr);
+  BOOST_TEST(thespian::detail::find_codec("") == nullptr);
+  BOOST_TEST(thespian::detail::find_codec("std::string") == codec);
+}
+
 BOOST_AUTO_TEST_CASE(unserializable_message_is_an_actor_system_exception) {
   BOOST_CHECK_THROW((void)unit_support::encode(Message(message_test::Unregistered{})),
                     thespian::ActorSystemException);

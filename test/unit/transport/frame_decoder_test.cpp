@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <span>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -213,6 +214,49 @@ BOOST_AUTO_TEST_CASE(a_payload_that_cereal_cannot_read_is_malformed) {
   // Not a cereal archive at all (no endianness byte), and an empty payload.
   BOOST_TEST((error_for(with_header("\x07garbage")).kind == frame_error::malformed_payload));
   BOOST_TEST((error_for(header(0)).kind == frame_error::malformed_payload));
+}
+
+// The envelope (addresses, wire name) is read by hand (frame_decoder.cpp's envelope_reader):
+// it must refuse what ActorAddress::load and Message::load refuse, and accept what cereal
+// writes, whichever byte order the archive chose.
+BOOST_AUTO_TEST_CASE(an_address_presence_byte_other_than_0_or_1_is_malformed) {
+  for (int which = 0; which < 2; ++which) {
+    std::string payload = unit_support::encode(ActorAddress(), ActorAddress(), std::string("std::string"),
+                                               std::string("x"));
+    payload[1 + which] = '\x02';  // the target's, then the sender's presence byte
+    const auto e = error_for(with_header(payload));
+    BOOST_TEST((e.kind == frame_error::malformed_payload));
+    BOOST_TEST(unit_support::contains(e.detail, "presence byte 2"), e.detail);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_payload_cut_inside_an_address_or_the_wire_name_is_malformed) {
+  const sample s;
+  const std::string payload = s.bytes.substr(frame_header_size);
+  // Inside the target's ids, inside the sender's, inside the wire name's length and its text.
+  for (std::size_t cut : {5u, 25u, 38u, 44u}) {
+    BOOST_TEST_CONTEXT("payload cut to " << cut << " bytes") {
+      BOOST_TEST((error_for(with_header(payload.substr(0, cut))).kind == frame_error::malformed_payload));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_big_endian_payload_decodes_like_a_little_endian_one) {
+  auto target = unit_support::make_recording_endpoint();
+  std::stringstream buffer;
+  {
+    cereal::PortableBinaryOutputArchive out(buffer, cereal::PortableBinaryOutputArchive::Options::BigEndian());
+    out(ActorAddress(target), ActorAddress(), Message(std::string("big end")));
+  }
+  const std::string payload = buffer.str();
+  BOOST_REQUIRE(payload[0] == '\0');  // the archive says: big-endian
+  frame_decoder decoder;
+  decoder.feed(with_header(payload));
+  decode_result r = decoder.next();
+  BOOST_TEST_REQUIRE(r.has_frame(), (r.is_error() ? r.error().detail : std::string("no frame")));
+  BOOST_TEST(r.value().target.endpoint() == target.get());
+  BOOST_TEST(!r.value().sender);
+  BOOST_TEST(r.value().message.as<std::string>() == "big end");
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_message_wire_name_is_an_error_naming_it) {
