@@ -86,7 +86,7 @@ def main():
         fail("the SVG has fewer bars than rows")
 
     for args in (["bench", "--no-such-flag"], ["bench", "--runs", "0"], ["bench", "--filter", "("],
-                 ["start"], ["no-such-command"]):
+                 ["shell"], ["start", "--admin-port", "0"], ["no-such-command"]):
         code = subprocess.run([binary] + args, capture_output=True, timeout=30).returncode
         if code != 2:
             fail("thespian %s exited %d, expected 2" % (" ".join(args), code))
