@@ -19,6 +19,7 @@ namespace {
 struct proc_entry {
   pid_t parent = 0;
   char state = 0;
+  pid_t session = 0;
 };
 
 std::map<pid_t, proc_entry> processes() {
@@ -32,10 +33,10 @@ std::map<pid_t, proc_entry> processes() {
     const auto close = line.rfind(')');
     if (close == std::string::npos) continue;
     char state = 0;
-    pid_t ppid = 0;
+    pid_t ppid = 0, group = 0, session = 0;
     std::istringstream rest(line.substr(close + 2));
-    rest >> state >> ppid;
-    found[static_cast<pid_t>(std::stol(name))] = proc_entry{ppid, state};
+    rest >> state >> ppid >> group >> session;
+    found[static_cast<pid_t>(std::stol(name))] = proc_entry{ppid, state, session};
   }
   return found;
 }
@@ -90,6 +91,17 @@ void reap_orphans() {
       ::waitpid(pid, nullptr, WNOHANG);
     }
   }
+}
+
+pid_t session_leader_above(pid_t pid) {
+  const auto all = processes();
+  for (pid_t at = pid; at > 1;) {
+    auto it = all.find(at);
+    if (it == all.end()) return 0;
+    if (it->second.session == at) return at;
+    at = it->second.parent;
+  }
+  return 0;
 }
 
 pid_t parent_of(pid_t pid) {

@@ -45,6 +45,10 @@ std::set<pid_t> live_descendants();
 void reap_orphans();
 // The parent of `pid` (0 when it is gone).
 pid_t parent_of(pid_t pid);
+// The nearest process at or above `pid` that leads its own session (0 if none): for an actor
+// process of multiprocTCPBase, its admin (a daemon calls setsid), whatever started the actor
+// (the admin itself, or the admin's forkserver).
+pid_t session_leader_above(pid_t pid);
 
 bool eventually(const std::function<bool()>& pred, std::chrono::nanoseconds timeout = patience);
 

@@ -77,15 +77,16 @@ class Slow : public thespian::Actor {
   ActorAddress witness_;
 };
 
-// The admin's pid: the parent of an actor process is the admin's forkserver, whose parent is
-// the admin (or, with the fork method, the admin itself: then its name says so).
+// The admin's pid: the session leader above one of its actor processes (the daemon admin
+// calls setsid; its actor processes, forked or spawned, stay in its session).
 pid_t admin_pid_of(thespian::ActorSystem& sys, const ActorAddress& actor) {
   auto reply = sys.ask(actor, std::string("pid"), patience);
   BOOST_REQUIRE(reply.has_value());
-  const pid_t forkserver = parent_of(static_cast<pid_t>(reply->as<Pid>().value));
-  const pid_t admin = parent_of(forkserver);
+  const pid_t admin = session_leader_above(static_cast<pid_t>(reply->as<Pid>().value));
   BOOST_REQUIRE(admin > 1);
-  return admin == ::getpid() ? forkserver : admin;
+  BOOST_REQUIRE(admin != ::getpid());
+  BOOST_REQUIRE(descendants().contains(admin));
+  return admin;
 }
 
 }  // namespace multiproc_tcp_test
