@@ -32,8 +32,8 @@ struct admin_options {
 void print_admin_usage(std::FILE* out, std::string_view command) {
   std::fprintf(out,
                "usage: thespian %.*s [--base multiprocTCPBase] [--admin-port N]%s\n"
-               "  start   start the admin daemon on 127.0.0.1:N (default 1900) and leave it running\n"
-               "  stop    shut down the system of the admin on that port (every actor process ends)\n"
+               "  start   start the admin daemon on 127.0.0.1:N (default 1900), leave it running\n"
+               "  stop    shut down the system of the admin on that port (every actor ends)\n"
                "  status  print the status of the system of the admin on that port\n",
                static_cast<int>(command.size()), command.data(),
                command == "start" ? " [--capability NAME=VALUE]..." : "");

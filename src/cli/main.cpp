@@ -18,7 +18,7 @@ void print_usage(std::FILE* out) {
                "commands:\n"
                "  bench     run the benchmark suite: table, bench-results.json, bench-results.svg\n"
                "            (thespian bench --help for its options)\n"
-               "  start     start the multiprocTCPBase admin daemon (--admin-port N, default 1900)\n"
+               "  start     start the multiprocTCPBase admin daemon (--admin-port N, 1900)\n"
                "  stop      shut down the system of that admin\n"
                "  status    print the status of that admin's system\n"
                "  shell     not implemented yet\n"

@@ -110,7 +110,8 @@ std::uint16_t admin_port_of(const Capabilities& caps) {
   std::int64_t port = -1;
   if (const auto* n = std::get_if<std::int64_t>(&it->second)) {
     port = *n;
-  } else if (const auto* d = std::get_if<double>(&it->second); d && *d == static_cast<std::int64_t>(*d)) {
+  } else if (const auto* d = std::get_if<double>(&it->second);
+             d && *d == static_cast<std::int64_t>(*d)) {
     port = static_cast<std::int64_t>(*d);
   } else if (const auto* text = std::get_if<std::string>(&it->second)) {
     try {
@@ -122,8 +123,9 @@ std::uint16_t admin_port_of(const Capabilities& caps) {
     }
   }
   if (port < 1 || port > 65535) {
-    throw ActorSystemStartupFailure("capability 'Admin Port' must be a port number (1-65535), not '" +
-                                    to_string(it->second) + "'");
+    throw ActorSystemStartupFailure(
+        "capability 'Admin Port' must be a port number (1-65535), not '" + to_string(it->second) +
+        "'");
   }
   return static_cast<std::uint16_t>(port);
 }

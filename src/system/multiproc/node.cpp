@@ -1,7 +1,8 @@
 // Implements node.hpp. One outgoing channel per route kind (UNIX, and TCP once a TCP system is
 // addressed) serves every local system: its connections are per peer process, so all systems
-// of this process share them, and a message's outcome goes back to the system of its sender. Incoming frames are resolved by the wire table (address.cpp):
-// the target of a frame is an endpoint of this process, or the frame is refused (NACK).
+// of this process share them, and a message's outcome goes back to the system of its sender.
+// Incoming frames are resolved by the wire table (address.cpp): the target of a frame is an
+// endpoint of this process, or the frame is refused (NACK).
 #include "system/multiproc/node.hpp"
 
 #include <atomic>
@@ -44,16 +45,17 @@ std::shared_ptr<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t 
   return std::make_shared<remote_endpoint>(system_id, id);
 }
 
-}  // namespace
-
 using listener = std::variant<std::unique_ptr<transport::unix_channel>,
                               std::unique_ptr<transport::tcp_channel>>;
 
 // A dead UNIX system is dead as a whole (its id is never used again); a TCP system's port may
 // be listened on again by a new process, so only the old actor's endpoint is dead.
-std::pair<std::uint64_t, std::uint64_t> dead_key(std::uint64_t system_id, std::uint64_t endpoint_id) {
+std::pair<std::uint64_t, std::uint64_t> dead_key(std::uint64_t system_id,
+                                                 std::uint64_t endpoint_id) {
   return {system_id, kind_of(system_id) == route_kind::tcp ? endpoint_id : 0};
 }
+
+}  // namespace
 
 struct node::impl {
   mutable std::mutex mutex;
