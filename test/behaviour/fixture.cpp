@@ -4,10 +4,7 @@
 #include <cereal/types/map.hpp>
 #include <cereal/types/vector.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include "../common/loopback_port.hpp"
 #include "fixture.hpp"
 
 THESPIAN_MESSAGE(thespian_test::DeadLetter);
@@ -16,18 +13,6 @@ THESPIAN_MESSAGE(thespian::Capabilities);
 
 namespace thespian_test {
 
-std::int64_t free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  BOOST_REQUIRE_MESSAGE(s >= 0, "socket() for a free port");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool bound = ::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                     ::getsockname(s, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(s);
-  BOOST_REQUIRE_MESSAGE(bound, "binding a loopback port for the admin");
-  return ntohs(address.sin_port);
-}
+std::int64_t free_port() { return thespian_test_common::free_loopback_port(); }
 
 }  // namespace thespian_test

@@ -8,6 +8,7 @@
 # Usage: admin_cli_test.py /path/to/thespian
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -60,11 +61,22 @@ def reap_all():
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free loopback port below the kernel's ephemeral range, from which actor processes of
+    other tests reserve theirs (test/common/loopback_port.hpp explains why)."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low, high = (int(x) for x in f.read().split())
+    first, last = (10000, low - 1) if low > 11000 else (high + 1, 65535)
+    for _ in range(200):
+        port = random.randint(first, last)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free loopback port outside the ephemeral range")
 
 
 def run(exe, *args):

@@ -4,9 +4,7 @@
 // admin outlives the program that started it and ends only with shutdown() (or SIGTERM), a
 // program cannot join an admin that is shutting down, and killing the admin ends every actor
 // process. Each case uses a port of its own and checks that no process is left.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <future>
@@ -16,30 +14,16 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "../common/loopback_port.hpp"
 #include "multiproc_helpers.hpp"
 
 namespace multiproc_tcp_test {
 
 using namespace multiproc_test;
 
-// A loopback port that was free a moment ago.
-std::int64_t free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  BOOST_REQUIRE(s >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool bound = ::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                     ::getsockname(s, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(s);
-  BOOST_REQUIRE(bound);
-  return ntohs(address.sin_port);
-}
-
 // One Admin Port per case; whatever the case did, nothing of it may be left at the end.
 struct tcp_port {
-  thespian::Capabilities caps{{"Admin Port", free_port()}};
+  thespian::Capabilities caps{{"Admin Port", thespian_test_common::free_loopback_port()}};
   ~tcp_port() {
     const bool clean = eventually([] {
       reap_orphans();
