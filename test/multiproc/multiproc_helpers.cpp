@@ -104,6 +104,18 @@ pid_t session_leader_above(pid_t pid) {
   return 0;
 }
 
+pid_t child_of_ours_above(pid_t pid) {
+  const auto all = processes();
+  const pid_t forkserver = our_forkserver();
+  for (pid_t at = pid; at > 1;) {
+    auto it = all.find(at);
+    if (it == all.end()) return 0;
+    if (it->second.parent == ::getpid() || it->second.parent == forkserver) return at;
+    at = it->second.parent;
+  }
+  return 0;
+}
+
 pid_t parent_of(pid_t pid) {
   const auto parent = parents();
   auto it = parent.find(pid);

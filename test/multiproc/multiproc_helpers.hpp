@@ -49,6 +49,9 @@ pid_t parent_of(pid_t pid);
 // process of multiprocTCPBase, its admin (a daemon calls setsid), whatever started the actor
 // (the admin itself, or the admin's forkserver).
 pid_t session_leader_above(pid_t pid);
+// The process at or above `pid` whose parent is this program or its forkserver (0 if none):
+// for an actor process of multiprocQueueBase, its admin.
+pid_t child_of_ours_above(pid_t pid);
 
 bool eventually(const std::function<bool()>& pred, std::chrono::nanoseconds timeout = patience);
 

@@ -45,6 +45,25 @@ class Chatty : public thespian::Actor {
   }
 };
 
+// On an exit request, tells its witness "exiting" (then exits).
+class Witnessed : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (is_text(m, "watch")) {
+      witness_ = from;
+      send(from, std::string("watching"));
+    } else if (m.is<thespian::ActorExitRequest>()) {
+      if (witness_) send(witness_, std::string("exiting"));
+    } else if (is_text(m, "pid")) {
+      send(from, Pid{::getpid()});
+    }
+    co_return;
+  }
+
+ private:
+  ActorAddress witness_;
+};
+
 // Sends every message back to its sender, ActorExitRequest included: at shutdown the admin
 // asks it to exit, and it asks the admin to exit in turn, well before its own exit is known.
 class EchoEverything : public thespian::Actor {
@@ -186,6 +205,23 @@ BOOST_AUTO_TEST_CASE(an_async_ask_that_cannot_be_sent_completes_once_with_the_er
   // Past the ask's timeout: still exactly one completion.
   std::this_thread::sleep_for(600ms);
   BOOST_TEST(calls->load() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_to_the_admin_shuts_the_system_down_in_order) {
+  auto actor = sys.create_actor<Witnessed>();
+  auto witness = sys.private_context();
+  BOOST_REQUIRE(is_text(witness.ask(actor, std::string("watch"), patience).value_or(Message{}),
+                        "watching"));
+  auto pid = sys.ask(actor, std::string("pid"), patience);
+  BOOST_REQUIRE(pid.has_value());
+  const pid_t admin = child_of_ours_above(static_cast<pid_t>(pid->as<Pid>().value));
+  BOOST_REQUIRE(admin > 1);
+  BOOST_REQUIRE(admin != static_cast<pid_t>(pid->as<Pid>().value));
+  BOOST_REQUIRE(::kill(admin, SIGTERM) == 0);
+  // In order: the actor is asked to exit (not merely killed with its admin).
+  BOOST_TEST(is_text(witness.listen(patience).value_or(Message{}), "exiting"));
+  BOOST_TEST(eventually([] { return live_descendants().size() <= 1; }));  // the logger stays
+  // The fixture's shutdown() finds the admin gone and does not wait for an answer.
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_ends_every_actor_process) {

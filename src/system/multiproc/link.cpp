@@ -326,9 +326,10 @@ void link::update_capability(std::string name, std::optional<CapabilityValue> va
 void link::shutdown() {
   const bool daemon = route_kind_of_base(core_.base()) == route_kind::tcp;
   if (leave_running_ || (!process_ && !daemon)) return;
-  // A daemon admin may be gone already (SIGTERM, or another program's shutdown()): then
-  // there is nobody to ask, and asking would only wait for the timeout.
-  const bool gone = daemon && !something_listens(tcp_route(admin_.endpoint()->system_id()));
+  // The admin may be gone already (SIGTERM; for a daemon, another program's shutdown()):
+  // then there is nobody to ask, and asking would only wait for the timeout.
+  const bool gone = daemon ? !something_listens(tcp_route(admin_.endpoint()->system_id()))
+                           : process_->admin && process_->admin->try_wait().has_value();
   if (!gone) {
     try {
       if (!ask_blocking(core_, admin_, ShutdownSystem{}, shutdown_limit)) {
