@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(g++ meson ninja-build pkg-config libasio-dev libcereal-dev libabsl-dev
-          libboost-test-dev ccache libcaf-dev python3 redis-tools clang libclang-rt-14-dev)
+          libboost-test-dev ccache libcaf-dev python3 redis-tools redis-server clang libclang-rt-14-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
