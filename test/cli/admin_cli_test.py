@@ -60,6 +60,15 @@ def reap_all():
             return
 
 
+def wait_for_no_descendants(seconds):
+    """Reaps until no descendant is left, or the deadline passes."""
+    deadline = time.monotonic() + seconds
+    while descendants() and time.monotonic() < deadline:
+        reap_all()
+        time.sleep(0.02)
+    reap_all()
+
+
 def free_port():
     """A free loopback port below the kernel's ephemeral range, from which actor processes of
     other tests reserve theirs (test/common/loopback_port.hpp explains why)."""
@@ -114,19 +123,16 @@ def main():
 
         rc, out = run(exe, "stop", "--admin-port", port)
         check(rc == 0 and "has shut down" in out, f"stop ({rc}: {out.strip()})")
-        deadline = time.monotonic() + 10
-        while descendants() and time.monotonic() < deadline:
-            reap_all()
-            time.sleep(0.02)
+        wait_for_no_descendants(10)
         check(not descendants(), f"no process left after stop: {sorted(descendants())}")
 
         rc, out = run(exe, "status", "--admin-port", port)
         check(rc == 1 and "no admin runs" in out, f"status after stop says no admin ({rc})")
     finally:
+        # Only after a failure: kill what is left, and reap each one as it ends (bounded).
         for pid in descendants():
             os.kill(pid, signal.SIGKILL)
-        time.sleep(0.1)
-        reap_all()
+        wait_for_no_descendants(10)
     print(f"{0 if failures else 1} passed, {len(failures)} failed")
     return 1 if failures else 0
 
