@@ -6,16 +6,16 @@
 # daemon (orphaned when `thespian start` exits) is reparented here: the test sees it, checks
 # that it is gone after stop, and reaps it by pid; anything left is killed by pid.
 # Usage: admin_cli_test.py /path/to/thespian
-import ctypes
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
 import time
 
-PR_SET_CHILD_SUBREAPER = 36
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from procs import become_subreaper, descendants, kill_all_descendants, wait_for_no_descendants  # noqa: E402
+
 failures = []
 
 
@@ -23,50 +23,6 @@ def check(ok, what):
     print(("ok: " if ok else "FAIL: ") + what)
     if not ok:
         failures.append(what)
-
-
-def descendants():
-    """Pids below this process (by parent links), zombies excluded."""
-    parent, state = {}, {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        parent[int(name)], state[int(name)] = int(fields[1]), fields[0]
-    me, found = os.getpid(), set()
-    for pid in parent:
-        at = pid
-        while at in parent and at > 1:
-            if parent[at] == me:
-                if state[pid] != "Z":
-                    found.add(pid)
-                break
-            at = parent[at]
-    return found
-
-
-def reap_all():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def wait_for_no_descendants(seconds):
-    """Reaps until no descendant is left, or the deadline passes."""
-    deadline = time.monotonic() + seconds
-    while descendants() and time.monotonic() < deadline:
-        reap_all()
-        time.sleep(0.02)
-    reap_all()
 
 
 def free_port():
@@ -95,8 +51,7 @@ def run(exe, *args):
 
 def main():
     exe = sys.argv[1]
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    if not become_subreaper():
         print("FAIL: prctl(PR_SET_CHILD_SUBREAPER)")
         return 1
     port = str(free_port())
@@ -123,16 +78,14 @@ def main():
 
         rc, out = run(exe, "stop", "--admin-port", port)
         check(rc == 0 and "has shut down" in out, f"stop ({rc}: {out.strip()})")
-        wait_for_no_descendants(10)
-        check(not descendants(), f"no process left after stop: {sorted(descendants())}")
+        left = wait_for_no_descendants(10)
+        check(not left, f"no process left after stop: {sorted(left)}")
 
         rc, out = run(exe, "status", "--admin-port", port)
         check(rc == 1 and "no admin runs" in out, f"status after stop says no admin ({rc})")
     finally:
         # Only after a failure: kill what is left, and reap each one as it ends (bounded).
-        for pid in descendants():
-            os.kill(pid, signal.SIGKILL)
-        wait_for_no_descendants(10)
+        kill_all_descendants()
     print(f"{0 if failures else 1} passed, {len(failures)} failed")
     return 1 if failures else 0
 

@@ -5,15 +5,13 @@
 # that differ from the example's, from this test's and from each other, the crash is reported,
 # and after it exits no process of it is left.
 # Usage: multi_process_test.py /path/to/05-multi-process [base]
-import ctypes
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 
-PR_SET_CHILD_SUBREAPER = 36
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from procs import become_subreaper, kill_all_descendants, wait_for_no_descendants  # noqa: E402
 
 failures = []
 
@@ -24,39 +22,10 @@ def check(ok, what):
         print("FAIL: " + what)
 
 
-def our_children():
-    """Pids whose parent is this process (orphans of the example land here)."""
-    me = os.getpid()
-    found = set()
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if ppid == me:
-            found.add(int(name))
-    return found
-
-
-def reap_all():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 def main():
     exe = sys.argv[1]
     base = sys.argv[2] if len(sys.argv) > 2 else "multiprocQueueBase"
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    if not become_subreaper():
         print("FAIL: prctl(PR_SET_CHILD_SUBREAPER)")
         return 1
 
@@ -85,20 +54,10 @@ def main():
     check("worker 2 still answers: yes" in out, "the surviving worker stopped answering")
     check("after shutdown: actor processes all gone" in out, "the example saw actor processes left")
 
-    # Nothing of the example may outlive it: orphans would be our children now.
-    deadline = time.monotonic() + 10
-    left = our_children()
-    while left and time.monotonic() < deadline:
-        reap_all()
-        time.sleep(0.02)
-        left = our_children()
+    # Nothing of the example may outlive it: orphans would be our descendants now.
+    left = wait_for_no_descendants(10)
     check(not left, f"processes left after the example exited: {sorted(left)}")
-    for pid in left:  # clean up what leaked, by pid
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+    kill_all_descendants()  # clean up what leaked, by pid
     for p in actor_pids:
         check(not os.path.exists(f"/proc/{p}"), f"actor process {p} still exists")
 
