@@ -146,6 +146,10 @@ class THESPIAN_EXPORT Actor {
   void deregister_remote_system(std::string admin_address);
   std::string load_actor_source(const std::filesystem::path& shared_library);
   void unload_actor_source(const std::string& source_hash);
+  // WatchMessage{{fd}} whenever `fd` (one of this actor's process, e.g. a socket or pipe it
+  // opened) is readable, once per readiness: the next one comes after that message was
+  // handled. Needs a base with "Thespian Watch Supported" (the multi-process bases), else
+  // throws ActorSystemFailure. unwatch(fd) stops it; both end with the actor.
   void watch(int fd);
   void unwatch(int fd);
   void actor_system_shutdown();

@@ -83,13 +83,9 @@ void Actor::unload_actor_source(const std::string& source_hash) {
   throw InvalidActorSourceHash("no loaded source has hash '" + source_hash + "'");
 }
 
-void Actor::watch(int fd) {
-  cell();
-  throw ActorSystemFailure("watch(" + std::to_string(fd) +
-                           ") needs a base with \"Thespian Watch Supported\"");
-}
+void Actor::watch(int fd) { cell().watch(fd); }
 
-void Actor::unwatch(int) { cell(); }
+void Actor::unwatch(int fd) { cell().unwatch(fd); }
 
 void Actor::actor_system_shutdown() {
   // shutdown() waits for every actor, this one included, so it cannot run here.

@@ -3,11 +3,17 @@
 // actor's own receive, then dead letters for whatever is left).
 #include "core/actor_cell.hpp"
 
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <asio/cancellation_signal.hpp>
 #include <asio/cancellation_state.hpp>
 
 #include "core/reply_endpoint.hpp"
 #include "system/system_core.hpp"
+#include "thespian/errors.hpp"
 
 namespace thespian::detail {
 namespace {
@@ -74,6 +80,7 @@ void actor_cell::abandon() {
   }
   loop.reset();
   wakeups_.clear();
+  stop_watching();
   actor_.reset();
   batch_.clear();
   batch_next_ = 0;
@@ -254,6 +261,19 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
       wakeups_.erase(e.tag);
       co_await invoke(e);
       co_return;
+    case envelope_kind::watch: {
+      const int fd = e.message.as<WatchMessage>().ready.front();
+      auto it = watched_.find(fd);
+      // Unwatched since it became readable (and perhaps watched anew: a later wait's tag).
+      if (it == watched_.end() || it->second.armed != e.tag) co_return;
+      co_await invoke(e);
+      // Level-triggered, but one message per readiness: wait again only once the actor had
+      // its chance to read, unless it unwatched (or watched anew) meanwhile.
+      if (auto again = watched_.find(fd); again != watched_.end() && again->second.armed == e.tag) {
+        arm_watch(fd, again->second);
+      }
+      co_return;
+    }
     case envelope_kind::ask_reply:
     case envelope_kind::ask_timeout:
     case envelope_kind::child_wait:
@@ -375,6 +395,57 @@ void actor_cell::wakeup_after(std::chrono::nanoseconds delay, Message payload) {
   });
 }
 
+void actor_cell::watch(int fd) {
+  const auto& caps = capabilities();
+  const auto supported = caps.find("Thespian Watch Supported");
+  if (supported == caps.end() || supported->second != CapabilityValue(true)) {
+    throw ActorSystemFailure("watch(" + std::to_string(fd) + ") needs a base with \"Thespian "
+                             "Watch Supported\" (the multi-process bases), not " +
+                             core_.base());
+  }
+  if (watched_.contains(fd)) return;
+  const int copy = fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) {
+    throw ActorSystemFailure("watch(" + std::to_string(fd) + "): not an open file descriptor (" +
+                             std::strerror(fd < 0 ? EBADF : errno) + ")");
+  }
+  std::shared_ptr<asio::posix::stream_descriptor> watched;
+  try {
+    watched = std::make_shared<asio::posix::stream_descriptor>(core_.context(), copy);
+  } catch (const std::system_error& e) {
+    ::close(copy);
+    throw ActorSystemFailure("watch(" + std::to_string(fd) + "): " + e.what());
+  }
+  arm_watch(fd, watched_[fd] = watched_descriptor{std::move(watched)});
+}
+
+void actor_cell::unwatch(int fd) {
+  auto it = watched_.find(fd);
+  if (it == watched_.end()) return;
+  std::error_code ignored;
+  it->second.descriptor->close(ignored);  // its pending wait ends with operation_aborted
+  watched_.erase(it);
+}
+
+void actor_cell::arm_watch(int fd, watched_descriptor& watched) {
+  const std::uint64_t tag = watched.armed = ++next_tag_;
+  std::weak_ptr<actor_cell> weak_self = std::static_pointer_cast<actor_cell>(shared_from_this());
+  watched.descriptor->async_wait(asio::posix::stream_descriptor::wait_read,
+                                 [weak_self, fd, tag](const std::error_code& ec) {
+                                   if (ec) return;
+                                   if (auto self = weak_self.lock()) {
+                                     self->deliver(envelope{WatchMessage{{fd}}, self->address_,
+                                                            envelope_kind::watch, tag});
+                                   }
+                                 });
+}
+
+void actor_cell::stop_watching() {
+  std::error_code ignored;
+  for (auto& [fd, watched] : watched_) watched.descriptor->close(ignored);
+  watched_.clear();
+}
+
 asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
   exiting_ = true;
   const auto& exit_request = request.message.as<ActorExitRequest>();
@@ -425,6 +496,7 @@ void actor_cell::finish_exit() {
   }
   for (auto& [tag, timer] : wakeups_) timer->cancel();
   wakeups_.clear();
+  stop_watching();
   // The actor goes first (its destructor may join helper threads that still send), then
   // whatever it never handled becomes dead letters, then the parent hears of it.
   actor_.reset();

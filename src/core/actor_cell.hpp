@@ -24,6 +24,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -80,6 +81,8 @@ class actor_cell final : public endpoint, public runnable {
   asio::awaitable<std::optional<Message>> ask(ActorAddress to, Message message,
                                               std::chrono::nanoseconds timeout);
   void wakeup_after(std::chrono::nanoseconds delay, Message payload);
+  void watch(int fd);
+  void unwatch(int fd);
   // The actor's logger, made on first use (most actors never log): callable from any thread.
   Logger& logger(Actor& actor);
 
@@ -119,6 +122,16 @@ class actor_cell final : public endpoint, public runnable {
   asio::awaitable<void> recover(const envelope& e, std::exception_ptr error);
   asio::awaitable<void> exit_sequence(envelope request);
   void forget_child(const ActorAddress& child);
+  // A watched descriptor object owns a duplicate of the actor's fd, so the actor's own fd
+  // stays the actor's to close. `armed` tags its pending wait: an envelope of an older wait
+  // (before an unwatch and a new watch of the same fd number) is recognised and dropped.
+  struct watched_descriptor {
+    std::shared_ptr<asio::posix::stream_descriptor> descriptor;
+    std::uint64_t armed = 0;
+  };
+  // Waits (once) for `fd` to be readable; then a watch envelope goes to the mailbox.
+  void arm_watch(int fd, watched_descriptor& watched);
+  void stop_watching();
   void finish_exit();
   ActorStatus status() const;
 
@@ -159,6 +172,7 @@ class actor_cell final : public endpoint, public runnable {
   // By endpoint id, so that each exit is removed in O(log n) and the order is creation order.
   std::map<std::uint64_t, ActorAddress> children_;
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> wakeups_;
+  std::map<int, watched_descriptor> watched_;  // by the actor's fd
   std::uint64_t next_tag_ = 0;
   std::uint64_t received_ = 0;
   bool exiting_ = false;

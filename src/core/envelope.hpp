@@ -16,6 +16,7 @@ enum class envelope_kind : std::uint8_t {
   ask_reply,    // the reply to the actor's pending ask `tag`
   ask_timeout,  // the timer of the actor's pending ask `tag` fired
   child_wait,   // the timer bounding how long an exiting actor waits for its children
+  watch,        // a WatchMessage: watched descriptor `tag` is readable; dropped after unwatch/exit
 };
 
 struct envelope {

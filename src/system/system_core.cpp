@@ -33,7 +33,9 @@ Capabilities default_capabilities(std::string_view base) {
       {"Thespian Version", std::string(kVersion)},
       {"Thespian ActorSystem Name", std::string(base)},
       {"Thespian ActorSystem Version", std::int64_t{1}},
-      {"Thespian Watch Supported", false},
+      // Actors of the multi-process bases run on an io_context of their own process, always
+      // driven; simpleSystemBase runs only inside calls, and in-process Thespian has no watch.
+      {"Thespian Watch Supported", base.starts_with("multiproc")},
       {"C++ Standard", std::int64_t{__cplusplus}},
   };
 }
