@@ -2,7 +2,7 @@
 // the actor opened in its own process delivers WatchMessage{{fd}} once per readiness, again
 // after each handled message while it stays readable, and never after unwatch(fd); watching
 // it anew resumes. Elsewhere watch() is refused with ActorSystemFailure naming the capability.
-#include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
@@ -21,13 +21,15 @@ using thespian_test::is_text;
 // One WatchMessage as the watcher saw it: whether it named the watched descriptor, and the one
 // byte the watcher then read from it ('\0' when nothing could be read).
 struct Ready {
-  bool names_the_pipe = false;
+  bool names_the_socket = false;
   char byte = '\0';
-  template <class A> void serialize(A& ar) { ar(names_the_pipe, byte); }
+  template <class A> void serialize(A& ar) { ar(names_the_socket, byte); }
 };
 
-// Owns a pipe and watches its read end. It reads one byte per WatchMessage, so two bytes
-// written at once must give two messages: one per readiness, re-armed after each.
+// Owns a connected pair of UNIX stream sockets and watches one end. It reads one byte per
+// WatchMessage, so two bytes written at once must give two messages: one per readiness,
+// re-armed after each. Sockets rather than a pipe: a pipe signals readiness again after every
+// partial read, a socket does not, so a watch that only waits for the next edge fails here.
 class PipeWatcher : public thespian::Actor {
  public:
   ~PipeWatcher() override {
@@ -38,8 +40,9 @@ class PipeWatcher : public thespian::Actor {
   asio::awaitable<void> receive(Message m, ActorAddress from) override {
     if (is_text(m, "watch")) {
       reporter_ = from;
-      if (fds_[0] < 0 && ::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
-        send(from, std::string("pipe2 failed"));
+      if (fds_[0] < 0 &&
+          ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds_) != 0) {
+        send(from, std::string("socketpair failed"));
         co_return;
       }
       try {
@@ -58,7 +61,7 @@ class PipeWatcher : public thespian::Actor {
       send(from, std::string("unwatched"));
     } else if (const auto* w = m.get<thespian::WatchMessage>()) {
       Ready ready;
-      ready.names_the_pipe = w->ready.size() == 1 && w->ready.front() == fds_[0];
+      ready.names_the_socket = w->ready.size() == 1 && w->ready.front() == fds_[0];
       if (::read(fds_[0], &ready.byte, 1) != 1) ready.byte = '\0';
       send(reporter_, ready);
     }
@@ -104,17 +107,17 @@ BOOST_AUTO_TEST_CASE(a_readable_descriptor_gives_one_watch_message_per_readiness
   if (!watch_supported(sys)) return;
   auto watcher = sys.create_actor<PipeWatcher>();
   BOOST_REQUIRE(text_of(sys.ask(watcher, std::string("watch"), patience)) == "watching");
-  BOOST_TEST(!sys.listen(brief).has_value(), "a WatchMessage for an empty pipe");
+  BOOST_TEST(!sys.listen(brief).has_value(), "a WatchMessage for an empty socket");
 
   BOOST_REQUIRE(text_of(sys.ask(watcher, std::string("write ab"), patience)) == "written");
   const auto first = reply_as<Ready>(sys.listen(patience));
-  BOOST_TEST(first.names_the_pipe);
+  BOOST_TEST(first.names_the_socket);
   BOOST_TEST(first.byte == 'a');
   // Still readable after the first was handled: a second message, for the second byte.
   const auto second = reply_as<Ready>(sys.listen(patience));
-  BOOST_TEST(second.names_the_pipe);
+  BOOST_TEST(second.names_the_socket);
   BOOST_TEST(second.byte == 'b');
-  BOOST_TEST(!sys.listen(brief).has_value(), "a WatchMessage after the pipe was drained");
+  BOOST_TEST(!sys.listen(brief).has_value(), "a WatchMessage after the socket was drained");
 }
 
 BOOST_AUTO_TEST_CASE(unwatch_stops_the_messages_and_watch_resumes_them) {
@@ -127,7 +130,7 @@ BOOST_AUTO_TEST_CASE(unwatch_stops_the_messages_and_watch_resumes_them) {
 
   BOOST_REQUIRE(text_of(sys.ask(watcher, std::string("watch"), patience)) == "watching");
   const auto ready = reply_as<Ready>(sys.listen(patience));
-  BOOST_TEST(ready.names_the_pipe);
+  BOOST_TEST(ready.names_the_socket);
   BOOST_TEST(ready.byte == 'c');
 }
 
