@@ -3,6 +3,8 @@
 // under fd_mutex so that close() never leaves them a reused descriptor.
 #include "transport/udp_channel.hpp"
 
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -43,6 +45,21 @@ std::string answer_bytes(frame_kind kind, std::uint64_t sequence) {
   return encode_frame(frame{kind, sequence, {}, {}, {}}, max_udp_frame_size);
 }
 
+// The channel's socket: bound with SO_REUSEPORT when its port was reserved by another socket,
+// and asking for ICMP errors when a dead peer must be noticed (udp_channel.hpp).
+asio::ip::udp::socket open_socket(asio::io_context& io, const asio::ip::udp::endpoint& bind_to,
+                                  const transport_settings& settings) {
+  asio::ip::udp::socket socket(io, bind_to.protocol());
+  if (settings.reuse_port) {
+    socket.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+  }
+  if (settings.peers_never_return) {
+    socket.set_option(asio::detail::socket_option::boolean<SOL_IP, IP_RECVERR>(true));
+  }
+  socket.bind(bind_to);
+  return socket;
+}
+
 }  // namespace
 
 struct udp_channel::impl {
@@ -55,6 +72,10 @@ struct udp_channel::impl {
     }
     const endpoint_type peer;
     outbound_queue queue;
+    // peers_never_return: whether the peer ever answered, and since when messages have waited
+    // for it (its queue was idle before), in clock ticks.
+    std::atomic<bool> ever_answered{false};
+    std::atomic<outbound_queue::clock::rep> waiting_since{0};
   };
 
   // What this channel answered to one sender's recent sequences (I/O thread only).
@@ -86,7 +107,7 @@ struct udp_channel::impl {
 
   impl(const endpoint_type& bind_to, deliver_handler d, transport_settings s)
       : settings(std::move(s)), deliver(std::move(d)), work(io.get_executor()),
-        socket(io, bind_to), sweep_timer(io),
+        socket(open_socket(io, bind_to, settings)), sweep_timer(io),
         first_sequence(static_cast<std::uint64_t>(
             std::chrono::system_clock::now().time_since_epoch().count())) {
     settings.validate();
@@ -158,7 +179,10 @@ struct udp_channel::impl {
       if (self->closed.load()) co_return;
       if (ec) {
         if (ec == asio::error::operation_aborted) co_return;
-        continue;  // e.g. an ICMP error reported on the socket: the retransmit timer copes
+        // An ICMP error reported on the socket: with IP_RECVERR its details wait in the error
+        // queue; otherwise the retransmit timer copes.
+        if (self->settings.peers_never_return) self->read_errors();
+        continue;
       }
       {
         std::lock_guard lock(self->stats_mutex);
@@ -166,6 +190,56 @@ struct udp_channel::impl {
       }
       self->handle_datagram(from, std::span<const char>(buffer.data(), n));
     }
+  }
+
+  // Drains the socket's error queue (I/O thread): each "port unreachable" names the peer a
+  // datagram of ours could not reach.
+  void read_errors() {
+    for (;;) {
+      char data[64];
+      char control[512];
+      sockaddr_in offender{};
+      iovec io_vector{data, sizeof data};
+      msghdr header{};
+      header.msg_name = &offender;
+      header.msg_namelen = sizeof offender;
+      header.msg_iov = &io_vector;
+      header.msg_iovlen = 1;
+      header.msg_control = control;
+      header.msg_controllen = sizeof control;
+      if (::recvmsg(socket.native_handle(), &header, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+        if (errno == EINTR) continue;
+        return;  // empty
+      }
+      for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+        if (c->cmsg_level != SOL_IP || c->cmsg_type != IP_RECVERR) continue;
+        sock_extended_err error{};
+        std::memcpy(&error, CMSG_DATA(c), sizeof error);
+        if (error.ee_origin == SO_EE_ORIGIN_ICMP && error.ee_errno == ECONNREFUSED &&
+            offender.sin_family == AF_INET) {
+          unreachable(endpoint_type(asio::ip::address_v4(ntohl(offender.sin_addr.s_addr)),
+                                    ntohs(offender.sin_port)));
+        }
+      }
+    }
+  }
+
+  // Nothing listens on `peer`'s port now (udp_channel.hpp says when that means gone).
+  void unreachable(const endpoint_type& peer) {
+    auto link = find_link(peer);
+    if (!link || link->queue.idle()) return;
+    std::string why;
+    if (link->ever_answered.load()) {
+      why = "the peer is gone (its port is unreachable)";
+    } else {
+      const auto waited = outbound_queue::clock::now() -
+                          outbound_queue::clock::time_point(
+                              outbound_queue::clock::duration(link->waiting_since.load()));
+      if (waited < settings.first_connect_grace) return;  // still starting, perhaps
+      why = absl::StrFormat("the peer did not appear within %d ms (its port is unreachable)",
+                            settings.first_connect_grace.count());
+    }
+    link->queue.peer_gone(why).run();
   }
 
   void drop(const endpoint_type& from, const std::string& why) {
@@ -187,6 +261,7 @@ struct udp_channel::impl {
     frame& f = r.value();
     if (f.kind == frame_kind::ack || f.kind == frame_kind::nack) {
       if (auto link = find_link(from)) {
+        link->ever_answered.store(true);
         (f.kind == frame_kind::ack ? link->queue.acknowledge_one(f.sequence)
                                    : link->queue.refuse(f.sequence)).run();
         if (link->queue.try_take_turn()) transmit(*link);
@@ -328,6 +403,17 @@ struct udp_channel::impl {
     }
   }
 
+  // The peer listens now (I/O thread): what waits for its answer goes again at once.
+  void retransmit_now(peer_link& link) {
+    if (closed.load()) return;
+    const auto now = outbound_queue::clock::now();
+    link.queue.retransmit_from(now);
+    auto due = link.queue.due_for_retransmit(now);
+    for (const auto& out : due) send_datagram(link.peer, out.bytes);
+    std::lock_guard lock(stats_mutex);
+    stats.retransmits += due.size();
+  }
+
   // A handler that throws is reported; the I/O thread goes on.
   void run_io() {
     for (;;) {
@@ -378,6 +464,9 @@ admission udp_channel::submit(const endpoint_type& peer, frame f, outcome_handle
                               admitted_handler on_admitted) {
   std::string bytes = encode_frame(f, max_udp_frame_size);
   auto link = impl_->link_for(peer);
+  if (impl_->settings.peers_never_return && link->queue.idle()) {
+    link->waiting_since.store(outbound_queue::clock::now().time_since_epoch().count());
+  }
   auto action = outbound_queue::transmit_action::none;
   const admission how =
       link->queue.submit(std::move(bytes), std::move(on_outcome), std::move(on_admitted), action);
@@ -391,6 +480,21 @@ void udp_channel::close() {
     asio::post(impl_->io, [self = impl_.get()] { self->shutdown(); });
   }
   if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void udp_channel::peer_gone(const endpoint_type& peer, const std::string& reason) {
+  auto link = impl_->find_link(peer);
+  if (!link) return;
+  // From now on "port unreachable" means gone too, however recently it was first tried.
+  link->ever_answered.store(true);
+  link->queue.peer_gone(reason).run();
+}
+
+void udp_channel::dial_now(const endpoint_type& peer) {
+  auto link = impl_->find_link(peer);
+  if (!link) return;
+  // Retransmissions belong to the I/O thread, as in the sweep.
+  asio::post(impl_->io, [self = impl_.get(), link] { self->retransmit_now(*link); });
 }
 
 std::size_t udp_channel::queue_depth(const endpoint_type& peer) const {
