@@ -122,6 +122,7 @@ struct udp_channel::impl {
   asio::executor_work_guard<asio::io_context::executor_type> work;
   asio::ip::udp::socket socket;
   asio::steady_timer sweep_timer;
+  std::atomic<bool> sweep_idle{false};  // the sweep sleeps idle_sweep (see wake_sweep)
   endpoint_type local;
   const std::uint64_t first_sequence;
   std::thread thread;
@@ -375,18 +376,48 @@ struct udp_channel::impl {
     }
   }
 
+  // Whether any message waits for an outcome or any datagram is held for order (I/O thread).
+  bool busy(const std::vector<std::shared_ptr<peer_link>>& links) const {
+    for (const auto& link : links) {
+      if (!link->queue.idle()) return true;
+    }
+    for (const auto& [from, sender] : senders) {
+      if (!sender.held.empty()) return true;
+    }
+    return false;
+  }
+
+  // A channel with nothing in flight sweeps rarely (a process of the multi-process bases holds
+  // two idle channels for most of its life); the first send wakes it (wake_sweep).
+  static constexpr std::chrono::milliseconds idle_sweep{1000};
+
+  // Any thread, after a frame was queued: a sweep sleeping the idle interval starts over at the
+  // short one, so that the frame's retransmissions are on time.
+  void wake_sweep() {
+    if (sweep_idle.exchange(false)) asio::post(io, [this] { sweep_timer.cancel(); });
+  }
+
   static asio::awaitable<void> sweep_loop(impl* self) {
     const auto interval = std::clamp<std::chrono::milliseconds>(
         std::min(self->settings.retransmit_initial / 2, self->settings.transmit_timeout / 8),
         std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+    auto next_wait = interval;
     while (!self->closed.load()) {
-      self->sweep_timer.expires_after(interval);
+      self->sweep_timer.expires_after(next_wait);
       [[maybe_unused]] auto [ec] = co_await self->sweep_timer.async_wait(as_tuple_awaitable);
       if (self->closed.load()) co_return;
       std::vector<std::shared_ptr<peer_link>> links;
       {
         std::lock_guard lock(self->peers_mutex);
         for (auto& [peer, link] : self->peers) links.push_back(link);
+      }
+      // Idle first, then look: a frame queued after the look finds the flag set and wakes us.
+      self->sweep_idle.store(true);
+      if (self->busy(links)) {
+        self->sweep_idle.store(false);
+        next_wait = interval;
+      } else {
+        next_wait = std::max(interval, idle_sweep);
       }
       const auto now = outbound_queue::clock::now();
       self->give_up_stale_gaps(now);
@@ -471,6 +502,7 @@ admission udp_channel::submit(const endpoint_type& peer, frame f, outcome_handle
   const admission how =
       link->queue.submit(std::move(bytes), std::move(on_outcome), std::move(on_admitted), action);
   if (action == outbound_queue::transmit_action::write_now) impl_->transmit(*link);
+  impl_->wake_sweep();
   return how;
 }
 
