@@ -406,13 +406,14 @@ struct udp_channel::impl {
       self->sweep_timer.expires_after(next_wait);
       [[maybe_unused]] auto [ec] = co_await self->sweep_timer.async_wait(as_tuple_awaitable);
       if (self->closed.load()) co_return;
+      // Idle first, then look (at every link, new ones included): a frame queued after the
+      // look finds the flag set and wakes us.
+      self->sweep_idle.store(true);
       std::vector<std::shared_ptr<peer_link>> links;
       {
         std::lock_guard lock(self->peers_mutex);
         for (auto& [peer, link] : self->peers) links.push_back(link);
       }
-      // Idle first, then look: a frame queued after the look finds the flag set and wakes us.
-      self->sweep_idle.store(true);
       if (self->busy(links)) {
         self->sweep_idle.store(false);
         next_wait = interval;

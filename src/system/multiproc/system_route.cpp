@@ -125,8 +125,12 @@ std::uint64_t reserve_port_route(route_kind kind, const asio::ip::address_v4& ip
   process::unique_fd socket(::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
   if (!socket) fail("socket");
   const int on = 1;
-  if (::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-      ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+  // UDP: the port is shared only once it is chosen. A UDP socket that binds port 0 with
+  // SO_REUSEPORT (or SO_REUSEADDR) may be given a port that another such socket of this user
+  // holds (the kernel sees no conflict), i.e. two children on one port, each receiving some of
+  // the other's datagrams. Bound plainly it gets a port nobody holds.
+  if (!udp && (::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+               ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)) {
     fail("setsockopt");
   }
   sockaddr_in address{};
@@ -140,8 +144,12 @@ std::uint64_t reserve_port_route(route_kind kind, const asio::ip::address_v4& ip
   if (::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
     fail("getsockname");
   }
-  // A UDP socket bound to the port would receive its share of the child's datagrams; connected
-  // to itself it receives only what it sends itself, i.e. nothing (system_route.hpp).
+  // The child joins it with SO_REUSEPORT. A UDP socket bound to the port would receive its
+  // share of the child's datagrams; connected to itself it receives only what it sends itself,
+  // i.e. nothing (system_route.hpp).
+  if (udp && ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    fail("setsockopt");
+  }
   if (udp && ::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
     fail("connect");
   }

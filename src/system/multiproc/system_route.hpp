@@ -11,10 +11,11 @@
 //    port first: it binds a socket without listening, with SO_REUSEPORT, and the child binds
 //    the same port the same way and listens; the reservation is released once the child
 //    listens (or failed to start).
-//  - udp (multiprocUDPBase): as tcp, with UDP ports. A reservation is a UDP socket bound with
-//    SO_REUSEPORT and connect()ed to its own address: a connected UDP socket only receives
-//    from its peer and the kernel never picks it for the others (reuseport selection skips
-//    connected sockets), so it takes none of the child's datagrams.
+//  - udp (multiprocUDPBase): as tcp, with UDP ports. A reservation is a UDP socket bound to port
+//    0 without SO_REUSEPORT (with it, the kernel may hand out a port another such socket holds),
+//    given SO_REUSEPORT once bound, and connect()ed to its own address: a connected UDP socket
+//    only receives from its peer and the kernel never picks it for the others (reuseport
+//    selection skips connected sockets), so it takes none of the child's datagrams.
 #pragma once
 
 #include <cstdint>
