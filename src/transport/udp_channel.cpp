@@ -14,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -182,7 +183,7 @@ struct udp_channel::impl {
         if (ec == asio::error::operation_aborted) co_return;
         // An ICMP error reported on the socket: with IP_RECVERR its details wait in the error
         // queue; otherwise the retransmit timer copes.
-        if (self->settings.peers_never_return) self->read_errors();
+        if (self->settings.peers_never_return) self->after_error(buffer);
         continue;
       }
       {
@@ -193,9 +194,30 @@ struct udp_channel::impl {
     }
   }
 
+  // After a receive reported an error (I/O thread): the peers named in the error queue are
+  // judged only once every datagram that arrived before is handled. The kernel reports the
+  // error first, and the last ACK from a peer that has just ended may still be queued: its
+  // message arrived and must not turn into a dead letter.
+  void after_error(std::vector<char>& buffer) {
+    std::vector<endpoint_type> unreachable_peers;
+    for (int round = 0; round < 16; ++round) {
+      read_errors(unreachable_peers);
+      std::error_code ec;
+      endpoint_type from;
+      for (;;) {
+        const std::size_t n = socket.receive_from(asio::buffer(buffer), from, 0, ec);
+        if (ec) break;
+        count(&udp_channel_statistics::datagrams_received);
+        handle_datagram(from, std::span<const char>(buffer.data(), n));
+      }
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    }
+    for (const auto& peer : unreachable_peers) unreachable(peer);
+  }
+
   // Drains the socket's error queue (I/O thread): each "port unreachable" names the peer a
   // datagram of ours could not reach.
-  void read_errors() {
+  void read_errors(std::vector<endpoint_type>& unreachable_peers) {
     for (;;) {
       char data[64];
       char control[512];
@@ -218,11 +240,29 @@ struct udp_channel::impl {
         std::memcpy(&error, CMSG_DATA(c), sizeof error);
         if (error.ee_origin == SO_EE_ORIGIN_ICMP && error.ee_errno == ECONNREFUSED &&
             offender.sin_family == AF_INET) {
-          unreachable(endpoint_type(asio::ip::address_v4(ntohl(offender.sin_addr.s_addr)),
-                                    ntohs(offender.sin_port)));
+          unreachable_peers.emplace_back(asio::ip::address_v4(ntohl(offender.sin_addr.s_addr)),
+                                         ntohs(offender.sin_port));
         }
       }
     }
+  }
+
+  // On this host: whether some socket holds `peer`'s port (a plain bind of it fails); nullopt
+  // for a peer elsewhere, or when the bind fails for another reason.
+  static std::optional<bool> port_held(const endpoint_type& peer) {
+    if (!peer.address().is_v4() || !peer.address().is_loopback()) return std::nullopt;
+    const int probe = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) return std::nullopt;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(peer.address().to_v4().to_uint());
+    address.sin_port = htons(peer.port());
+    const int bound = ::bind(probe, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    const int error = errno;
+    ::close(probe);
+    if (bound == 0) return false;
+    if (error == EADDRINUSE) return true;
+    return std::nullopt;
   }
 
   // Nothing listens on `peer`'s port now (udp_channel.hpp says when that means gone).
@@ -230,7 +270,14 @@ struct udp_channel::impl {
     auto link = find_link(peer);
     if (!link || link->queue.idle()) return;
     std::string why;
-    if (link->ever_answered.load()) {
+    const std::optional<bool> held = port_held(peer);
+    if (held == false) {
+      why = "the peer is gone (nothing holds its port)";
+    } else if (held == true) {
+      // Held but not listening: reserved for a process that is still starting (perhaps a new
+      // one on an old peer's port, which will refuse the old peer's messages).
+      return;
+    } else if (link->ever_answered.load()) {
       why = "the peer is gone (its port is unreachable)";
     } else {
       const auto waited = outbound_queue::clock::now() -

@@ -19,10 +19,11 @@
 // not mistaken for duplicates of its earlier incarnation, and its window starts it afresh.
 //
 // UDP has no connection to refuse, so with settings.peers_never_return the socket asks for ICMP
-// errors (IP_RECVERR): a "port unreachable" for a peer that answered before means it is gone,
-// and so does one for a peer that has not answered for first_connect_grace; its messages then
-// get no_such_target at once (within the grace, a peer that is still starting is simply
-// retransmitted to). settings.reuse_port binds with SO_REUSEPORT (a reserved port).
+// errors (IP_RECVERR). A "port unreachable" for a peer on this host means it is gone when no
+// socket holds its port (a plain bind of it succeeds); a port that is held but not listened on
+// is reserved for a peer still starting (system/multiproc/system_route.hpp), which is simply
+// retransmitted to. For a peer elsewhere it means gone when the peer answered before, or has
+// not answered for first_connect_grace. Messages to a gone peer get no_such_target at once. settings.reuse_port binds with SO_REUSEPORT (a reserved port).
 #pragma once
 
 #include <cstdint>
