@@ -2,7 +2,8 @@
 // round trip from outside, and actor-to-actor ping-pong across processes, next to a raw round
 // trip of the same 64 bytes between two processes over the base's own kind of socket (blocking
 // write/read): a UNIX socket pair for multiprocQueueBase, a loopback TCP connection with
-// TCP_NODELAY for multiprocTCPBase.
+// TCP_NODELAY for multiprocTCPBase, two connected loopback UDP sockets for multiprocUDPBase
+// (one datagram each way, no acknowledgement: the floor, not a reliable protocol).
 // Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase]
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -95,11 +96,36 @@ void tcp_pair(int sv[2]) {
   for (int i = 0; i < 2; ++i) ::setsockopt(sv[i], IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
+// Two loopback UDP sockets connected to each other.
+void udp_pair(int sv[2]) {
+  sockaddr_in address[2]{};
+  for (int i = 0; i < 2; ++i) {
+    sv[i] = ::socket(AF_INET, SOCK_DGRAM, 0);
+    address[i].sin_family = AF_INET;
+    address[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address[i];
+    if (sv[i] < 0 ||
+        ::bind(sv[i], reinterpret_cast<sockaddr*>(&address[i]), sizeof address[i]) != 0 ||
+        ::getsockname(sv[i], reinterpret_cast<sockaddr*>(&address[i]), &length) != 0) {
+      std::abort();
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (::connect(sv[i], reinterpret_cast<sockaddr*>(&address[1 - i]), sizeof address[i]) != 0) {
+      std::abort();
+    }
+  }
+}
+
+enum class raw_kind { unix_socket, tcp, udp };
+
 // Raw floor: 64 bytes there and back between two processes, in µs.
-double raw_round_trip_us(int rounds, bool tcp) {
+double raw_round_trip_us(int rounds, raw_kind kind) {
   int sv[2];
-  if (tcp) {
+  if (kind == raw_kind::tcp) {
     tcp_pair(sv);
+  } else if (kind == raw_kind::udp) {
+    udp_pair(sv);
   } else if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
     std::abort();
   }
@@ -137,16 +163,22 @@ THESPIAN_MESSAGE(PingPong);
 THESPIAN_MESSAGE(Ball);
 THESPIAN_MESSAGE(Done);
 
-// A loopback port that was free a moment ago (the TCP base's Admin Port).
+// A loopback port that was free a moment ago, for TCP and UDP (the daemon admin's Admin Port).
 std::int64_t free_port() {
-  int sv[2];
-  tcp_pair(sv);
-  sockaddr_in address{};
-  socklen_t length = sizeof address;
-  ::getsockname(sv[1], reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(sv[0]);
-  ::close(sv[1]);
-  return ntohs(address.sin_port);
+  for (;;) {
+    int sv[2];
+    tcp_pair(sv);
+    sockaddr_in address{};
+    socklen_t length = sizeof address;
+    ::getsockname(sv[1], reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(sv[0]);
+    ::close(sv[1]);
+    const int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
+    const bool udp_free =
+        udp >= 0 && ::bind(udp, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(udp);
+    if (udp_free) return ntohs(address.sin_port);
+  }
 }
 
 int main(int argc, char** argv) {
@@ -154,12 +186,14 @@ int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 2000;
   const int actors = argc > 2 ? std::atoi(argv[2]) : 200;
   const std::string base = argc > 3 ? argv[3] : "multiprocQueueBase";
-  const bool tcp = base == "multiprocTCPBase";
+  const raw_kind kind = base == "multiprocTCPBase"   ? raw_kind::tcp
+                        : base == "multiprocUDPBase" ? raw_kind::udp
+                                                     : raw_kind::unix_socket;
   // The raw floor first, while this program is single-threaded (it forks).
-  const double raw_us = raw_round_trip_us(rounds, tcp);
+  const double raw_us = raw_round_trip_us(rounds, kind);
 
   thespian::Capabilities caps;
-  if (tcp) caps["Admin Port"] = free_port();
+  if (kind != raw_kind::unix_socket) caps["Admin Port"] = free_port();
   thespian::ActorSystem sys(base, caps);
   // Creation rate: actors created from outside one after another, each answering once.
   std::vector<ActorAddress> made;
@@ -192,8 +226,8 @@ int main(int argc, char** argv) {
   sys.shutdown();
 
   std::printf("%s (%d round trips, %d actors)\n", base.c_str(), rounds, actors);
-  std::printf("  raw %s round trip (64 B, two processes):  %8.1f us\n", tcp ? "TCP " : "UNIX",
-              raw_us);
+  std::printf("  raw %s round trip (64 B, two processes):  %8.1f us\n",
+              kind == raw_kind::tcp ? "TCP " : kind == raw_kind::udp ? "UDP " : "UNIX", raw_us);
   std::printf("  actor-to-actor ping-pong round trip:              %8.1f us  (%.2fx raw)\n",
               pingpong_us, pingpong_us / raw_us);
   std::printf("  ask from outside, median:                         %8.1f us  (%.2fx raw)\n",

@@ -1,5 +1,5 @@
 // `thespian start|stop|status`: run, stop and inspect the admin daemon of a multiprocTCPBase
-// system on its Admin Port. Each is a short-lived program that joins the admin (or, for start,
+// (or multiprocUDPBase) system on its Admin Port. Each is a short-lived program that joins the admin (or, for start,
 // starts it) through the public ActorSystem API, exactly as any later program would; start
 // leaves the admin running when it exits (BASES.md: the admin lives until shutdown()).
 #include <chrono>
@@ -11,6 +11,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
 
 #include <absl/strings/numbers.h>
 
@@ -21,18 +22,20 @@ namespace thespian::cli {
 namespace {
 
 constexpr std::int64_t default_admin_port = 1900;
+constexpr std::int64_t default_udp_admin_port = 1029;
 constexpr auto stop_limit = std::chrono::seconds(30);
 
 struct admin_options {
   std::string base = "multiprocTCPBase";
-  std::int64_t port = default_admin_port;
+  std::int64_t port = 0;  // the base's default unless given
   Capabilities capabilities;
 };
 
 void print_admin_usage(std::FILE* out, std::string_view command) {
   std::fprintf(out,
-               "usage: thespian %.*s [--base multiprocTCPBase] [--admin-port N]%s\n"
-               "  start   start the admin daemon on 127.0.0.1:N (default 1900), leave it running\n"
+               "usage: thespian %.*s [--base multiprocTCPBase|multiprocUDPBase] [--admin-port N]%s\n"
+               "  start   start the admin daemon on 127.0.0.1:N (default 1900; UDP 1029), leave it\n"
+               "          running\n"
                "  stop    shut down the system of the admin on that port (every actor ends)\n"
                "  status  print the status of the system of the admin on that port\n",
                static_cast<int>(command.size()), command.data(),
@@ -90,22 +93,33 @@ std::optional<admin_options> parse(std::string_view command,
       return std::nullopt;
     }
   }
-  if (o.base != "multiprocTCPBase") {
+  if (o.base != "multiprocTCPBase" && o.base != "multiprocUDPBase") {
     std::fprintf(stderr,
-                 "thespian %.*s: only multiprocTCPBase has an admin daemon that outlives its "
-                 "program, not '%s'\n",
+                 "thespian %.*s: only multiprocTCPBase and multiprocUDPBase have an admin daemon "
+                 "that outlives its program, not '%s'\n",
                  static_cast<int>(command.size()), command.data(), o.base.c_str());
     return std::nullopt;
   }
+  if (o.port == 0) o.port = o.base == "multiprocUDPBase" ? default_udp_admin_port : default_admin_port;
   o.capabilities["Admin Port"] = o.port;
   return o;
 }
 
-bool admin_listens(std::int64_t port) {
+// TCP: something accepts connections on the port. UDP: something holds the port (the admin
+// binds it exclusively; a datagram would have no answer to wait for).
+bool admin_listens(const admin_options& o) {
   asio::io_context io;
-  asio::ip::tcp::socket probe(io);
   std::error_code ec;
-  probe.connect({asio::ip::address_v4::loopback(), static_cast<std::uint16_t>(port)}, ec);
+  const auto loopback = asio::ip::address_v4::loopback();
+  const auto port = static_cast<std::uint16_t>(o.port);
+  if (o.base == "multiprocUDPBase") {
+    asio::ip::udp::socket probe(io);
+    probe.open(asio::ip::udp::v4(), ec);
+    if (!ec) probe.bind({loopback, port}, ec);
+    return ec == asio::error::address_in_use;
+  }
+  asio::ip::tcp::socket probe(io);
+  probe.connect({loopback, port}, ec);
   return !ec;
 }
 
@@ -117,7 +131,7 @@ int admin_command(std::string_view command, std::span<const std::string_view> ar
   const std::string where = "127.0.0.1:" + std::to_string(options->port);
   try {
     if (command == "start") {
-      if (admin_listens(options->port)) {
+      if (admin_listens(*options)) {
         std::cout << "thespian start: an admin already runs on " << where << std::endl;
         return 0;
       }
@@ -126,7 +140,7 @@ int admin_command(std::string_view command, std::span<const std::string_view> ar
                 << where << std::endl;
       return 0;  // the ActorSystem goes, the admin stays
     }
-    if (!admin_listens(options->port)) {
+    if (!admin_listens(*options)) {
       std::cerr << "thespian " << command << ": no admin runs on " << where << std::endl;
       return 1;
     }
@@ -137,7 +151,7 @@ int admin_command(std::string_view command, std::span<const std::string_view> ar
     }
     system.shutdown();
     const auto deadline = std::chrono::steady_clock::now() + stop_limit;
-    while (admin_listens(options->port)) {
+    while (admin_listens(*options)) {
       if (std::chrono::steady_clock::now() >= deadline) {
         std::cerr << "thespian stop: the admin on " << where << " still listens after "
                   << stop_limit.count() << " s" << std::endl;

@@ -159,15 +159,17 @@ void remember_endpoint(const std::shared_ptr<endpoint>& ep) { remember(ep); }
 
 std::string endpoint::describe() const {
   // The same text in every process: a multi-process system's id says how it is reached (see
-  // system/multiproc/system_route.hpp; kind 1 is a UNIX socket, 2 TCP), an in-process one does not.
+  // system/multiproc/system_route.hpp; kind 1 is a UNIX socket, 2 TCP, 3 UDP), an in-process one
+  // does not.
   constexpr int kind_shift = 56;
   if ((system_id_ >> kind_shift) == 1) {
     return absl::StrFormat("ActorAddr-(unix:%x/#%x)",
                            system_id_ & ((std::uint64_t{1} << kind_shift) - 1), id_);
   }
-  if ((system_id_ >> kind_shift) == 2) {  // tcp: IPv4 address and port
+  if (const auto kind = system_id_ >> kind_shift; kind == 2 || kind == 3) {  // IPv4 and port
     const auto ip = static_cast<std::uint32_t>(system_id_ >> 16);
-    return absl::StrFormat("ActorAddr-(tcp:%d.%d.%d.%d:%d/#%x)", (ip >> 24) & 0xff,
+    return absl::StrFormat("ActorAddr-(%s:%d.%d.%d.%d:%d/#%x)", kind == 2 ? "tcp" : "udp",
+                           (ip >> 24) & 0xff,
                            (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, system_id_ & 0xffff,
                            id_);
   }

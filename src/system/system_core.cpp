@@ -87,15 +87,15 @@ struct system_core::pending_ask {
 };
 
 bool is_multiproc_base(std::string_view base) {
-  return base == "multiprocQueueBase" || base == "multiprocTCPBase";
+  return base == "multiprocQueueBase" || base == "multiprocTCPBase" || base == "multiprocUDPBase";
 }
 
-// A client's own route. A TCP one reserves its port here (no thread may start yet: see the
+// A client's own route. A TCP or UDP one reserves its port here (no thread may start yet: see the
 // constructor) and binds it in start().
 std::uint64_t new_client_id(std::string_view base) {
   const auto kind = multiproc::route_kind_of_base(base);
-  return kind == multiproc::route_kind::tcp
-             ? multiproc::reserve_tcp_route(asio::ip::address_v4::loopback())
+  return multiproc::has_port(kind)
+             ? multiproc::reserve_port_route(kind, asio::ip::address_v4::loopback())
              : multiproc::new_system_id(kind);
 }
 
@@ -118,11 +118,12 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
   if (base != "simpleSystemBase" && base != "multithreadBase" && !is_multiproc_base(base)) {
     throw ActorSystemStartupFailure(
         "unknown or unavailable system base '" + std::string(base) +
-        "' (this build has simpleSystemBase, multithreadBase, multiprocQueueBase and "
-        "multiprocTCPBase)");
+        "' (this build has simpleSystemBase, multithreadBase, multiprocQueueBase, "
+        "multiprocTCPBase and multiprocUDPBase)");
   }
   Capabilities current = default_capabilities(base);
   if (base == "multiprocTCPBase") current["Admin Port"] = std::int64_t{1900};
+  if (base == "multiprocUDPBase") current["Admin Port"] = std::int64_t{1029};
   for (auto& [name, value] : caps) current[name] = value;
   if (role_ == process_role::client) {
     // Before this system starts any thread: the forkserver must be forked while there is none.

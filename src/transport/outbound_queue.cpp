@@ -392,6 +392,15 @@ std::vector<outbound_queue::outgoing> outbound_queue::due_for_retransmit(clock::
   return due;
 }
 
+void outbound_queue::retransmit_from(clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    entry& e = entries_[i];
+    e.backoff = settings_.retransmit_initial;
+    e.retransmit_at = now;
+  }
+}
+
 std::size_t outbound_queue::depth() const {
   std::lock_guard lock(mutex_);
   return outstanding_;

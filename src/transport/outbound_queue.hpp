@@ -183,6 +183,9 @@ class outbound_queue {
   // Datagrams: in-flight frames whose retransmit time has come (their bytes), and reschedule.
   // Every datagram handed out (here and by next_batch) carries its current datagram window.
   std::vector<outgoing> due_for_retransmit(clock::time_point now);
+  // Datagrams: every in-flight frame is due at `now`, its back-off started afresh (the peer
+  // was just told to listen: no need to wait out a back-off grown while it was starting).
+  void retransmit_from(clock::time_point now);
 
   std::size_t depth() const;          // messages admitted whose outcome is not known yet
   std::size_t parked() const;         // senders waiting for the low-water mark

@@ -3,6 +3,8 @@
 // under fd_mutex so that close() never leaves them a reused descriptor.
 #include "transport/udp_channel.hpp"
 
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -43,6 +46,21 @@ std::string answer_bytes(frame_kind kind, std::uint64_t sequence) {
   return encode_frame(frame{kind, sequence, {}, {}, {}}, max_udp_frame_size);
 }
 
+// The channel's socket: bound with SO_REUSEPORT when its port was reserved by another socket,
+// and asking for ICMP errors when a dead peer must be noticed (udp_channel.hpp).
+asio::ip::udp::socket open_socket(asio::io_context& io, const asio::ip::udp::endpoint& bind_to,
+                                  const transport_settings& settings) {
+  asio::ip::udp::socket socket(io, bind_to.protocol());
+  if (settings.reuse_port) {
+    socket.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+  }
+  if (settings.peers_never_return) {
+    socket.set_option(asio::detail::socket_option::boolean<SOL_IP, IP_RECVERR>(true));
+  }
+  socket.bind(bind_to);
+  return socket;
+}
+
 }  // namespace
 
 struct udp_channel::impl {
@@ -55,6 +73,10 @@ struct udp_channel::impl {
     }
     const endpoint_type peer;
     outbound_queue queue;
+    // peers_never_return: whether the peer ever answered, and since when messages have waited
+    // for it (its queue was idle before), in clock ticks.
+    std::atomic<bool> ever_answered{false};
+    std::atomic<outbound_queue::clock::rep> waiting_since{0};
   };
 
   // What this channel answered to one sender's recent sequences (I/O thread only).
@@ -86,7 +108,7 @@ struct udp_channel::impl {
 
   impl(const endpoint_type& bind_to, deliver_handler d, transport_settings s)
       : settings(std::move(s)), deliver(std::move(d)), work(io.get_executor()),
-        socket(io, bind_to), sweep_timer(io),
+        socket(open_socket(io, bind_to, settings)), sweep_timer(io),
         first_sequence(static_cast<std::uint64_t>(
             std::chrono::system_clock::now().time_since_epoch().count())) {
     settings.validate();
@@ -101,6 +123,7 @@ struct udp_channel::impl {
   asio::executor_work_guard<asio::io_context::executor_type> work;
   asio::ip::udp::socket socket;
   asio::steady_timer sweep_timer;
+  std::atomic<bool> sweep_idle{false};  // the sweep sleeps idle_sweep (see wake_sweep)
   endpoint_type local;
   const std::uint64_t first_sequence;
   std::thread thread;
@@ -158,7 +181,10 @@ struct udp_channel::impl {
       if (self->closed.load()) co_return;
       if (ec) {
         if (ec == asio::error::operation_aborted) co_return;
-        continue;  // e.g. an ICMP error reported on the socket: the retransmit timer copes
+        // An ICMP error reported on the socket: with IP_RECVERR its details wait in the error
+        // queue; otherwise the retransmit timer copes.
+        if (self->settings.peers_never_return) self->after_error(buffer);
+        continue;
       }
       {
         std::lock_guard lock(self->stats_mutex);
@@ -166,6 +192,102 @@ struct udp_channel::impl {
       }
       self->handle_datagram(from, std::span<const char>(buffer.data(), n));
     }
+  }
+
+  // After a receive reported an error (I/O thread): the peers named in the error queue are
+  // judged only once every datagram that arrived before is handled. The kernel reports the
+  // error first, and the last ACK from a peer that has just ended may still be queued: its
+  // message arrived and must not turn into a dead letter.
+  void after_error(std::vector<char>& buffer) {
+    std::vector<endpoint_type> unreachable_peers;
+    for (int round = 0; round < 16; ++round) {
+      read_errors(unreachable_peers);
+      std::error_code ec;
+      endpoint_type from;
+      for (;;) {
+        const std::size_t n = socket.receive_from(asio::buffer(buffer), from, 0, ec);
+        if (ec) break;
+        count(&udp_channel_statistics::datagrams_received);
+        handle_datagram(from, std::span<const char>(buffer.data(), n));
+      }
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    }
+    for (const auto& peer : unreachable_peers) unreachable(peer);
+  }
+
+  // Drains the socket's error queue (I/O thread): each "port unreachable" names the peer a
+  // datagram of ours could not reach.
+  void read_errors(std::vector<endpoint_type>& unreachable_peers) {
+    for (;;) {
+      char data[64];
+      char control[512];
+      sockaddr_in offender{};
+      iovec io_vector{data, sizeof data};
+      msghdr header{};
+      header.msg_name = &offender;
+      header.msg_namelen = sizeof offender;
+      header.msg_iov = &io_vector;
+      header.msg_iovlen = 1;
+      header.msg_control = control;
+      header.msg_controllen = sizeof control;
+      if (::recvmsg(socket.native_handle(), &header, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+        if (errno == EINTR) continue;
+        return;  // empty
+      }
+      for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+        if (c->cmsg_level != SOL_IP || c->cmsg_type != IP_RECVERR) continue;
+        sock_extended_err error{};
+        std::memcpy(&error, CMSG_DATA(c), sizeof error);
+        if (error.ee_origin == SO_EE_ORIGIN_ICMP && error.ee_errno == ECONNREFUSED &&
+            offender.sin_family == AF_INET) {
+          unreachable_peers.emplace_back(asio::ip::address_v4(ntohl(offender.sin_addr.s_addr)),
+                                         ntohs(offender.sin_port));
+        }
+      }
+    }
+  }
+
+  // On this host: whether some socket holds `peer`'s port (a plain bind of it fails); nullopt
+  // for a peer elsewhere, or when the bind fails for another reason.
+  static std::optional<bool> port_held(const endpoint_type& peer) {
+    if (!peer.address().is_v4() || !peer.address().is_loopback()) return std::nullopt;
+    const int probe = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) return std::nullopt;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(peer.address().to_v4().to_uint());
+    address.sin_port = htons(peer.port());
+    const int bound = ::bind(probe, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    const int error = errno;
+    ::close(probe);
+    if (bound == 0) return false;
+    if (error == EADDRINUSE) return true;
+    return std::nullopt;
+  }
+
+  // Nothing listens on `peer`'s port now (udp_channel.hpp says when that means gone).
+  void unreachable(const endpoint_type& peer) {
+    auto link = find_link(peer);
+    if (!link || link->queue.idle()) return;
+    std::string why;
+    const std::optional<bool> held = port_held(peer);
+    if (held == false) {
+      why = "the peer is gone (nothing holds its port)";
+    } else if (held == true) {
+      // Held but not listening: reserved for a process that is still starting (perhaps a new
+      // one on an old peer's port, which will refuse the old peer's messages).
+      return;
+    } else if (link->ever_answered.load()) {
+      why = "the peer is gone (its port is unreachable)";
+    } else {
+      const auto waited = outbound_queue::clock::now() -
+                          outbound_queue::clock::time_point(
+                              outbound_queue::clock::duration(link->waiting_since.load()));
+      if (waited < settings.first_connect_grace) return;  // still starting, perhaps
+      why = absl::StrFormat("the peer did not appear within %d ms (its port is unreachable)",
+                            settings.first_connect_grace.count());
+    }
+    link->queue.peer_gone(why).run();
   }
 
   void drop(const endpoint_type& from, const std::string& why) {
@@ -187,6 +309,7 @@ struct udp_channel::impl {
     frame& f = r.value();
     if (f.kind == frame_kind::ack || f.kind == frame_kind::nack) {
       if (auto link = find_link(from)) {
+        link->ever_answered.store(true);
         (f.kind == frame_kind::ack ? link->queue.acknowledge_one(f.sequence)
                                    : link->queue.refuse(f.sequence)).run();
         if (link->queue.try_take_turn()) transmit(*link);
@@ -300,18 +423,49 @@ struct udp_channel::impl {
     }
   }
 
+  // Whether any message waits for an outcome or any datagram is held for order (I/O thread).
+  bool busy(const std::vector<std::shared_ptr<peer_link>>& links) const {
+    for (const auto& link : links) {
+      if (!link->queue.idle()) return true;
+    }
+    for (const auto& [from, sender] : senders) {
+      if (!sender.held.empty()) return true;
+    }
+    return false;
+  }
+
+  // A channel with nothing in flight sweeps rarely (a process of the multi-process bases holds
+  // two idle channels for most of its life); the first send wakes it (wake_sweep).
+  static constexpr std::chrono::milliseconds idle_sweep{1000};
+
+  // Any thread, after a frame was queued: a sweep sleeping the idle interval starts over at the
+  // short one, so that the frame's retransmissions are on time.
+  void wake_sweep() {
+    if (sweep_idle.exchange(false)) asio::post(io, [this] { sweep_timer.cancel(); });
+  }
+
   static asio::awaitable<void> sweep_loop(impl* self) {
     const auto interval = std::clamp<std::chrono::milliseconds>(
         std::min(self->settings.retransmit_initial / 2, self->settings.transmit_timeout / 8),
         std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+    auto next_wait = interval;
     while (!self->closed.load()) {
-      self->sweep_timer.expires_after(interval);
+      self->sweep_timer.expires_after(next_wait);
       [[maybe_unused]] auto [ec] = co_await self->sweep_timer.async_wait(as_tuple_awaitable);
       if (self->closed.load()) co_return;
+      // Idle first, then look (at every link, new ones included): a frame queued after the
+      // look finds the flag set and wakes us.
+      self->sweep_idle.store(true);
       std::vector<std::shared_ptr<peer_link>> links;
       {
         std::lock_guard lock(self->peers_mutex);
         for (auto& [peer, link] : self->peers) links.push_back(link);
+      }
+      if (self->busy(links)) {
+        self->sweep_idle.store(false);
+        next_wait = interval;
+      } else {
+        next_wait = std::max(interval, idle_sweep);
       }
       const auto now = outbound_queue::clock::now();
       self->give_up_stale_gaps(now);
@@ -326,6 +480,17 @@ struct udp_channel::impl {
         if (link->queue.try_take_turn()) self->transmit(*link);
       }
     }
+  }
+
+  // The peer listens now (I/O thread): what waits for its answer goes again at once.
+  void retransmit_now(peer_link& link) {
+    if (closed.load()) return;
+    const auto now = outbound_queue::clock::now();
+    link.queue.retransmit_from(now);
+    auto due = link.queue.due_for_retransmit(now);
+    for (const auto& out : due) send_datagram(link.peer, out.bytes);
+    std::lock_guard lock(stats_mutex);
+    stats.retransmits += due.size();
   }
 
   // A handler that throws is reported; the I/O thread goes on.
@@ -378,10 +543,14 @@ admission udp_channel::submit(const endpoint_type& peer, frame f, outcome_handle
                               admitted_handler on_admitted) {
   std::string bytes = encode_frame(f, max_udp_frame_size);
   auto link = impl_->link_for(peer);
+  if (impl_->settings.peers_never_return && link->queue.idle()) {
+    link->waiting_since.store(outbound_queue::clock::now().time_since_epoch().count());
+  }
   auto action = outbound_queue::transmit_action::none;
   const admission how =
       link->queue.submit(std::move(bytes), std::move(on_outcome), std::move(on_admitted), action);
   if (action == outbound_queue::transmit_action::write_now) impl_->transmit(*link);
+  impl_->wake_sweep();
   return how;
 }
 
@@ -391,6 +560,21 @@ void udp_channel::close() {
     asio::post(impl_->io, [self = impl_.get()] { self->shutdown(); });
   }
   if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void udp_channel::peer_gone(const endpoint_type& peer, const std::string& reason) {
+  auto link = impl_->find_link(peer);
+  if (!link) return;
+  // From now on "port unreachable" means gone too, however recently it was first tried.
+  link->ever_answered.store(true);
+  link->queue.peer_gone(reason).run();
+}
+
+void udp_channel::dial_now(const endpoint_type& peer) {
+  auto link = impl_->find_link(peer);
+  if (!link) return;
+  // Retransmissions belong to the I/O thread, as in the sweep.
+  asio::post(impl_->io, [self = impl_.get(), link] { self->retransmit_now(*link); });
 }
 
 std::size_t udp_channel::queue_depth(const endpoint_type& peer) const {

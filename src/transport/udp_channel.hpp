@@ -17,10 +17,18 @@
 // sender has failed them too): the held datagrams are then delivered in order.
 // Sequences start from the clock at construction, so a restarted sender on the same port is
 // not mistaken for duplicates of its earlier incarnation, and its window starts it afresh.
+//
+// UDP has no connection to refuse, so with settings.peers_never_return the socket asks for ICMP
+// errors (IP_RECVERR). A "port unreachable" for a peer on this host means it is gone when no
+// socket holds its port (a plain bind of it succeeds); a port that is held but not listened on
+// is reserved for a peer still starting (system/multiproc/system_route.hpp), which is simply
+// retransmitted to. For a peer elsewhere it means gone when the peer answered before, or has
+// not answered for first_connect_grace. Messages to a gone peer get no_such_target at once. settings.reuse_port binds with SO_REUSEPORT (a reserved port).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <asio.hpp>
 
@@ -57,6 +65,13 @@ class udp_channel final : public channel<asio::ip::udp::endpoint> {
                    admitted_handler on_admitted) override;
   // Must not be called from a handler running on this channel's I/O thread.
   void close() override;
+
+  // Any thread: `peer` will never be reachable again (the caller knows, e.g. its process was
+  // reported dead); every message to it whose outcome is not known gets no_such_target now.
+  void peer_gone(const endpoint_type& peer, const std::string& reason);
+  // Any thread: `peer` listens now (the caller was told): what waits for its answer is sent
+  // again at once, without waiting out the retransmit back-off.
+  void dial_now(const endpoint_type& peer);
 
   std::size_t queue_depth(const endpoint_type& peer) const;
   std::size_t in_flight(const endpoint_type& peer) const;

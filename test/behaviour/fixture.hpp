@@ -40,7 +40,9 @@ inline bool is_multiprocess() { return current_base().rfind("multiproc", 0) == 0
 
 // The bases whose admin is a daemon on an "Admin Port": it outlives the ActorSystem object
 // (only shutdown() ends it), and a later system on the same port joins it.
-inline bool has_daemon_admin() { return current_base() == "multiprocTCPBase"; }
+inline bool has_daemon_admin() {
+  return current_base() == "multiprocTCPBase" || current_base() == "multiprocUDPBase";
+}
 
 // A loopback port that was free a moment ago (the OS's choice of an ephemeral port).
 std::int64_t free_port();

@@ -1,7 +1,8 @@
-// A loopback TCP port that was free a moment ago, for tests that give each multiprocTCPBase
-// system an Admin Port of its own. It is picked at random *below* the kernel's ephemeral range:
-// every actor process reserves its port from that range (port 0), so a port from it could be
-// taken by another test's actor between this check and the admin's bind. Shared by the test
+// A loopback port (TCP and UDP) that was free a moment ago, for tests that give each
+// multiprocTCPBase or multiprocUDPBase system an Admin Port of its own. It is picked at random
+// *below* the kernel's ephemeral range: every actor process reserves its port from that range
+// (port 0), so a port from it could be taken by another test's actor between this check and
+// the admin's bind. Shared by the test
 // programs; header-only so that each links nothing new.
 #pragma once
 
@@ -16,17 +17,20 @@
 
 namespace thespian_test_common {
 
-// Whether `port` can be bound on 127.0.0.1 now.
+// Whether `port` can be bound on 127.0.0.1 now, for TCP and for UDP (multiprocUDPBase).
 inline bool loopback_port_is_free(int port) {
-  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) throw std::runtime_error("socket() for a free port failed");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool bound = ::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(s);
-  return bound;
+  for (const int type : {SOCK_STREAM, SOCK_DGRAM}) {
+    const int s = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    if (s < 0) throw std::runtime_error("socket() for a free port failed");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool bound = ::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(s);
+    if (!bound) return false;
+  }
+  return true;
 }
 
 inline std::int64_t free_loopback_port() {

@@ -306,7 +306,7 @@ class admin_actor final : public Actor {
 int admin_entry(process::host_context& context) {
   admin_setup setup;
   setup.spec = decode_admin_spec(context.argument);
-  setup.daemon = route_kind_of_base(setup.spec.base) == route_kind::tcp;
+  setup.daemon = has_port(route_kind_of_base(setup.spec.base));
   if (setup.daemon) {
     // A daemon outlives the program that started it: no death signal from it, and no share in
     // its terminal's signals (its own SIGTERM/SIGINT still shut it down in order).

@@ -6,6 +6,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
 
 #include "core/actor_cell.hpp"
 #include "core/actor_registry.hpp"
@@ -132,12 +133,20 @@ std::uint16_t admin_port_of(const Capabilities& caps) {
 
 namespace {
 
-// Whether something accepts connections on `route` now (a refused connect says no at once).
-bool something_listens(const asio::ip::tcp::endpoint& route) {
+// Whether something accepts connections on the TCP route of `system_id` now (a refused connect
+// says no at once), or holds its UDP port (a datagram has no answer to wait for; an admin binds
+// its port exclusively, so a bind that succeeds says nobody is there; this host only).
+bool something_listens(std::uint64_t system_id) {
   asio::io_context io;
-  asio::ip::tcp::socket probe(io);
   std::error_code ec;
-  probe.connect(route, ec);
+  if (kind_of(system_id) == route_kind::udp) {
+    asio::ip::udp::socket probe(io);
+    probe.open(asio::ip::udp::v4(), ec);
+    if (!ec) probe.bind(udp_route(system_id), ec);
+    return ec == asio::error::address_in_use;
+  }
+  asio::ip::tcp::socket probe(io);
+  probe.connect(tcp_route(system_id), ec);
   return !ec;
 }
 
@@ -168,16 +177,17 @@ link::~link() {
 }
 
 void link::leave_running() {
-  if (route_kind_of_base(core_.base()) == route_kind::tcp) leave_running_ = true;
+  if (has_port(route_kind_of_base(core_.base()))) leave_running_ = true;
 }
 
 std::unique_ptr<link> link::start_admin(system_core& core, process::startup_method method) {
-  const bool daemon = route_kind_of_base(core.base()) == route_kind::tcp;
+  const route_kind kind = route_kind_of_base(core.base());
+  const bool daemon = has_port(kind);
   std::uint64_t admin_id = 0;
   if (daemon) {
     const std::uint16_t port = admin_port_of(*core.capabilities_snapshot());
-    admin_id = tcp_system_id(asio::ip::address_v4::loopback(), port);
-    if (something_listens(tcp_route(admin_id))) return join_admin(core, admin_id);
+    admin_id = port_system_id(kind, asio::ip::address_v4::loopback(), port);
+    if (something_listens(admin_id)) return join_admin(core, admin_id);
   }
   const auto& hub = *core.log();
   logger_spec logging;
@@ -210,7 +220,7 @@ std::unique_ptr<link> link::start_admin(system_core& core, process::startup_meth
         start_system_process(method, "thespian-admin", encode_admin_spec(spec), "admin"));
   } catch (const ActorSystemStartupFailure&) {
     // Another program started an admin on the port meanwhile: use that one.
-    if (daemon && something_listens(tcp_route(admin_id))) return join_admin(core, admin_id);
+    if (daemon && something_listens(admin_id)) return join_admin(core, admin_id);
     throw;
   }
   ActorAddress admin(resolve_endpoint(spec.system_id, admin_endpoint_id(spec.system_id)));
@@ -324,11 +334,11 @@ void link::update_capability(std::string name, std::optional<CapabilityValue> va
 }
 
 void link::shutdown() {
-  const bool daemon = route_kind_of_base(core_.base()) == route_kind::tcp;
+  const bool daemon = has_port(route_kind_of_base(core_.base()));
   if (leave_running_ || (!process_ && !daemon)) return;
   // The admin may be gone already (SIGTERM; for a daemon, another program's shutdown()):
   // then there is nobody to ask, and asking would only wait for the timeout.
-  const bool gone = daemon ? !something_listens(tcp_route(admin_.endpoint()->system_id()))
+  const bool gone = daemon ? !something_listens(admin_.endpoint()->system_id())
                            : process_->admin && process_->admin->try_wait().has_value();
   if (!gone) {
     try {

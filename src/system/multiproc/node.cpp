@@ -1,5 +1,5 @@
-// Implements node.hpp. One outgoing channel per route kind (UNIX, and TCP once a TCP system is
-// addressed) serves every local system: its connections are per peer process, so all systems
+// Implements node.hpp. One outgoing channel per route kind (UNIX, and TCP or UDP once such a
+// system is addressed) serves every local system: its connections are per peer process, so all systems
 // of this process share them, and a message's outcome goes back to the system of its sender.
 // Incoming frames are resolved by the wire table (address.cpp): the target of a frame is an
 // endpoint of this process, or the frame is refused (NACK).
@@ -15,6 +15,7 @@
 #include "system/system_core.hpp"
 #include "thespian/errors.hpp"
 #include "transport/stream_channel.hpp"
+#include "transport/udp_channel.hpp"
 
 namespace thespian::detail::multiproc {
 namespace {
@@ -38,7 +39,7 @@ std::shared_ptr<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t 
   // An endpoint of a system of this process that is not (or no longer) there is unknown, not
   // remote: sending it to ourselves would only come back refused.
   const route_kind kind = kind_of(system_id);
-  if ((kind != route_kind::unix_socket && kind != route_kind::tcp) ||
+  if ((kind != route_kind::unix_socket && !has_port(kind)) ||
       node::instance().is_local(system_id)) {
     return nullptr;
   }
@@ -46,13 +47,14 @@ std::shared_ptr<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t 
 }
 
 using listener = std::variant<std::unique_ptr<transport::unix_channel>,
-                              std::unique_ptr<transport::tcp_channel>>;
+                              std::unique_ptr<transport::tcp_channel>,
+                              std::unique_ptr<transport::udp_channel>>;
 
 // A dead UNIX system is dead as a whole (its id is never used again); a TCP system's port may
 // be listened on again by a new process, so only the old actor's endpoint is dead.
 std::pair<std::uint64_t, std::uint64_t> dead_key(std::uint64_t system_id,
                                                  std::uint64_t endpoint_id) {
-  return {system_id, kind_of(system_id) == route_kind::tcp ? endpoint_id : 0};
+  return {system_id, has_port(kind_of(system_id)) ? endpoint_id : 0};
 }
 
 }  // namespace
@@ -80,11 +82,32 @@ struct node::impl {
     return *outgoing_tcp;
   }
 
+  // The UDP one sends from a port of its own (its answers come back there), never from a
+  // system's route: a reservation of that route would otherwise receive them
+  // (system_route.hpp).
+  std::once_flag udp_once;
+  std::unique_ptr<transport::udp_channel> outgoing_udp;
+
+  transport::udp_channel& udp() {
+    std::call_once(udp_once, [this] {
+      outgoing_udp = std::make_unique<transport::udp_channel>(
+          asio::ip::udp::endpoint(asio::ip::address_v4::loopback(), 0),
+          [](transport::frame&&) { return false; }, settings());
+    });
+    return *outgoing_udp;
+  }
+
   // Calls f(channel, peer) with the outgoing channel and peer endpoint of that system's route.
   template <class F>
   decltype(auto) with_route(std::uint64_t system_id, F&& f) {
-    if (kind_of(system_id) == route_kind::tcp) return f(tcp(), tcp_route(system_id));
-    return f(*outgoing, unix_route(system_id));
+    switch (kind_of(system_id)) {
+      case route_kind::tcp:
+        return f(tcp(), tcp_route(system_id));
+      case route_kind::udp:
+        return f(udp(), udp_route(system_id));
+      default:
+        return f(*outgoing, unix_route(system_id));
+    }
   }
 
   std::shared_ptr<system_core> core_of(std::uint64_t system_id) const {
@@ -136,6 +159,7 @@ node::~node() {
   listeners.clear();
   impl_->outgoing.reset();
   impl_->outgoing_tcp.reset();
+  impl_->outgoing_udp.reset();
 }
 
 void node::attach(std::uint64_t system_id, const std::shared_ptr<system_core>& core,
@@ -160,6 +184,10 @@ void node::attach(std::uint64_t system_id, const std::shared_ptr<system_core>& c
       settings.reuse_port = !exclusive;
       listening = std::make_unique<transport::tcp_channel>(tcp_route(system_id), deliver,
                                                            std::move(settings));
+    } else if (kind_of(system_id) == route_kind::udp) {
+      settings.reuse_port = !exclusive;
+      listening = std::make_unique<transport::udp_channel>(udp_route(system_id), deliver,
+                                                           std::move(settings));
     } else {
       listening = std::make_unique<transport::unix_channel>(unix_route(system_id), deliver,
                                                             std::move(settings));
@@ -176,8 +204,8 @@ void node::attach(std::uint64_t system_id, const std::shared_ptr<system_core>& c
 }
 
 std::uint64_t node::new_route(route_kind kind) {
-  return kind == route_kind::tcp ? reserve_tcp_route(asio::ip::address_v4::loopback())
-                                 : new_system_id(kind);
+  return has_port(kind) ? reserve_port_route(kind, asio::ip::address_v4::loopback())
+                        : new_system_id(kind);
 }
 
 void node::detach(std::uint64_t system_id) {
@@ -226,6 +254,8 @@ bool node::send(endpoint& to, envelope&& e) {
   f.sender = e.sender;
   f.message = e.message;  // shares the immutable payload, kept for a dead letter
   const std::uint64_t sender_system = e.sender ? e.sender.endpoint()->system_id() : 0;
+  // Over UDP a message can be too large to send at all: that error names its type.
+  const Message kept = kind_of(to.system_id()) == route_kind::udp ? e.message : Message{};
   auto on_outcome = [this, target = f.target, sender = std::move(e.sender),
                      message = std::move(e.message),
                      sender_system](transport::send_outcome outcome) mutable {
@@ -258,6 +288,17 @@ bool node::send(endpoint& to, envelope&& e) {
         channel.send(peer, std::move(f), std::move(on_outcome));
       }
     });
+  } catch (const transport::frame_too_large& too_large) {
+    impl_->finished_one();
+    if (kind_of(to.system_id()) != route_kind::udp) throw;
+    // Refused here, never lost: the sender's tell() throws (an actor's send poisons the
+    // message it was handling), as for any message that cannot be sent.
+    throw UnserializableMessage(absl::StrFormat(
+        "a %s message to %s is too large for multiprocUDPBase: encoded with its addresses it "
+        "takes %d bytes, and one UDP datagram carries at most %d (use multiprocTCPBase for "
+        "larger messages)",
+        kept.type_name(), ActorAddress(to.shared_from_this()).to_string(),
+        too_large.frame_size(), too_large.max_size()));
   } catch (...) {
     impl_->finished_one();
     throw;

@@ -62,6 +62,8 @@ route_kind kind_of(std::uint64_t system_id) noexcept {
   return static_cast<route_kind>(system_id >> kind_shift);
 }
 
+bool has_port(route_kind kind) noexcept { return kind == route_kind::tcp || kind == route_kind::udp; }
+
 std::uint64_t new_system_id(route_kind kind) {
   std::uint64_t name = 0;
   while (name == 0) name = random_bits() & name_mask;
@@ -75,20 +77,31 @@ asio::local::stream_protocol::endpoint unix_route(std::uint64_t system_id) {
 }
 
 std::string describe_route(std::uint64_t system_id) {
-  if (kind_of(system_id) == route_kind::tcp) {
+  if (has_port(kind_of(system_id))) {
     const auto route = tcp_route(system_id);
-    return absl::StrFormat("tcp:%s:%d", route.address().to_string(), route.port());
+    return absl::StrFormat("%s:%s:%d", kind_of(system_id) == route_kind::tcp ? "tcp" : "udp",
+                           route.address().to_string(), route.port());
   }
   return absl::StrFormat("unix:%x", system_id & name_mask);
 }
 
 route_kind route_kind_of_base(std::string_view base) {
-  return base == "multiprocTCPBase" ? route_kind::tcp : route_kind::unix_socket;
+  if (base == "multiprocTCPBase") return route_kind::tcp;
+  return base == "multiprocUDPBase" ? route_kind::udp : route_kind::unix_socket;
 }
 
 std::uint64_t tcp_system_id(const asio::ip::address_v4& ip, std::uint16_t port) {
-  return (static_cast<std::uint64_t>(route_kind::tcp) << kind_shift) |
+  return port_system_id(route_kind::tcp, ip, port);
+}
+
+std::uint64_t port_system_id(route_kind kind, const asio::ip::address_v4& ip, std::uint16_t port) {
+  return (static_cast<std::uint64_t>(kind) << kind_shift) |
          (static_cast<std::uint64_t>(ip.to_uint()) << ip_shift) | port;
+}
+
+asio::ip::udp::endpoint udp_route(std::uint64_t system_id) {
+  const auto route = tcp_route(system_id);
+  return {route.address(), route.port()};
 }
 
 asio::ip::tcp::endpoint tcp_route(std::uint64_t system_id) {
@@ -97,18 +110,27 @@ asio::ip::tcp::endpoint tcp_route(std::uint64_t system_id) {
 }
 
 std::uint64_t reserve_tcp_route(const asio::ip::address_v4& ip) {
+  return reserve_port_route(route_kind::tcp, ip);
+}
+
+std::uint64_t reserve_port_route(route_kind kind, const asio::ip::address_v4& ip) {
+  const bool udp = kind == route_kind::udp;
   // A raw socket rather than an asio acceptor: it is only bound, never used for I/O, and must
   // not need an io_context (a client reserves its route before any thread starts).
-  auto fail = [](const char* step) {
+  auto fail = [udp](const char* step) {
     throw ActorSystemStartupFailure(
-        absl::StrFormat("cannot reserve a TCP port for an actor system (%s: %s)", step,
-                        std::strerror(errno)));
+        absl::StrFormat("cannot reserve a %s port for an actor system (%s: %s)",
+                        udp ? "UDP" : "TCP", step, std::strerror(errno)));
   };
-  process::unique_fd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  process::unique_fd socket(::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
   if (!socket) fail("socket");
   const int on = 1;
-  if (::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-      ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+  // UDP: the port is shared only once it is chosen. A UDP socket that binds port 0 with
+  // SO_REUSEPORT (or SO_REUSEADDR) may be given a port that another such socket of this user
+  // holds (the kernel sees no conflict), i.e. two children on one port, each receiving some of
+  // the other's datagrams. Bound plainly it gets a port nobody holds.
+  if (!udp && (::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+               ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)) {
     fail("setsockopt");
   }
   sockaddr_in address{};
@@ -122,7 +144,16 @@ std::uint64_t reserve_tcp_route(const asio::ip::address_v4& ip) {
   if (::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
     fail("getsockname");
   }
-  const std::uint64_t id = tcp_system_id(ip, ntohs(address.sin_port));
+  // The child joins it with SO_REUSEPORT. A UDP socket bound to the port would receive its
+  // share of the child's datagrams; connected to itself it receives only what it sends itself,
+  // i.e. nothing (system_route.hpp).
+  if (udp && ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    fail("setsockopt");
+  }
+  if (udp && ::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+    fail("connect");
+  }
+  const std::uint64_t id = port_system_id(kind, ip, ntohs(address.sin_port));
   auto& r = reserved();
   std::lock_guard lock(r.mutex);
   r.held[id] = std::move(socket);
@@ -147,14 +178,14 @@ constexpr std::uint64_t smallest_random_id = std::uint64_t{1} << 32;
 }  // namespace
 
 std::uint64_t new_actor_endpoint_id(std::uint64_t system_id) {
-  if (kind_of(system_id) != route_kind::tcp) return system_id;
+  if (!has_port(kind_of(system_id))) return system_id;
   std::uint64_t id = 0;
   while (id < smallest_random_id || id >= tcp_admin_endpoint_id) id = random_bits();
   return id;
 }
 
 std::uint64_t admin_endpoint_id(std::uint64_t system_id) {
-  return kind_of(system_id) == route_kind::tcp ? tcp_admin_endpoint_id : system_id;
+  return has_port(kind_of(system_id)) ? tcp_admin_endpoint_id : system_id;
 }
 
 std::uint64_t image_identity() {

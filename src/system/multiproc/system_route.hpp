@@ -11,6 +11,11 @@
 //    port first: it binds a socket without listening, with SO_REUSEPORT, and the child binds
 //    the same port the same way and listens; the reservation is released once the child
 //    listens (or failed to start).
+//  - udp (multiprocUDPBase): as tcp, with UDP ports. A reservation is a UDP socket bound to port
+//    0 without SO_REUSEPORT (with it, the kernel may hand out a port another such socket holds),
+//    given SO_REUSEPORT once bound, and connect()ed to its own address: a connected UDP socket
+//    only receives from its peer and the kernel never picks it for the others (reuseport
+//    selection skips connected sockets), so it takes none of the child's datagrams.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +23,7 @@
 #include <string_view>
 
 #include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
 #include <asio/local/stream_protocol.hpp>
 
 namespace thespian::detail::multiproc {
@@ -26,9 +32,12 @@ enum class route_kind : std::uint8_t {
   in_process = 0,   // not reachable from another process
   unix_socket = 1,  // this host: an abstract UNIX stream socket named after the id
   tcp = 2,          // IPv4 address and port
+  udp = 3,          // IPv4 address and UDP port
 };
 
 route_kind kind_of(std::uint64_t system_id) noexcept;
+// tcp and udp: the id holds an address and port, which a later process may listen on again.
+bool has_port(route_kind kind) noexcept;
 // A fresh random id of that kind (never 0, never repeats in practice: 56 random bits).
 std::uint64_t new_system_id(route_kind kind);
 
@@ -43,11 +52,16 @@ route_kind route_kind_of_base(std::string_view base);
 // The id of the tcp system that listens on `ip`:`port`, and back.
 std::uint64_t tcp_system_id(const asio::ip::address_v4& ip, std::uint16_t port);
 asio::ip::tcp::endpoint tcp_route(std::uint64_t system_id);
+// The same for any kind with a port (tcp, udp).
+std::uint64_t port_system_id(route_kind kind, const asio::ip::address_v4& ip, std::uint16_t port);
+asio::ip::udp::endpoint udp_route(std::uint64_t system_id);
 
 // A new tcp system id on `ip` whose port this process holds (see above) until
 // release_route(id): the system that will listen there binds it with SO_REUSEPORT. Throws
 // ActorSystemStartupFailure when no port can be bound. Thread-safe.
 std::uint64_t reserve_tcp_route(const asio::ip::address_v4& ip);
+// reserve_tcp_route for either kind with a port (tcp, udp).
+std::uint64_t reserve_port_route(route_kind kind, const asio::ip::address_v4& ip);
 // Closes this process's reservation of that id's port, if it holds one. Thread-safe.
 void release_route(std::uint64_t system_id);
 
