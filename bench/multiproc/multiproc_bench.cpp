@@ -202,6 +202,28 @@ double raw_round_trip_us(int rounds, bool tcp) {
   return us / rounds;
 }
 
+// Raw floor of a process start: fork() this (still single-threaded) program, the child answers
+// one byte on a socket pair and exits, the parent reaps it; processes per second, one at a time.
+double raw_fork_rate(int processes) {
+  const auto start = clock_type::now();
+  for (int i = 0; i < processes; ++i) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) std::abort();
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    if (child == 0) {
+      const char byte = 1;
+      ::_exit(::write(sv[1], &byte, 1) == 1 ? 0 : 1);
+    }
+    ::close(sv[1]);
+    char byte = 0;
+    if (child < 0 || ::read(sv[0], &byte, 1) != 1) std::abort();
+    ::close(sv[0]);
+    ::waitpid(child, nullptr, 0);
+  }
+  return processes / std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
 }  // namespace
 
 THESPIAN_MESSAGE(PingPong);
@@ -229,6 +251,7 @@ int main(int argc, char** argv) {
   const bool tcp = base == "multiprocTCPBase";
   // The raw floor first, while this program is single-threaded (it forks).
   const double raw_us = raw_round_trip_us(rounds, tcp);
+  const double raw_forks = raw_fork_rate(actors);
 
   thespian::Capabilities caps;
   if (tcp) caps["Admin Port"] = free_port();
@@ -277,6 +300,8 @@ int main(int argc, char** argv) {
               pingpong_us, pingpong_us / raw_us);
   std::printf("  ask from outside, median:                         %8.1f us  (%.2fx raw)\n",
               ask_us, ask_us / raw_us);
+  std::printf("  raw fork + answer + exit + reap, one by one:      %8.0f processes/s\n",
+              raw_forks);
   std::printf("  actor processes created from outside, one by one: %8.0f actors/s\n",
               actors / sequential_s);
   std::printf("  ... from outside, %d threads at once:              %8.0f actors/s\n",
