@@ -265,8 +265,8 @@ class admin_actor final : public Actor {
     try {
       child.emplace(process::launch_actor_process(the_setup->method));
       try {
-        process::write_bootstrap(child->socket(),
-                                 process::bootstrap_request{"thespian-actor", encode_actor_spec(spec)},
+        const process::bootstrap_request bootstrap{"thespian-actor", encode_actor_spec(spec)};
+        process::write_bootstrap(child->socket(), bootstrap,
                                  std::chrono::steady_clock::now() + actor_start_limit);
       } catch (const std::system_error& e) {
         throw ActorSystemStartupFailure(absl::StrCat("actor process ", child->pid(),
@@ -354,7 +354,9 @@ class admin_actor final : public Actor {
                   CreateActorReply::failure kind, const std::string& why) {
     start_record start = std::move(it->second);
     starting_.erase(it);
-    for (const auto& asker : start.also_asked) send(asker, CreateActorReply{ActorAddress{}, kind, why});
+    for (const auto& asker : start.also_asked) {
+      send(asker, CreateActorReply{ActorAddress{}, kind, why});
+    }
     refuse(start.request, start.from, start.asked, kind, why);
     // `start.child` kills and reaps whatever is left of the process as it goes.
     if (shutting_down_ && children_.empty() && starting_.empty()) finish_shutdown();
