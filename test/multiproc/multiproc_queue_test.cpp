@@ -88,6 +88,18 @@ class Refuses : public thespian::Actor {
   asio::awaitable<void> receive(Message, ActorAddress) override { co_return; }
 };
 
+// On "spawn N": creates N Where children at once (each create returns at once).
+class Burst : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (const auto* n = m.get<std::int64_t>()) {
+      for (std::int64_t i = 0; i < *n; ++i) create_actor<Where>();
+      send(from, std::string("spawned"));
+    }
+    co_return;
+  }
+};
+
 BOOST_FIXTURE_TEST_SUITE(multiproc_queue, queue_system)
 
 BOOST_AUTO_TEST_CASE(an_actor_runs_in_its_own_process_and_answers) {
@@ -158,6 +170,19 @@ BOOST_AUTO_TEST_CASE(creations_from_several_threads_at_once_each_get_their_own_a
     }
   }
   BOOST_TEST(distinct.size() == static_cast<std::size_t>(threads * each));
+}
+
+// A burst of creations keeps the admin busy while the processes answer: every one of them must
+// still be seen as started (the admin counts it) well before the 30 s start limit.
+BOOST_AUTO_TEST_CASE(a_burst_of_children_created_by_an_actor_all_start) {
+  constexpr std::int64_t children = 40;
+  auto burst = sys.create_actor<Burst>();
+  auto reply = sys.ask(burst, children, patience);
+  BOOST_REQUIRE(reply.has_value());
+  const auto expected = static_cast<std::size_t>(children + 1);
+  std::size_t seen = 0;
+  BOOST_TEST(eventually([&] { return (seen = sys.status().actor_count) == expected; }),
+             "actors the admin counts: " << seen << " of " << expected);
 }
 
 BOOST_AUTO_TEST_CASE(a_child_created_by_an_actor_runs_and_answers) {

@@ -54,13 +54,10 @@ void exit_when_admin_closes(asio::io_context& io, int socket) {
       if (ec == asio::error::operation_aborted) return;  // the io_context is going away
       char byte = 0;
       const auto n = ::recv(watched->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (!ec && n > 0) {
-        // Not a close (the admin sends nothing after the bootstrap): poll for it instead.
+      if (!ec && (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))) {
+        // Not a close (the admin sends nothing after the bootstrap). A new wait here could miss
+        // a close that came in between (epoll edge-triggered): a polling thread takes over.
         process::exit_when_parent_closes(watched->native_handle());
-        return;
-      }
-      if (!ec && n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        watched->async_wait(asio::posix::stream_descriptor::wait_read, *this);
         return;
       }
       std::fflush(nullptr);

@@ -161,14 +161,15 @@ class admin_actor final : public Actor {
 
   // An actor process launched whose answers have not all come yet.
   struct start_record {
-    start_record(CreateActorRequest r, ActorAddress f, bool a, std::uint64_t s,
-                 process::child_process c, std::unique_ptr<asio::posix::stream_descriptor> w)
-        : request(std::move(r)), from(std::move(f)), asked(a), serial(s), child(std::move(c)),
-          watched(std::move(w)) {}
+    start_record(CreateActorRequest r, ActorAddress f, bool a, std::uint64_t s, Capabilities k,
+                 process::child_process c)
+        : request(std::move(r)), from(std::move(f)), asked(a), serial(s), caps(std::move(k)),
+          child(std::move(c)) {}
     CreateActorRequest request;
     ActorAddress from;
     bool asked = false;
     std::uint64_t serial = 0;
+    Capabilities caps;  // as the process got them
     process::child_process child;
     std::unique_ptr<asio::posix::stream_descriptor> watched;  // a duplicate of child.socket()
     bool host_ready = false;  // the launcher answered; the entry's answer is next
@@ -261,7 +262,6 @@ class admin_actor final : public Actor {
     actor_spec spec{request, the_setup->spec.system_id, the_setup->spec.base, caps,
                     the_setup->spec.logging};
     std::optional<process::child_process> child;
-    std::unique_ptr<asio::posix::stream_descriptor> watched;
     try {
       child.emplace(process::launch_actor_process(the_setup->method));
       try {
@@ -272,10 +272,6 @@ class admin_actor final : public Actor {
         throw ActorSystemStartupFailure(absl::StrCat("actor process ", child->pid(),
                                                      ": sending the bootstrap failed: ", e.what()));
       }
-      // A duplicate, for async_wait: the socket itself stays with the process (its goodbye).
-      const int fd = ::fcntl(child->socket(), F_DUPFD_CLOEXEC, 0);
-      if (fd < 0) throw std::system_error(errno, std::generic_category(), "dup");
-      watched = std::make_unique<asio::posix::stream_descriptor>(the_setup->core->context(), fd);
     } catch (const std::exception& e) {
       refuse(request, from, asked, CreateActorReply::system_failure,
              "actor type '" + request.type_name + "': its process did not start: " + e.what());
@@ -287,15 +283,30 @@ class admin_actor final : public Actor {
              "actor type '" + request.type_name + "': its id is taken");
       return;
     }
-    auto& start = starting_
-                      .try_emplace(id, std::move(request), from, asked, ++start_serial_,
-                                   std::move(*child), std::move(watched))
-                      .first->second;
-    watch_start(start);
-    wakeup_after(actor_start_limit, start_overdue{id, start.serial});
+    auto it = starting_
+                  .try_emplace(id, std::move(request), from, asked, ++start_serial_, caps,
+                               std::move(*child))
+                  .first;
+    wakeup_after(actor_start_limit, start_overdue{id, it->second.serial});
+    watch_start(it);
   }
 
-  void watch_start(start_record& start) {
+  // Waits for the next answer of a starting process on a new duplicate of its socket. New each
+  // time: asio registers a descriptor with epoll edge-triggered, so an answer that arrived
+  // while nothing waited (the entry's, right after the launcher's) raises no new edge on the
+  // old one, whereas a new registration reports what is already there.
+  void watch_start(std::map<std::uint64_t, start_record>::iterator it) {
+    start_record& start = it->second;
+    start.watched.reset();
+    const int fd = ::fcntl(start.child.socket(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+      fail_start(it, CreateActorReply::system_failure,
+                 "actor type '" + start.request.type_name + "': its process did not start: " +
+                     std::system_category().message(errno));
+      return;
+    }
+    start.watched =
+        std::make_unique<asio::posix::stream_descriptor>(the_setup->core->context(), fd);
     start.watched->async_wait(
         asio::posix::stream_descriptor::wait_read,
         [core = the_setup->core.get(), me = my_address(), id = start.request.endpoint_id,
@@ -316,7 +327,7 @@ class admin_actor final : public Actor {
     if (!start.host_ready) {
       if (ready) {
         start.host_ready = true;
-        watch_start(start);
+        watch_start(it);
         return;
       }
       std::string why = answer.value ? answer.value->detail
@@ -362,6 +373,20 @@ class admin_actor final : public Actor {
     if (shutting_down_ && children_.empty() && starting_.empty()) finish_shutdown();
   }
 
+  // Capability updates applied while the process started (it got `had`) reach it now.
+  void send_capability_changes(const ActorAddress& actor, const Capabilities& had) {
+    const auto now = the_setup->core->capabilities();
+    if (now == had) return;
+    ActorAddress control(resolve_endpoint(actor.endpoint()->system_id(), control_endpoint_id));
+    for (const auto& [name, value] : now) {
+      auto it = had.find(name);
+      if (it == had.end() || !(it->second == value)) send(control, UpdateCapability{name, value});
+    }
+    for (const auto& [name, value] : had) {
+      if (!now.contains(name)) send(control, UpdateCapability{name, std::nullopt});
+    }
+  }
+
   void finish_start(std::map<std::uint64_t, start_record>::iterator it) {
     start_record start = std::move(it->second);
     starting_.erase(it);
@@ -380,6 +405,7 @@ class admin_actor final : public Actor {
         });
     children_[id] = child_record{std::move(watcher), created, request.parent, request.global_name};
     if (!request.global_name.empty()) names_[request.global_name] = created;
+    send_capability_changes(created, start.caps);
     if (start.asked) send(start.from, CreateActorReply{created, CreateActorReply::none, {}});
     for (const auto& asker : start.also_asked) {
       send(asker, CreateActorReply{created, CreateActorReply::none, {}});
