@@ -4,6 +4,12 @@
 // write/read): a UNIX socket pair for multiprocQueueBase, a loopback TCP connection with
 // TCP_NODELAY for multiprocTCPBase, two connected loopback UDP sockets for multiprocUDPBase
 // (one datagram each way, no acknowledgement: the floor, not a reliable protocol).
+// The creation rate is measured three ways, each until every actor created has answered a
+// message (its constructor ran and its process listens): one create_actor() after another from
+// outside; from outside on several threads at once (a private context each); and by an actor
+// that creates them all in a loop (in an actor, create_actor returns the address at once, so
+// the admin starts them concurrently). Between phases the actors exit and the admin's count
+// is waited back to zero, so that one phase's exits do not slow the next.
 // Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase]
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <thespian/thespian.hpp>
@@ -69,6 +76,70 @@ class Player : public thespian::Actor {
   ActorAddress report_to_;
   clock_type::time_point started_;
 };
+
+struct SpawnMany {
+  std::int64_t count = 0;
+  template <class A> void serialize(A& ar) { ar(count); }
+};
+
+// Creates `count` Players at once, sends each a string and reports when every one answered.
+class Spawner : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (const auto* spawn = m.get<SpawnMany>()) {
+      report_to_ = from;
+      started_ = clock_type::now();
+      waiting_ = spawn->count;
+      for (std::int64_t i = 0; i < spawn->count; ++i) {
+        children_.push_back(create_actor<Player>());
+        send(children_.back(), std::string("x"));
+      }
+    } else if (m.is<std::string>() && waiting_ > 0 && --waiting_ == 0) {
+      send(report_to_, Done{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                clock_type::now() - started_).count()});
+      for (const auto& child : children_) send(child, thespian::ActorExitRequest{});
+      children_.clear();
+    }
+    co_return;
+  }
+
+ private:
+  ActorAddress report_to_;
+  clock_type::time_point started_;
+  std::int64_t waiting_ = 0;
+  std::vector<ActorAddress> children_;
+};
+
+// Waits (bounded) until the admin counts no more than `left` actors.
+void wait_for_actor_count(thespian::ActorSystem& sys, std::size_t left) {
+  const auto deadline = clock_type::now() + std::chrono::seconds(60);
+  while (sys.status().actor_count > left && clock_type::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Creates `actors` from outside on `threads` threads (a private context each) and asks each
+// actor once; returns the seconds taken. The actors are told to exit afterwards.
+double create_from_outside(thespian::ActorSystem& sys, int actors, int threads) {
+  std::vector<std::vector<ActorAddress>> made(threads);
+  std::vector<std::thread> workers;
+  const auto start = clock_type::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&sys, &made, t, actors, threads] {
+      auto context = sys.private_context();
+      for (int i = t; i < actors; i += threads) made[t].push_back(context.create_actor<Player>());
+      for (const auto& a : made[t]) {
+        if (!context.ask(a, std::string("x"), std::chrono::seconds(30))) std::abort();
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  for (const auto& list : made) {
+    for (const auto& a : list) sys.tell(a, thespian::ActorExitRequest{});
+  }
+  return seconds;
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -157,11 +228,34 @@ double raw_round_trip_us(int rounds, raw_kind kind) {
   return us / rounds;
 }
 
+// Raw floor of a process start: fork() this (still single-threaded) program, the child answers
+// one byte on a socket pair and exits, the parent reaps it; processes per second, one at a time.
+double raw_fork_rate(int processes) {
+  const auto start = clock_type::now();
+  for (int i = 0; i < processes; ++i) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) std::abort();
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    if (child == 0) {
+      const char byte = 1;
+      ::_exit(::write(sv[1], &byte, 1) == 1 ? 0 : 1);
+    }
+    ::close(sv[1]);
+    char byte = 0;
+    if (child < 0 || ::read(sv[0], &byte, 1) != 1) std::abort();
+    ::close(sv[0]);
+    ::waitpid(child, nullptr, 0);
+  }
+  return processes / std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
 }  // namespace
 
 THESPIAN_MESSAGE(PingPong);
 THESPIAN_MESSAGE(Ball);
 THESPIAN_MESSAGE(Done);
+THESPIAN_MESSAGE(SpawnMany);
 
 // A loopback port that was free a moment ago, for TCP and UDP (the daemon admin's Admin Port).
 std::int64_t free_port() {
@@ -191,17 +285,25 @@ int main(int argc, char** argv) {
                                                      : raw_kind::unix_socket;
   // The raw floor first, while this program is single-threaded (it forks).
   const double raw_us = raw_round_trip_us(rounds, kind);
+  const double raw_forks = raw_fork_rate(actors);
 
   thespian::Capabilities caps;
   if (kind != raw_kind::unix_socket) caps["Admin Port"] = free_port();
   thespian::ActorSystem sys(base, caps);
-  // Creation rate: actors created from outside one after another, each answering once.
-  std::vector<ActorAddress> made;
-  const auto create_start = clock_type::now();
-  for (int i = 0; i < actors; ++i) made.push_back(sys.create_actor<Player>());
-  const double create_s =
-      std::chrono::duration<double>(clock_type::now() - create_start).count();
-  for (const auto& a : made) sys.tell(a, thespian::ActorExitRequest{});
+  constexpr int creating_threads = 4;
+  const double sequential_s = create_from_outside(sys, actors, 1);
+  wait_for_actor_count(sys, 0);
+  const double concurrent_s = create_from_outside(sys, actors, creating_threads);
+  wait_for_actor_count(sys, 0);
+  auto spawner = sys.create_actor<Spawner>();
+  auto spawned = sys.ask(spawner, SpawnMany{actors}, std::chrono::seconds(120));
+  if (!spawned || !spawned->is<Done>()) {
+    std::fprintf(stderr, "creation by an actor did not finish\n");
+    return 1;
+  }
+  const double in_actor_s = spawned->as<Done>().nanoseconds / 1e9;
+  sys.tell(spawner, thespian::ActorExitRequest{});
+  wait_for_actor_count(sys, 0);
 
   auto a = sys.create_actor<Player>();
   auto b = sys.create_actor<Player>();
@@ -232,7 +334,13 @@ int main(int argc, char** argv) {
               pingpong_us, pingpong_us / raw_us);
   std::printf("  ask from outside, median:                         %8.1f us  (%.2fx raw)\n",
               ask_us, ask_us / raw_us);
-  std::printf("  actor processes created from outside:             %8.0f actors/s\n",
-              actors / create_s);
+  std::printf("  raw fork + answer + exit + reap, one by one:      %8.0f processes/s\n",
+              raw_forks);
+  std::printf("  actor processes created from outside, one by one: %8.0f actors/s\n",
+              actors / sequential_s);
+  std::printf("  ... from outside, %d threads at once:              %8.0f actors/s\n",
+              creating_threads, actors / concurrent_s);
+  std::printf("  ... by an actor in a loop (returns at once):       %8.0f actors/s\n",
+              actors / in_actor_s);
   return 0;
 }

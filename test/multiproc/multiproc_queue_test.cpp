@@ -10,6 +10,8 @@
 #include <thread>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -79,6 +81,25 @@ class EchoEverything : public thespian::Actor {
 
 using namespace multiproc_queue_test;
 
+// Its constructor throws: its creation must fail, and only its own.
+class Refuses : public thespian::Actor {
+ public:
+  Refuses() { throw std::runtime_error("refused on purpose"); }
+  asio::awaitable<void> receive(Message, ActorAddress) override { co_return; }
+};
+
+// On "spawn N": creates N Where children at once (each create returns at once).
+class Burst : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (const auto* n = m.get<std::int64_t>()) {
+      for (std::int64_t i = 0; i < *n; ++i) create_actor<Where>();
+      send(from, std::string("spawned"));
+    }
+    co_return;
+  }
+};
+
 BOOST_FIXTURE_TEST_SUITE(multiproc_queue, queue_system)
 
 BOOST_AUTO_TEST_CASE(an_actor_runs_in_its_own_process_and_answers) {
@@ -112,6 +133,56 @@ BOOST_AUTO_TEST_CASE(two_actors_are_two_processes) {
   auto pb = sys.ask(b, std::string("pid"), patience);
   BOOST_REQUIRE(pa && pb);
   BOOST_TEST(pa->as<Pid>().value != pb->as<Pid>().value);
+}
+
+// The admin starts processes concurrently: creations from several threads at once each get an
+// actor of their own that runs, and a constructor that throws fails only its own creation.
+BOOST_AUTO_TEST_CASE(creations_from_several_threads_at_once_each_get_their_own_actor) {
+  constexpr int threads = 4;
+  constexpr int each = 5;
+  std::vector<std::vector<std::int64_t>> pids(threads);
+  std::atomic<int> refused{0};
+  std::vector<std::thread> creators;
+  for (int t = 0; t < threads; ++t) {
+    creators.emplace_back([this, t, &pids, &refused] {
+      auto context = sys.private_context();
+      for (int i = 0; i < each; ++i) {
+        if (i == 2) {
+          try {
+            context.create_actor<Refuses>();
+          } catch (const thespian::InvalidActorSpecification& e) {
+            if (std::string(e.what()).find("refused on purpose") != std::string::npos) ++refused;
+          }
+        }
+        auto actor = context.create_actor<Where>();
+        auto reply = context.ask(actor, std::string("pid"), patience);
+        pids[t].push_back(reply && reply->is<Pid>() ? reply->as<Pid>().value : -1);
+      }
+    });
+  }
+  for (auto& c : creators) c.join();
+  BOOST_TEST(refused.load() == threads);
+  std::set<std::int64_t> distinct;
+  for (const auto& list : pids) {
+    for (auto pid : list) {
+      BOOST_TEST(pid > 0);
+      distinct.insert(pid);
+    }
+  }
+  BOOST_TEST(distinct.size() == static_cast<std::size_t>(threads * each));
+}
+
+// A burst of creations keeps the admin busy while the processes answer: every one of them must
+// still be seen as started (the admin counts it) well before the 30 s start limit.
+BOOST_AUTO_TEST_CASE(a_burst_of_children_created_by_an_actor_all_start) {
+  constexpr std::int64_t children = 40;
+  auto burst = sys.create_actor<Burst>();
+  auto reply = sys.ask(burst, children, patience);
+  BOOST_REQUIRE(reply.has_value());
+  const auto expected = static_cast<std::size_t>(children + 1);
+  std::size_t seen = 0;
+  BOOST_TEST(eventually([&] { return (seen = sys.status().actor_count) == expected; }),
+             "actors the admin counts: " << seen << " of " << expected);
 }
 
 BOOST_AUTO_TEST_CASE(a_child_created_by_an_actor_runs_and_answers) {

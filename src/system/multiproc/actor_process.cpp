@@ -4,6 +4,15 @@
 // when the actor has exited — after the messages it sent last (ChildActorExited to its parent,
 // among them) have their outcome, and after saying goodbye to the admin, which then knows that
 // the parent has already been told.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include <asio/posix/stream_descriptor.hpp>
+
 #include "core/actor_registry.hpp"
 #include "system/multiproc/node.hpp"
 #include "system/multiproc/protocol.hpp"
@@ -23,6 +32,39 @@ constexpr auto flush_limit = std::chrono::seconds(5);
 void answer(int socket, process::bootstrap_reply::outcome result, std::string detail) {
   process::write_bootstrap(socket, process::bootstrap_reply{result, std::move(detail)},
                            std::chrono::steady_clock::now() + answer_limit);
+}
+
+// The admin going away (EOF on the bootstrap socket) takes the process with it, whatever the
+// actor is doing. Watched on the system's own io thread rather than by a thread of its own
+// (process::exit_when_parent_closes), which each actor process would pay for at its start. An
+// actor that keeps that thread busy delays the check, not the end: the death signal
+// (PR_SET_PDEATHSIG, through the forkserver) kills the process anyway.
+void exit_when_admin_closes(asio::io_context& io, int socket) {
+  const int fd = ::fcntl(socket, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    process::exit_when_parent_closes(socket);
+    return;
+  }
+  // Never destroyed: the process ends with _exit here, or soon after its actor exited, and
+  // only the io thread may touch it.
+  auto* watched = new asio::posix::stream_descriptor(io, fd);
+  struct on_readable {
+    asio::posix::stream_descriptor* watched;
+    void operator()(std::error_code ec) const {
+      if (ec == asio::error::operation_aborted) return;  // the io_context is going away
+      char byte = 0;
+      const auto n = ::recv(watched->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (!ec && (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))) {
+        // Not a close (the admin sends nothing after the bootstrap). A new wait here could miss
+        // a close that came in between (epoll edge-triggered): a polling thread takes over.
+        process::exit_when_parent_closes(watched->native_handle());
+        return;
+      }
+      std::fflush(nullptr);
+      ::_exit(process::host_exit_ok);
+    }
+  };
+  watched->async_wait(asio::posix::stream_descriptor::wait_read, on_readable{watched});
 }
 
 int actor_process_entry(process::host_context& context) {
@@ -54,8 +96,7 @@ int actor_process_entry(process::host_context& context) {
   }
   log_status_on_sigusr1(*core, "actor");
   answer(context.socket, process::bootstrap_reply::outcome::ready, {});
-  // The admin going away takes us with it, whatever the actor is doing.
-  process::exit_when_parent_closes(context.socket);
+  exit_when_admin_closes(core->context(), context.socket);
   core->driver().wait_until([&core] { return core->actor_count() == 0; },
                             std::chrono::steady_clock::time_point::max());
   transport.flush(std::chrono::steady_clock::now() + flush_limit);

@@ -11,13 +11,16 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/signal_set.hpp>
 
 #include <absl/strings/str_cat.h>
@@ -39,6 +42,7 @@
 namespace thespian::detail::multiproc {
 namespace {
 
+// From the launch to the actor's constructor having run (its answer).
 constexpr auto actor_start_limit = std::chrono::seconds(30);
 constexpr auto shutdown_grace = std::chrono::seconds(3);
 
@@ -70,6 +74,18 @@ struct process_ended {
 
 struct kill_stragglers {};
 
+// From a starting actor process's socket watch (on the admin's io thread): it has something to
+// say (an answer, or EOF). `serial` tells a watch of an older process with the same id apart.
+struct start_readable {
+  std::uint64_t endpoint_id = 0;
+  std::uint64_t serial = 0;
+};
+// The start of that process took longer than actor_start_limit.
+struct start_overdue {
+  std::uint64_t endpoint_id = 0;
+  std::uint64_t serial = 0;
+};
+
 // From the signal handler (on the admin's io thread): SIGTERM or SIGINT arrived.
 struct termination_signal {
   int number = 0;
@@ -91,6 +107,10 @@ class admin_actor final : public Actor {
       } else {
         send(from, JoinReply{true, {}});
       }
+    } else if (const auto* readable = m.get<start_readable>()) {
+      on_start_readable(*readable);
+    } else if (const auto* overdue = m.get<start_overdue>()) {
+      on_start_overdue(*overdue);
     } else if (const auto* ended = m.get<process_ended>()) {
       on_ended(*ended);
     } else if (m.is<ShutdownSystem>()) {
@@ -124,6 +144,9 @@ class admin_actor final : public Actor {
       for (auto& [id, child] : children_) {
         if (child.watcher->child().signal(SIGKILL)) ++killed_;
       }
+      for (auto& [id, start] : starting_) {
+        if (start.child.signal(SIGKILL)) ++killed_;
+      }
     }
     co_return;
   }
@@ -134,6 +157,23 @@ class admin_actor final : public Actor {
     ActorAddress address;
     ActorAddress parent;
     std::string global_name;
+  };
+
+  // An actor process launched whose answers have not all come yet.
+  struct start_record {
+    start_record(CreateActorRequest r, ActorAddress f, bool a, std::uint64_t s, Capabilities k,
+                 process::child_process c)
+        : request(std::move(r)), from(std::move(f)), asked(a), serial(s), caps(std::move(k)),
+          child(std::move(c)) {}
+    CreateActorRequest request;
+    ActorAddress from;
+    bool asked = false;
+    std::uint64_t serial = 0;
+    Capabilities caps;  // as the process got them
+    process::child_process child;
+    std::unique_ptr<asio::posix::stream_descriptor> watched;  // a duplicate of child.socket()
+    bool host_ready = false;  // the launcher answered; the entry's answer is next
+    std::vector<ActorAddress> also_asked;  // asked for the same global name meanwhile
   };
 
   SystemStatus system_status() {
@@ -175,6 +215,10 @@ class admin_actor final : public Actor {
     send(from, CreateActorReply{ActorAddress{}, kind, std::move(why)});
   }
 
+  // Launches the process and returns: its answers (the launcher's, then the entry's: the
+  // constructor ran, or why not) arrive as start_readable, so several creations are in flight
+  // at once and the admin answers other messages meanwhile. finish_start() or fail_start() ends
+  // each.
   void create(CreateActorRequest request, const ActorAddress& from) {
     const bool asked = request.system_id == 0;
     if (shutting_down_) {
@@ -186,6 +230,13 @@ class admin_actor final : public Actor {
       if (auto it = names_.find(request.global_name); it != names_.end()) {
         if (asked) send(from, CreateActorReply{it->second, CreateActorReply::none, {}});
         return;
+      }
+      for (auto& [id, start] : starting_) {
+        // Being created now: this asker gets the same actor once it runs (or the same failure).
+        if (start.request.global_name == request.global_name) {
+          if (asked) start.also_asked.push_back(from);
+          return;
+        }
       }
     }
     const actor_type* type = request.image == image_identity() && request.type_token != 0
@@ -212,29 +263,141 @@ class admin_actor final : public Actor {
                     the_setup->spec.logging};
     std::optional<process::child_process> child;
     try {
-      const auto deadline = std::chrono::steady_clock::now() + actor_start_limit;
       child.emplace(process::launch_actor_process(the_setup->method));
-      process::start_actor_host(*child, {"thespian-actor", encode_actor_spec(spec)}, deadline);
-      auto ready = process::read_bootstrap_reply(child->socket(), deadline);
-      if (!ready.value || ready.value->result != process::bootstrap_reply::outcome::ready) {
-        refuse(request, from, asked, CreateActorReply::invalid_specification,
-               ready.value ? ready.value->detail
-                           : "actor type '" + request.type_name +
-                                 "': its process ended or did not answer in time");
-        return;  // `child` kills and reaps whatever is left of it
+      try {
+        const process::bootstrap_request bootstrap{"thespian-actor", encode_actor_spec(spec)};
+        process::write_bootstrap(child->socket(), bootstrap,
+                                 std::chrono::steady_clock::now() + actor_start_limit);
+      } catch (const std::system_error& e) {
+        throw ActorSystemStartupFailure(absl::StrCat("actor process ", child->pid(),
+                                                     ": sending the bootstrap failed: ", e.what()));
       }
     } catch (const std::exception& e) {
       refuse(request, from, asked, CreateActorReply::system_failure,
              "actor type '" + request.type_name + "': its process did not start: " + e.what());
+      return;  // `child` kills and reaps whatever is left of it
+    }
+    const std::uint64_t id = request.endpoint_id;
+    if (starting_.count(id) != 0 || children_.count(id) != 0) {
+      refuse(request, from, asked, CreateActorReply::system_failure,
+             "actor type '" + request.type_name + "': its id is taken");
       return;
     }
+    auto it = starting_
+                  .try_emplace(id, std::move(request), from, asked, ++start_serial_, caps,
+                               std::move(*child))
+                  .first;
+    wakeup_after(actor_start_limit, start_overdue{id, it->second.serial});
+    watch_start(it);
+  }
+
+  // Waits for the next answer of a starting process on a new duplicate of its socket. New each
+  // time: asio registers a descriptor with epoll edge-triggered, so an answer that arrived
+  // while nothing waited (the entry's, right after the launcher's) raises no new edge on the
+  // old one, whereas a new registration reports what is already there.
+  void watch_start(std::map<std::uint64_t, start_record>::iterator it) {
+    start_record& start = it->second;
+    start.watched.reset();
+    const int fd = ::fcntl(start.child.socket(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+      fail_start(it, CreateActorReply::system_failure,
+                 "actor type '" + start.request.type_name + "': its process did not start: " +
+                     std::system_category().message(errno));
+      return;
+    }
+    start.watched =
+        std::make_unique<asio::posix::stream_descriptor>(the_setup->core->context(), fd);
+    start.watched->async_wait(
+        asio::posix::stream_descriptor::wait_read,
+        [core = the_setup->core.get(), me = my_address(), id = start.request.endpoint_id,
+         serial = start.serial](std::error_code ec) {
+          if (!ec) core->send(me, me, start_readable{id, serial});
+        });
+  }
+
+  void on_start_readable(const start_readable& readable) {
+    auto it = starting_.find(readable.endpoint_id);
+    if (it == starting_.end() || it->second.serial != readable.serial) return;
+    start_record& start = it->second;
+    // Each answer is one small frame written at once: readable means it is all there (or EOF).
+    auto answer = process::read_bootstrap_reply(
+        start.child.socket(), std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    const bool ready =
+        answer.value && answer.value->result == process::bootstrap_reply::outcome::ready;
+    if (!start.host_ready) {
+      if (ready) {
+        start.host_ready = true;
+        watch_start(it);
+        return;
+      }
+      std::string why = answer.value ? answer.value->detail
+                        : answer.error == process::bootstrap_read_error::malformed
+                            ? "it answered garbage: " + answer.why
+                            : std::string("it ended before it answered");
+      fail_start(it, CreateActorReply::system_failure,
+                 "actor type '" + start.request.type_name + "': its process did not start: " +
+                     std::move(why));
+      return;
+    }
+    if (!ready) {
+      fail_start(it, CreateActorReply::invalid_specification,
+                 answer.value ? answer.value->detail
+                              : "actor type '" + start.request.type_name +
+                                    "': its process ended or did not answer in time");
+      return;
+    }
+    finish_start(it);
+  }
+
+  void on_start_overdue(const start_overdue& overdue) {
+    auto it = starting_.find(overdue.endpoint_id);
+    if (it == starting_.end() || it->second.serial != overdue.serial) return;
+    const bool host_ready = it->second.host_ready;
+    fail_start(it,
+               host_ready ? CreateActorReply::invalid_specification
+                          : CreateActorReply::system_failure,
+               "actor type '" + it->second.request.type_name +
+                   (host_ready ? "': its process ended or did not answer in time"
+                               : "': its process did not start: it did not answer in time"));
+  }
+
+  void fail_start(std::map<std::uint64_t, start_record>::iterator it,
+                  CreateActorReply::failure kind, const std::string& why) {
+    start_record start = std::move(it->second);
+    starting_.erase(it);
+    for (const auto& asker : start.also_asked) {
+      send(asker, CreateActorReply{ActorAddress{}, kind, why});
+    }
+    refuse(start.request, start.from, start.asked, kind, why);
+    // `start.child` kills and reaps whatever is left of the process as it goes.
+    if (shutting_down_ && children_.empty() && starting_.empty()) finish_shutdown();
+  }
+
+  // Capability updates applied while the process started (it got `had`) reach it now.
+  void send_capability_changes(const ActorAddress& actor, const Capabilities& had) {
+    const auto now = the_setup->core->capabilities();
+    if (now == had) return;
+    ActorAddress control(resolve_endpoint(actor.endpoint()->system_id(), control_endpoint_id));
+    for (const auto& [name, value] : now) {
+      auto it = had.find(name);
+      if (it == had.end() || !(it->second == value)) send(control, UpdateCapability{name, value});
+    }
+    for (const auto& [name, value] : had) {
+      if (!now.contains(name)) send(control, UpdateCapability{name, std::nullopt});
+    }
+  }
+
+  void finish_start(std::map<std::uint64_t, start_record>::iterator it) {
+    start_record start = std::move(it->second);
+    starting_.erase(it);
+    const CreateActorRequest& request = start.request;
     release_reservation(request);
     ActorAddress created(resolve_endpoint(request.system_id, request.endpoint_id));
     // Keyed by the actor's endpoint id: a TCP child's system id (its port) can come back for a
     // new child before the old one's end has been processed here.
     const std::uint64_t id = request.endpoint_id;
     auto watcher = process::exit_watcher::start(
-        the_setup->core->context().get_executor(), std::move(*child),
+        the_setup->core->context().get_executor(), std::move(start.child),
         [core = the_setup->core.get(), me = my_address(), id](std::error_code ec,
                                                               const process::exit_status& status) {
           if (ec) return;
@@ -242,7 +405,15 @@ class admin_actor final : public Actor {
         });
     children_[id] = child_record{std::move(watcher), created, request.parent, request.global_name};
     if (!request.global_name.empty()) names_[request.global_name] = created;
-    if (asked) send(from, CreateActorReply{created, CreateActorReply::none, {}});
+    send_capability_changes(created, start.caps);
+    if (start.asked) send(start.from, CreateActorReply{created, CreateActorReply::none, {}});
+    for (const auto& asker : start.also_asked) {
+      send(asker, CreateActorReply{created, CreateActorReply::none, {}});
+    }
+    // Started while the system shut down: it goes the way of the others.
+    if (shutting_down_ && (!request.parent || !request.global_name.empty())) {
+      send(created, ActorExitRequest{});
+    }
   }
 
   void on_ended(const process_ended& ended) {
@@ -263,7 +434,7 @@ class admin_actor final : public Actor {
         send(child.parent, ChildActorExited{child.address});
       }
     }
-    if (shutting_down_ && children_.empty()) finish_shutdown();
+    if (shutting_down_ && children_.empty() && starting_.empty()) finish_shutdown();
   }
 
   void begin_shutdown(const ActorAddress& from) {
@@ -276,10 +447,12 @@ class admin_actor final : public Actor {
       for (const auto& [id, child] : children_) {
         if (!child.parent || !child.global_name.empty()) send(child.address, ActorExitRequest{});
       }
-      if (!children_.empty()) wakeup_after(shutdown_grace, kill_stragglers{});
+      if (!children_.empty() || !starting_.empty()) {
+        wakeup_after(shutdown_grace, kill_stragglers{});
+      }
     }
     // Also a second request after an earlier shutdown has finished: it is answered at once.
-    if (children_.empty()) finish_shutdown();
+    if (children_.empty() && starting_.empty()) finish_shutdown();
   }
 
   void finish_shutdown() {
@@ -297,6 +470,8 @@ class admin_actor final : public Actor {
 
 
   std::map<std::uint64_t, child_record> children_;  // by the actor's endpoint id
+  std::map<std::uint64_t, start_record> starting_;  // likewise, until they answered
+  std::uint64_t start_serial_ = 0;
   std::map<std::string, ActorAddress, std::less<>> names_;
   bool shutting_down_ = false;
   std::vector<ActorAddress> shutdown_requesters_;

@@ -70,10 +70,19 @@ struct node::impl {
   std::condition_variable flight_done;
   std::size_t in_flight = 0;
 
+  // Each made on first use: a process of the queue base never needs the TCP channel's I/O
+  // thread, nor one of the TCP base the UNIX one's (a thread less to start per actor process).
+  std::once_flag unix_once;
   std::unique_ptr<transport::unix_channel> outgoing;
-  // Made on first use: a process of the queue base never needs its I/O thread.
   std::once_flag tcp_once;
   std::unique_ptr<transport::tcp_channel> outgoing_tcp;
+
+  transport::unix_channel& local_channel() {
+    std::call_once(unix_once, [this] {
+      outgoing = std::make_unique<transport::unix_channel>(settings());
+    });
+    return *outgoing;
+  }
 
   transport::tcp_channel& tcp() {
     std::call_once(tcp_once, [this] {
@@ -106,7 +115,7 @@ struct node::impl {
       case route_kind::udp:
         return f(udp(), udp_route(system_id));
       default:
-        return f(*outgoing, unix_route(system_id));
+        return f(local_channel(), unix_route(system_id));
     }
   }
 
@@ -144,7 +153,6 @@ node& node::instance() {
 }
 
 node::node() : impl_(std::make_unique<impl>()) {
-  impl_->outgoing = std::make_unique<transport::unix_channel>(impl_->settings());
   set_remote_resolver(&resolve_remote);
 }
 
