@@ -30,6 +30,12 @@ struct channel_handler_scope {
   ~channel_handler_scope() { in_channel_handler = false; }
 };
 
+// Set while a listener's I/O thread delivers an incoming frame. A frame the admin relays from
+// there may wait for room in the queue to the actor's process: that thread is not the one that
+// makes room (the outgoing channel's is), and its waiting is what holds back the senders
+// (their frames stay unacknowledged), so back-pressure reaches them as if they sent directly.
+thread_local bool in_listener_delivery = false;
+
 // An actor (or external endpoint) of another process: delivering is sending.
 class remote_endpoint final : public endpoint {
  public:
@@ -44,6 +50,12 @@ class relayed_endpoint final : public endpoint {
   relayed_endpoint(std::uint64_t system_id, std::uint64_t id, std::uint64_t route)
       : endpoint(system_id, id), route_(route) {}
   bool deliver(envelope&& e) override {
+    if (in_listener_delivery) {
+      in_channel_handler = false;  // restored by the delivery's own scope
+      const bool sent = node::instance().send_via(route_, *this, std::move(e));
+      in_channel_handler = true;
+      return sent;
+    }
     return node::instance().send_via(route_, *this, std::move(e));
   }
 
@@ -191,6 +203,10 @@ namespace {
 // A frame that arrived on one of this process's routes (or reverse connections).
 bool deliver_incoming(node& self, transport::frame&& f) {
   channel_handler_scope in_handler;
+  struct listener_scope {
+    listener_scope() { in_listener_delivery = true; }
+    ~listener_scope() { in_listener_delivery = false; }
+  } in_listener;
   endpoint* target = f.target.endpoint();
   if (target == nullptr || dynamic_cast<remote_endpoint*>(target) != nullptr) return false;
   if (const auto* exited = f.message.get<ChildActorExited>(); exited && exited->child) {
