@@ -102,6 +102,16 @@ struct node::impl {
   std::map<std::uint64_t, bool> routed;
   std::map<std::uint64_t, std::uint64_t> relays;
 
+  // dead_key, except that an ended process of a routed system is dead as a whole block (its
+  // reply and control endpoints too). Needs `mutex`.
+  std::pair<std::uint64_t, std::uint64_t> dead_key_of(std::uint64_t system_id,
+                                                      std::uint64_t endpoint_id) const {
+    if (routed.contains(system_id) && is_routed_actor_block(endpoint_id)) {
+      return {system_id, relay_block_of(endpoint_id) << relay_block_bits};
+    }
+    return dead_key(system_id, endpoint_id);
+  }
+
   std::mutex flight_mutex;
   std::condition_variable flight_done;
   std::size_t in_flight = 0;
@@ -163,10 +173,25 @@ struct node::impl {
 };
 
 namespace {
+// The resolver's question, in a routed admin: where does (system, id) go? A routed id that is
+// not in the table yet gets its route now: its parent may have handed the address to a program
+// (whose frames come straight here) before this admin read the parent's CreateActorRequest.
+// Frames to it then wait in the channel as for a child not yet listening; an id of a process
+// that ended is dead (mark_dead), and one that never comes fails after first_connect_grace.
 std::uint64_t relay_route_of(std::uint64_t system_id, std::uint64_t id) {
-  return node::instance().relay_route(system_id, id);
+  node& self = node::instance();
+  if (const std::uint64_t route = self.relay_route(system_id, id)) return route;
+  if (!self.is_routed(system_id) || !is_routed_actor_block(id) || self.is_dead(system_id, id)) {
+    return 0;
+  }
+  return self.add_relay(id);
 }
 }  // namespace
+
+bool node::is_routed(std::uint64_t system_id) const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->routed.contains(system_id);
+}
 
 std::uint64_t node::relay_route(std::uint64_t system_id, std::uint64_t id) const {
   std::lock_guard lock(impl_->mutex);
@@ -326,7 +351,7 @@ void node::detach(std::uint64_t system_id) {
 void node::mark_dead(std::uint64_t system_id, std::uint64_t endpoint_id) {
   {
     std::lock_guard lock(impl_->mutex);
-    if (!impl_->dead.insert(dead_key(system_id, endpoint_id)).second) return;
+    if (!impl_->dead.insert(impl_->dead_key_of(system_id, endpoint_id)).second) return;
     // A routed system's route is its admin's, which lives on (remove_relay fails what waited
     // for the process in the admin).
     if (impl_->routed.contains(system_id)) return;
@@ -348,7 +373,7 @@ bool node::is_local(std::uint64_t system_id) const {
 
 bool node::is_dead(std::uint64_t system_id, std::uint64_t endpoint_id) const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->dead.contains(dead_key(system_id, endpoint_id));
+  return impl_->dead.contains(impl_->dead_key_of(system_id, endpoint_id));
 }
 
 bool node::send(endpoint& to, envelope&& e) { return send_via(to.system_id(), to, std::move(e)); }

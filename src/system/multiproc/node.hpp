@@ -62,6 +62,7 @@ class node {
   std::uint64_t add_relay(std::uint64_t actor_id);
   // The admin: that actor's process has ended; what waits for it becomes dead letters.
   void remove_relay(std::uint64_t actor_id);
+  bool is_routed(std::uint64_t system_id) const;
   // The route this node relays endpoint `id` of system `system_id` to, or 0.
   std::uint64_t relay_route(std::uint64_t system_id, std::uint64_t id) const;
 

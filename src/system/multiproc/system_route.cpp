@@ -183,6 +183,11 @@ std::uint64_t new_routed_endpoint_id() {
   return id;
 }
 
+bool is_routed_actor_block(std::uint64_t endpoint_id) noexcept {
+  return endpoint_id >= smallest_random_id &&
+         relay_block_of(endpoint_id) != relay_block_of(tcp_admin_endpoint_id);
+}
+
 asio::ip::tcp::endpoint reverse_peer(std::uint64_t system_id) {
   const std::uint64_t name = system_id & name_mask;
   const auto ip = static_cast<std::uint32_t>((name >> 16) & 0xffffff);  // 0.x.y.z

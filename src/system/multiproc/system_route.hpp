@@ -79,6 +79,8 @@ std::uint64_t new_routed_endpoint_id();
 inline std::uint64_t relay_block_of(std::uint64_t endpoint_id) noexcept {
   return endpoint_id >> relay_block_bits;
 }
+// Whether `endpoint_id` can lie in a routed actor process's block (not the admin's own ids).
+bool is_routed_actor_block(std::uint64_t endpoint_id) noexcept;
 // The control endpoint (protocol.hpp) of the routed actor process whose actor is `actor_id`.
 inline std::uint64_t routed_control_id(std::uint64_t actor_id) noexcept {
   return actor_id | ((std::uint64_t{1} << relay_block_bits) - 1);
