@@ -3,7 +3,9 @@
 // trip of the same 64 bytes between two processes over the base's own kind of socket (blocking
 // write/read): a UNIX socket pair for multiprocQueueBase, a loopback TCP connection with
 // TCP_NODELAY for multiprocTCPBase.
-// Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase]
+// On multiprocTCPBase, `routing` "admin-routing" or "outbound-only" turns on that capability
+// (every actor-to-actor message then goes through the admin's relay).
+// Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase] [routing]
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -155,11 +157,14 @@ int main(int argc, char** argv) {
   const int actors = argc > 2 ? std::atoi(argv[2]) : 200;
   const std::string base = argc > 3 ? argv[3] : "multiprocQueueBase";
   const bool tcp = base == "multiprocTCPBase";
+  const std::string routing = argc > 4 ? argv[4] : "";
   // The raw floor first, while this program is single-threaded (it forks).
   const double raw_us = raw_round_trip_us(rounds, tcp);
 
   thespian::Capabilities caps;
   if (tcp) caps["Admin Port"] = free_port();
+  if (routing == "admin-routing") caps["Admin Routing"] = true;
+  if (routing == "outbound-only") caps["Outbound Only"] = true;
   thespian::ActorSystem sys(base, caps);
   // Creation rate: actors created from outside one after another, each answering once.
   std::vector<ActorAddress> made;
@@ -191,7 +196,8 @@ int main(int argc, char** argv) {
   const double ask_us = median(asks);
   sys.shutdown();
 
-  std::printf("%s (%d round trips, %d actors)\n", base.c_str(), rounds, actors);
+  std::printf("%s%s%s (%d round trips, %d actors)\n", base.c_str(), routing.empty() ? "" : " + ",
+              routing.c_str(), rounds, actors);
   std::printf("  raw %s round trip (64 B, two processes):  %8.1f us\n", tcp ? "TCP " : "UNIX",
               raw_us);
   std::printf("  actor-to-actor ping-pong round trip:              %8.1f us  (%.2fx raw)\n",
