@@ -129,7 +129,9 @@ struct stream_channel<Protocol>::impl {
 
   void start() {
     if (acceptor) asio::co_spawn(io, accept_loop(this), asio::detached);
-    if (reverse_to) asio::co_spawn(io, dial_and_serve(this, *reverse_to, reverse_key), asio::detached);
+    if (reverse_to) {
+      asio::co_spawn(io, dial_and_serve(this, *reverse_to, reverse_key), asio::detached);
+    }
     asio::co_spawn(io, sweep_loop(this), asio::detached);
     thread = std::thread([this] { run_io(); });
   }
@@ -528,10 +530,12 @@ struct stream_channel<Protocol>::impl {
       }
       std::string hello = control_frame_bytes(frame_kind::hello);
       put_sequence(hello, 0, key);
-      auto [write_ec, written] = co_await asio::async_write(s, asio::buffer(hello), as_tuple_awaitable);
+      auto [write_ec, written] =
+          co_await asio::async_write(s, asio::buffer(hello), as_tuple_awaitable);
       if (self->closed.load()) co_return;
       if (write_ec) {
-        self->settings.report(absl::StrFormat("cannot greet %s: %s", describe(to), write_ec.message()));
+        self->settings.report(
+            absl::StrFormat("cannot greet %s: %s", describe(to), write_ec.message()));
         continue;
       }
       s.non_blocking(true, ignored);
