@@ -10,7 +10,9 @@
 // that creates them all in a loop (in an actor, create_actor returns the address at once, so
 // the admin starts them concurrently). Between phases the actors exit and the admin's count
 // is waited back to zero, so that one phase's exits do not slow the next.
-// Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase]
+// On multiprocTCPBase, `routing` "admin-routing" or "outbound-only" turns on that capability
+// (every actor-to-actor message then goes through the admin's relay).
+// Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase] [routing]
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -283,12 +285,15 @@ int main(int argc, char** argv) {
   const raw_kind kind = base == "multiprocTCPBase"   ? raw_kind::tcp
                         : base == "multiprocUDPBase" ? raw_kind::udp
                                                      : raw_kind::unix_socket;
+  const std::string routing = argc > 4 ? argv[4] : "";
   // The raw floor first, while this program is single-threaded (it forks).
   const double raw_us = raw_round_trip_us(rounds, kind);
   const double raw_forks = raw_fork_rate(actors);
 
   thespian::Capabilities caps;
   if (kind != raw_kind::unix_socket) caps["Admin Port"] = free_port();
+  if (routing == "admin-routing") caps["Admin Routing"] = true;
+  if (routing == "outbound-only") caps["Outbound Only"] = true;
   thespian::ActorSystem sys(base, caps);
   constexpr int creating_threads = 4;
   const double sequential_s = create_from_outside(sys, actors, 1);
@@ -327,7 +332,8 @@ int main(int argc, char** argv) {
   const double ask_us = median(asks);
   sys.shutdown();
 
-  std::printf("%s (%d round trips, %d actors)\n", base.c_str(), rounds, actors);
+  std::printf("%s%s%s (%d round trips, %d actors)\n", base.c_str(), routing.empty() ? "" : " + ",
+              routing.c_str(), rounds, actors);
   std::printf("  raw %s round trip (64 B, two processes):  %8.1f us\n",
               kind == raw_kind::tcp ? "TCP " : kind == raw_kind::udp ? "UDP " : "UNIX", raw_us);
   std::printf("  actor-to-actor ping-pong round trip:              %8.1f us  (%.2fx raw)\n",

@@ -105,7 +105,8 @@ process_role role_for(std::string_view base, process_role asked) {
 }
 
 system_core::system_core(std::string_view base, Capabilities caps, SystemOptions options,
-                         process_role role, std::uint64_t system_id)
+                         process_role role, std::uint64_t system_id,
+                         std::uint64_t endpoint_base)
     : role_(role_for(base, role)),
       id_(system_id != 0 ? system_id
           : role_ == process_role::client ? new_client_id(base)
@@ -115,6 +116,7 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
       log_(std::make_shared<log_hub>(options_)),
       context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1),
       runs_(context_, base == "multithreadBase" ? thread_count_from(caps) : 1) {
+  next_endpoint_id_.store(endpoint_base);
   if (base != "simpleSystemBase" && base != "multithreadBase" && !is_multiproc_base(base)) {
     throw ActorSystemStartupFailure(
         "unknown or unavailable system base '" + std::string(base) +
@@ -122,9 +124,19 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
         "multiprocTCPBase and multiprocUDPBase)");
   }
   Capabilities current = default_capabilities(base);
-  if (base == "multiprocTCPBase") current["Admin Port"] = std::int64_t{1900};
+  if (base == "multiprocTCPBase") {
+    current["Admin Port"] = std::int64_t{1900};
+    current["Admin Routing"] = false;
+    current["Outbound Only"] = false;
+  }
   if (base == "multiprocUDPBase") current["Admin Port"] = std::int64_t{1029};
   for (auto& [name, value] : caps) current[name] = value;
+  if (base == "multiprocTCPBase") {
+    // Outbound Only implies Admin Routing (BASES.md); both read as booleans from here on.
+    const auto how = multiproc::routing_of(current);
+    current["Admin Routing"] = how.via_admin;
+    current["Outbound Only"] = how.outbound_only;
+  }
   if (role_ == process_role::client) {
     // Before this system starts any thread: the forkserver must be forked while there is none.
     const auto method = process::default_startup_method();
@@ -168,8 +180,8 @@ void system_core::leave_admin_running() {
   if (role_ == process_role::client && link_) link_->leave_running();
 }
 
-void system_core::join_admin(std::uint64_t admin_system_id) {
-  link_ = multiproc::link::to_admin(*this, admin_system_id);
+void system_core::join_admin(std::uint64_t admin_system_id, std::uint64_t control_id) {
+  link_ = multiproc::link::to_admin(*this, admin_system_id, control_id);
 }
 
 std::shared_ptr<actor_cell> system_core::make_cell(const actor_type& type,

@@ -48,8 +48,12 @@ enum class process_role : std::uint8_t { in_process, client, admin, member };
 class system_core : public std::enable_shared_from_this<system_core> {
  public:
   // `system_id` 0: a fresh in-process id; the multi-process roles are given theirs.
+  // `endpoint_base`: the ids this system gives its endpoints are endpoint_base + 1, + 2, ...
+  // (an actor process of a system with Admin Routing numbers them inside its block, see
+  // multiproc/system_route.hpp).
   system_core(std::string_view base, Capabilities caps, SystemOptions options,
-              process_role role = process_role::in_process, std::uint64_t system_id = 0);
+              process_role role = process_role::in_process, std::uint64_t system_id = 0,
+              std::uint64_t endpoint_base = 0);
   ~system_core();
   // After construction (it needs shared_from_this): a client starts its admin process and
   // listens for replies. No-op for the in-process bases.
@@ -57,8 +61,9 @@ class system_core : public std::enable_shared_from_this<system_core> {
   // The ActorSystem object goes away without shutdown(): a multiprocTCPBase admin stays for
   // later programs (BASES.md); the other bases end with their system as before.
   void leave_admin_running();
-  // An actor process: creations go to the admin with this system id.
-  void join_admin(std::uint64_t admin_system_id);
+  // An actor process: creations go to the admin with this system id; what the admin tells
+  // this system comes to its endpoint `control_id`.
+  void join_admin(std::uint64_t admin_system_id, std::uint64_t control_id);
   // An actor process (and the admin): hosts `type` here with the ids the creator chose.
   // Throws InvalidActorSpecification when its constructor throws.
   // `system_actor`: the admin's or logger's own actor, which only its system may ask to exit.

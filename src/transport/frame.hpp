@@ -6,7 +6,7 @@
 //   offset  size  field
 //        0     4  magic "THSP"
 //        4     1  protocol version (frame_protocol_version)
-//        5     1  kind (frame_kind: data, ack, nack)
+//        5     1  kind (frame_kind: data, ack, nack, hello)
 //        6     2  reserved, zero
 //        8     4  payload length in bytes (u32)
 //       12     4  datagram window (u32): in a data datagram, its sequence minus the oldest
@@ -41,6 +41,8 @@ enum class frame_kind : std::uint8_t {
   data = 1,  // carries a message for `target`
   ack = 2,   // the data frame with this sequence number was delivered
   nack = 3,  // the data frame with this sequence number found no target (dead letter)
+  hello = 4, // streams: the first frame of a reverse connection; its sequence names the dialler,
+             // which then receives data frames on it (stream_channel.hpp)
 };
 std::string_view to_string(frame_kind kind) noexcept;
 

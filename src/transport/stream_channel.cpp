@@ -75,6 +75,7 @@ struct stream_channel<Protocol>::impl {
     outbound_queue queue;
     std::atomic<bool> connecting{false};
     std::atomic<bool> ever_connected{false};  // peers_never_return: a refusal then means gone
+    std::atomic<bool> reverse_only{false};    // await_dial_from: never dialled, only adopted
     // I/O thread only.
     socket_type socket;
     asio::steady_timer backoff_timer;
@@ -105,6 +106,8 @@ struct stream_channel<Protocol>::impl {
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::optional<acceptor_type> acceptor;
+  std::optional<endpoint_type> reverse_to;  // the reverse constructor's peer
+  std::uint64_t reverse_key = 0;
   endpoint_type local{};
   asio::steady_timer sweep_timer;
   const std::string ack_template;
@@ -126,6 +129,9 @@ struct stream_channel<Protocol>::impl {
 
   void start() {
     if (acceptor) asio::co_spawn(io, accept_loop(this), asio::detached);
+    if (reverse_to) {
+      asio::co_spawn(io, dial_and_serve(this, *reverse_to, reverse_key), asio::detached);
+    }
     asio::co_spawn(io, sweep_loop(this), asio::detached);
     thread = std::thread([this] { run_io(); });
   }
@@ -236,12 +242,20 @@ struct stream_channel<Protocol>::impl {
     bool reported = false;
     const auto started = std::chrono::steady_clock::now();
     while (!self->closed.load()) {
-      socket_type s(self->io);
-      auto [ec] = co_await s.async_connect(link->peer, as_tuple_awaitable);
-      if (self->closed.load()) co_return;
-      if (!ec) {
-        self->connected(link, std::move(s));
-        co_return;
+      std::error_code ec;
+      if (link->reverse_only.load()) {
+        // Only the peer can connect (adopt): until it has, this is a refusal like any other.
+        if (link->queue.connected()) co_return;
+        ec = asio::error::connection_refused;
+      } else {
+        socket_type s(self->io);
+        auto [connect_ec] = co_await s.async_connect(link->peer, as_tuple_awaitable);
+        if (self->closed.load()) co_return;
+        if (!connect_ec) {
+          self->connected(link, std::move(s));
+          co_return;
+        }
+        ec = connect_ec;
       }
       if (self->settings.peers_never_return &&
           (link->ever_connected.load() ||
@@ -401,6 +415,7 @@ struct stream_channel<Protocol>::impl {
     frame_decoder decoder(self->settings.max_stream_frame);
     std::string answers;
     std::string error;
+    bool first_frame = true;
     for (;;) {
       // Read in place into the decoder's buffer: no copy between the socket and cereal.
       const std::span<char> room = decoder.prepare(self->settings.read_chunk);
@@ -422,6 +437,21 @@ struct stream_channel<Protocol>::impl {
           break;
         }
         frame& f = r.value();
+        if (f.kind == frame_kind::hello && first_frame && self->settings.on_hello &&
+            decoder.buffered_bytes() == 0) {
+          // A reverse connection: from now on it is the sending side's (see the header).
+          std::error_code release_ec;
+          const int fd = connection->socket.release(release_ec);
+          self->inbound.erase(connection);
+          {
+            std::lock_guard lock(self->stats_mutex);
+            self->stats.decoded += decoder.counters();
+          }
+          if (release_ec) co_return;
+          self->settings.on_hello(f.sequence, fd);
+          co_return;
+        }
+        first_frame = false;
         if (f.kind != frame_kind::data) {
           error = absl::StrFormat("unexpected %s frame on an incoming connection", to_string(f.kind));
           break;
@@ -471,6 +501,54 @@ struct stream_channel<Protocol>::impl {
     std::error_code ignored;
     connection->socket.close(ignored);
     self->inbound.erase(connection);
+  }
+
+  // The reverse constructor: dial the peer (retrying with back-off), say hello, then serve the
+  // connection as if it had been accepted.
+  static asio::awaitable<void> dial_and_serve(impl* self, endpoint_type to, std::uint64_t key) {
+    asio::steady_timer pause(self->io);
+    auto backoff = self->settings.reconnect_initial;
+    bool reported = false;
+    while (!self->closed.load()) {
+      socket_type s(self->io);
+      auto [ec] = co_await s.async_connect(to, as_tuple_awaitable);
+      if (self->closed.load()) co_return;
+      if (ec) {
+        if (!reported) {
+          self->settings.report(absl::StrFormat("cannot dial %s (%s); retrying with back-off",
+                                                describe(to), ec.message()));
+          reported = true;
+        }
+        pause.expires_after(backoff);
+        co_await pause.async_wait(as_tuple_awaitable);
+        backoff = std::min(backoff * 2, self->settings.reconnect_max);
+        continue;
+      }
+      std::error_code ignored;
+      if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
+        s.set_option(asio::ip::tcp::no_delay(true), ignored);
+      }
+      std::string hello = control_frame_bytes(frame_kind::hello);
+      put_sequence(hello, 0, key);
+      auto [write_ec, written] =
+          co_await asio::async_write(s, asio::buffer(hello), as_tuple_awaitable);
+      if (self->closed.load()) co_return;
+      if (write_ec) {
+        self->settings.report(
+            absl::StrFormat("cannot greet %s: %s", describe(to), write_ec.message()));
+        continue;
+      }
+      s.non_blocking(true, ignored);
+      auto connection = std::make_shared<inbound_connection>(std::move(s));
+      self->inbound.insert(connection);
+      co_await serve(self, connection);
+      // The peer holds our only way in: without it nobody can reach us any more.
+      if (!self->closed.load()) {
+        self->settings.report(absl::StrFormat("the connection to %s (dialled to receive) ended",
+                                              describe(to)));
+      }
+      co_return;
+    }
   }
 
   // --- timeouts and shutdown ----------------------------------------------------------------
@@ -545,6 +623,15 @@ stream_channel<Protocol>::stream_channel(const endpoint_type& listen_on, deliver
 template <class Protocol>
 stream_channel<Protocol>::stream_channel(transport_settings settings)
     : impl_(std::make_unique<impl>(std::move(settings), deliver_handler{})) {
+  impl_->start();
+}
+
+template <class Protocol>
+stream_channel<Protocol>::stream_channel(const endpoint_type& dial_to, std::uint64_t hello_key,
+                                         deliver_handler deliver, transport_settings settings)
+    : impl_(std::make_unique<impl>(std::move(settings), std::move(deliver))) {
+  impl_->reverse_to = dial_to;
+  impl_->reverse_key = hello_key;
   impl_->start();
 }
 
@@ -638,6 +725,41 @@ void stream_channel<Protocol>::dial_now(const endpoint_type& peer) {
   if (!link) return;
   // The timer belongs to the I/O thread; cancelling it ends the back-off wait early.
   asio::post(impl_->io, [link] { link->backoff_timer.cancel(); });
+}
+
+template <class Protocol>
+void stream_channel<Protocol>::await_dial_from(const endpoint_type& peer) {
+  impl_->link_for(peer)->reverse_only.store(true);
+}
+
+template <class Protocol>
+void stream_channel<Protocol>::adopt(const endpoint_type& peer, int fd) {
+  std::shared_ptr<typename impl::peer_link> link;
+  try {
+    link = impl_->link_for(peer);
+  } catch (const channel_closed&) {
+    ::close(fd);
+    return;
+  }
+  asio::post(impl_->io, [self = impl_.get(), link, fd] {
+    if (self->closed.load()) {
+      ::close(fd);
+      return;
+    }
+    typename Protocol::socket s(self->io);
+    std::error_code ec;
+    s.assign(link->peer.protocol(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      self->settings.report(absl::StrFormat("cannot adopt a connection from %s: %s",
+                                            describe(link->peer), ec.message()));
+      return;
+    }
+    // A second connection from the same peer replaces the first (which the peer gave up).
+    self->connection_lost(link, link->generation, "the peer dialled again");
+    link->backoff_timer.cancel();  // a connect_loop waiting for it ends (the link is connected)
+    self->connected(link, std::move(s));
+  });
 }
 
 template <class Protocol>

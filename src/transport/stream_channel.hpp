@@ -7,6 +7,13 @@
 // delivered. Messages written but not acknowledged when a connection is lost fail (they are
 // never sent twice); messages not yet written wait for the next connection.
 //
+// Reverse connections, for a peer that listens nowhere (an Outbound Only actor process): that
+// peer's channel (the reverse constructor) dials us and opens with a hello frame naming itself;
+// our listener hands the socket to whoever settings.on_hello names, which adopts it into the
+// sending channel as the connection to that peer (adopt; the peer was declared with
+// await_dial_from, so it is never dialled). Then the roles are as on any connection: we send
+// data frames and read ACK/NACKs, the peer delivers and answers.
+//
 // Threads: the channel owns one I/O thread (accepts, reads, ACKs, reconnects, timeouts, deliver
 // and outcome handlers). Sends come from any thread: each frame is encoded into the sending
 // thread's reused buffer and copied next to the peer's other unsent frames; the thread that
@@ -43,6 +50,11 @@ class stream_channel final : public channel<typename Protocol::endpoint> {
                  transport_settings settings = transport_settings::from_environment());
   // Send-only: no listening socket.
   explicit stream_channel(transport_settings settings = transport_settings::from_environment());
+  // Receive-only, with no listening socket either (reverse): dials `dial_to` (retrying with
+  // back-off until it connects), sends a hello frame carrying `hello_key`, then receives data
+  // frames on that connection and answers them, as an accepted connection would.
+  stream_channel(const endpoint_type& dial_to, std::uint64_t hello_key, deliver_handler deliver,
+                 transport_settings settings = transport_settings::from_environment());
   ~stream_channel() override;  // close()
 
   endpoint_type local_endpoint() const override;
@@ -58,6 +70,14 @@ class stream_channel final : public channel<typename Protocol::endpoint> {
   // Any thread: `peer` listens now (the caller was told): a dial waiting out its back-off
   // after a refusal tries again at once.
   void dial_now(const endpoint_type& peer);
+  // Any thread, before sending to `peer`: it is never dialled; its messages wait for a connection
+  // handed over by adopt() (or, after first_connect_grace / once it was lost with
+  // peers_never_return, fail as an unreachable peer's do).
+  void await_dial_from(const endpoint_type& peer);
+  // Any thread: `fd` (a connected socket, now owned by the channel) is the connection to
+  // `peer`, which dialled us. Replaces a previous connection to it (whose unacknowledged
+  // messages fail, as on any loss).
+  void adopt(const endpoint_type& peer, int fd);
   // Messages to `peer` whose outcome is not known yet (0 for an unknown peer). Any thread.
   std::size_t queue_depth(const endpoint_type& peer) const;
   std::size_t parked_senders(const endpoint_type& peer) const;

@@ -45,6 +45,11 @@ struct transport_settings {
   // user that never listens (system/multiproc/system_route.hpp). Off by default: a port in use
   // then fails the bind.
   bool reuse_port = false;
+  // A stream listener hands each incoming connection that opens with a hello frame (a peer that
+  // cannot be dialled, dialling us so that we can send to it: stream_channel's reverse
+  // constructor) to this handler, with the frame's key and the socket's descriptor, which the
+  // handler then owns. Called on the listener's I/O thread. Empty: such connections are closed.
+  std::function<void(std::uint64_t key, int fd)> on_hello;
   // Where protocol errors and connection losses are reported (the system points it at its log).
   // Called from a channel's I/O thread. Empty: standard error.
   std::function<void(std::string_view)> log;

@@ -307,6 +307,7 @@ struct udp_channel::impl {
       return drop(from, "the datagram does not hold exactly one frame");
     }
     frame& f = r.value();
+    if (f.kind == frame_kind::hello) return drop(from, "a hello frame belongs to streams only");
     if (f.kind == frame_kind::ack || f.kind == frame_kind::nack) {
       if (auto link = find_link(from)) {
         link->ever_answered.store(true);

@@ -47,9 +47,16 @@ inline bool has_daemon_admin() {
 // A loopback port that was free a moment ago (the OS's choice of an ephemeral port).
 std::int64_t free_port();
 
-// The capabilities a test's system starts with: `extra`, plus (on a daemon-admin base) an
-// Admin Port of its own, so that no two systems of the suite share an admin by accident.
+// The capabilities this run adds to every test's system (THESPIAN_TEST_CAPS, e.g.
+// "Admin Routing=true;Outbound Only=true"): true/false become booleans, integers integers,
+// anything else a string. Lets one suite run on a base in several configurations.
+thespian::Capabilities run_caps();
+
+// The capabilities a test's system starts with: `extra`, plus the run's (THESPIAN_TEST_CAPS),
+// plus (on a daemon-admin base) an Admin Port of its own, so that no two systems of the suite
+// share an admin by accident.
 inline thespian::Capabilities system_caps(thespian::Capabilities extra = {}) {
+  for (auto& [name, value] : run_caps()) extra.try_emplace(name, value);
   if (has_daemon_admin() && !extra.contains("Admin Port")) extra["Admin Port"] = free_port();
   return extra;
 }

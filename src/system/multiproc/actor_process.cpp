@@ -80,16 +80,27 @@ int actor_process_entry(process::host_context& context) {
                "' in this program (use THESPIAN_ACTOR)");
     return process::host_exit_unknown_entry;
   }
-  auto core = std::make_shared<system_core>(spec.base, spec.capabilities,
-                                            options_logging_to(spec.logging),
-                                            process_role::member, request.system_id);
+  // Admin Routing: the actor has the admin's system id and this process's endpoints lie in
+  // the actor's block (system_route.hpp); request.system_id is then only the process's route.
+  const auto how = routing_of(spec.capabilities);
+  const std::uint64_t core_id = how.via_admin ? spec.admin_system_id : request.system_id;
+  if (how.via_admin) transport.set_routed(spec.admin_system_id, how.outbound_only);
+  auto core = std::make_shared<system_core>(
+      spec.base, spec.capabilities, options_logging_to(spec.logging), process_role::member,
+      core_id, how.via_admin ? request.endpoint_id : 0);
   try {
-    core->join_admin(spec.admin_system_id);
+    core->join_admin(spec.admin_system_id, how.via_admin ? routed_control_id(request.endpoint_id)
+                                                         : control_endpoint_id);
     // The actor's endpoint exists before the route opens: a frame that arrived in between
     // would find no target and be refused. Until then, senders' connects are retried.
     core->host_actor(*type, request.type_name, request.requirements, request.global_name,
                      request.parent, request.endpoint_id);
-    transport.attach(request.system_id, core);
+    if (kind_of(request.system_id) == route_kind::reverse) {
+      // Outbound Only: no listening socket; the admin sends on the connection we dial.
+      transport.attach_reverse(request.system_id, spec.admin_system_id, core);
+    } else {
+      transport.attach(request.system_id, core);
+    }
   } catch (const std::exception& e) {
     answer(context.socket, process::bootstrap_reply::outcome::entry_failed, e.what());
     return process::host_exit_failed;

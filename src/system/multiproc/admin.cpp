@@ -6,7 +6,8 @@
 // multiprocQueueBase it ends with the program that started it (EOF on its bootstrap socket);
 // on multiprocTCPBase it is a daemon on the Admin Port that later programs join, and it ends
 // when a program asks it to shut down. Either way SIGTERM/SIGINT shut it down in order, and
-// it takes every actor process with it.
+// it takes every actor process with it. With Admin Routing (multiprocTCPBase) its node relays
+// every frame for the system's actors (node.hpp); the admin tells it each child's route.
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@ struct admin_setup {
   process::startup_method method = process::startup_method::forkserver;
   admin_spec spec;
   bool daemon = false;  // multiprocTCPBase
+  struct routing routing;  // Admin Routing / Outbound Only
 
   // Set once the system has shut down (every actor process ended) or the program that started
   // a non-daemon admin is gone: the entry then ends.
@@ -105,7 +107,8 @@ class admin_actor final : public Actor {
       } else if (join->base != the_setup->spec.base) {
         send(from, JoinReply{false, "it runs " + the_setup->spec.base + ", not " + join->base});
       } else {
-        send(from, JoinReply{true, {}});
+        send(from, JoinReply{true, {}, the_setup->routing.via_admin,
+                           the_setup->routing.outbound_only});
       }
     } else if (const auto* readable = m.get<start_readable>()) {
       on_start_readable(*readable);
@@ -130,8 +133,9 @@ class admin_actor final : public Actor {
     } else if (const auto* update = m.get<UpdateCapability>()) {
       the_setup->core->apply_capability(update->name, update->value);
       for (const auto& [id, child] : children_) {
-        ActorAddress control(resolve_endpoint(child.address.endpoint()->system_id(),
-                                              control_endpoint_id));
+        ActorAddress control(resolve_endpoint(
+            child.address.endpoint()->system_id(),
+            the_setup->routing.via_admin ? routed_control_id(id) : control_endpoint_id));
         send(control, *update);
       }
       if (!from) {
@@ -190,6 +194,14 @@ class admin_actor final : public Actor {
   // the parent (which may already be dialling the child, backing off after each refusal) is
   // told that the route is open.
   void release_reservation(const CreateActorRequest& request) {
+    if (the_setup->routing.via_admin) {
+      // The admin chose the route of a routed child (node::add_relay): nobody else holds it.
+      if (const auto route = node::instance().relay_route(request.system_id, request.endpoint_id)) {
+        release_route(route);
+        node::instance().route_opened(route);
+      }
+      return;
+    }
     release_route(request.system_id);
     if (request.parent) {
       ActorAddress parent_control(
@@ -203,6 +215,9 @@ class admin_actor final : public Actor {
   void refuse(const CreateActorRequest& request, const ActorAddress& from, bool asked,
               CreateActorReply::failure kind, std::string why) {
     if (request.system_id != 0) release_reservation(request);
+    if (the_setup->routing.via_admin && request.endpoint_id != 0) {
+      node::instance().remove_relay(request.endpoint_id);
+    }
     if (request.parent && !asked) {
       // The parent already holds the address: it learns of the failure as an exit.
       ActorAddress child(resolve_endpoint(request.system_id, request.endpoint_id));
@@ -255,12 +270,20 @@ class admin_actor final : public Actor {
              "no compatible actor system for actor type '" + request.type_name + "': it " + *unmet);
       return;
     }
-    if (request.system_id == 0) {
+    std::uint64_t route = request.system_id;
+    if (the_setup->routing.via_admin) {
+      // The child's address has our system id; its process is reached through the relay table.
+      if (request.system_id == 0) request.endpoint_id = new_routed_endpoint_id();
+      request.system_id = the_setup->spec.system_id;
+      route = node::instance().add_relay(request.endpoint_id);
+    } else if (request.system_id == 0) {
       request.system_id = node::instance().new_route(route_kind_of_base(the_setup->spec.base));
       request.endpoint_id = new_actor_endpoint_id(request.system_id);
+      route = request.system_id;
     }
     actor_spec spec{request, the_setup->spec.system_id, the_setup->spec.base, caps,
                     the_setup->spec.logging};
+    spec.request.system_id = route;  // where the process listens (or what it dials in as)
     std::optional<process::child_process> child;
     try {
       child.emplace(process::launch_actor_process(the_setup->method));
@@ -422,6 +445,7 @@ class admin_actor final : public Actor {
     child_record child = std::move(it->second);
     children_.erase(it);
     node::instance().mark_dead(child.address.endpoint()->system_id(), ended.endpoint_id);
+    if (the_setup->routing.via_admin) node::instance().remove_relay(ended.endpoint_id);
     if (!child.global_name.empty()) names_.erase(child.global_name);
     the_setup->core->set_dead_letter_handler(child.address, false);
     auto said = process::read_bootstrap_reply(child.watcher->child().socket(),
@@ -482,6 +506,9 @@ int admin_entry(process::host_context& context) {
   admin_setup setup;
   setup.spec = decode_admin_spec(context.argument);
   setup.daemon = has_port(route_kind_of_base(setup.spec.base));
+  if (route_kind_of_base(setup.spec.base) == route_kind::tcp) {
+    setup.routing = routing_of(setup.spec.capabilities);
+  }
   if (setup.daemon) {
     // A daemon outlives the program that started it: no death signal from it, and no share in
     // its terminal's signals (its own SIGTERM/SIGINT still shut it down in order).
@@ -518,6 +545,9 @@ int admin_entry(process::host_context& context) {
                                              options_logging_to(setup.spec.logging),
                                              process_role::admin, setup.spec.system_id);
   the_setup = &setup;
+  if (setup.routing.via_admin) {
+    transport.set_routed(setup.spec.system_id, setup.routing.outbound_only);
+  }
   ActorAddress admin;
   try {
     // An Admin Port is bound exclusively: a second admin there must fail, not share it.

@@ -45,8 +45,7 @@ std::optional<Message> ask_blocking(system_core& core, const ActorAddress& to, M
 // Endpoint 0 of a client or actor-process system: what the admin tells the system itself.
 class control_endpoint final : public endpoint {
  public:
-  control_endpoint(system_core& core)
-      : endpoint(core.id(), control_endpoint_id), core_(core) {}
+  control_endpoint(system_core& core, std::uint64_t id) : endpoint(core.id(), id), core_(core) {}
   bool deliver(envelope&& e) override {
     if (const auto* update = e.message.get<UpdateCapability>()) {
       core_.apply_capability(update->name, update->value);
@@ -163,11 +162,12 @@ struct link::admin_process {
   }
 };
 
-link::link(system_core& core, ActorAddress admin, std::unique_ptr<admin_process> process)
+link::link(system_core& core, ActorAddress admin, std::unique_ptr<admin_process> process,
+           std::uint64_t control_id)
     : core_(core),
       admin_(std::move(admin)),
       process_(std::move(process)),
-      control_(std::make_shared<control_endpoint>(core)) {
+      control_(std::make_shared<control_endpoint>(core, control_id)) {
   remember_endpoint(control_);
 }
 
@@ -188,6 +188,10 @@ std::unique_ptr<link> link::start_admin(system_core& core, process::startup_meth
     const std::uint16_t port = admin_port_of(*core.capabilities_snapshot());
     admin_id = port_system_id(kind, asio::ip::address_v4::loopback(), port);
     if (something_listens(admin_id)) return join_admin(core, admin_id);
+    if (kind == route_kind::tcp) {
+      const auto how = routing_of(*core.capabilities_snapshot());
+      if (how.via_admin) node::instance().set_routed(admin_id, how.outbound_only);
+    }
   }
   const auto& hub = *core.log();
   logger_spec logging;
@@ -246,12 +250,17 @@ std::unique_ptr<link> link::join_admin(system_core& core, std::uint64_t admin_sy
     throw ActorSystemStartupFailure("the admin on " + where + " refused this program: " +
                                     answer.why);
   }
+  // The system's routing is the admin's, whatever this program asked for.
+  if (answer.admin_routing) node::instance().set_routed(admin_system_id, answer.outbound_only);
+  core.apply_capability("Admin Routing", answer.admin_routing);
+  core.apply_capability("Outbound Only", answer.outbound_only);
   return joined;
 }
 
-std::unique_ptr<link> link::to_admin(system_core& core, std::uint64_t admin_system_id) {
+std::unique_ptr<link> link::to_admin(system_core& core, std::uint64_t admin_system_id,
+                                     std::uint64_t control_id) {
   ActorAddress admin(resolve_endpoint(admin_system_id, admin_endpoint_id(admin_system_id)));
-  return std::unique_ptr<link>(new link(core, std::move(admin), nullptr));
+  return std::unique_ptr<link>(new link(core, std::move(admin), nullptr, control_id));
 }
 
 ActorAddress link::create(const actor_type* type, const std::string& type_name, Requirements req,
@@ -273,8 +282,15 @@ ActorAddress link::create(const actor_type* type, const std::string& type_name, 
     request.parent = parent->address();
     if (request.global_name.empty()) {
       // The child's ids are chosen here, so its address exists before its process does.
-      request.system_id = node::instance().new_route(route_kind_of_base(core_.base()));
-      request.endpoint_id = new_actor_endpoint_id(request.system_id);
+      if (routing_of(*core_.capabilities_snapshot()).via_admin) {
+        // Routed: the admin's system id; the admin picks the route (node::add_relay) when the
+        // request passes through it, before it reads what this actor sends the child next.
+        request.system_id = admin_.endpoint()->system_id();
+        request.endpoint_id = new_routed_endpoint_id();
+      } else {
+        request.system_id = node::instance().new_route(route_kind_of_base(core_.base()));
+        request.endpoint_id = new_actor_endpoint_id(request.system_id);
+      }
       ActorAddress child(resolve_endpoint(request.system_id, request.endpoint_id));
       parent->send(admin_, std::move(request));
       parent->adopt(child);

@@ -33,8 +33,10 @@ class link {
   // multiprocTCPBase: the admin already listens on the Admin Port (route `admin_system_id`).
   // Throws ActorSystemStartupFailure when it does not accept this program (shutting down).
   static std::unique_ptr<link> join_admin(system_core& core, std::uint64_t admin_system_id);
-  // An actor process's side: the admin is already there.
-  static std::unique_ptr<link> to_admin(system_core& core, std::uint64_t admin_system_id);
+  // An actor process's side: the admin is already there. `control_id`: this system's control
+  // endpoint (protocol.hpp; another one in a routed actor process, see system_route.hpp).
+  static std::unique_ptr<link> to_admin(system_core& core, std::uint64_t admin_system_id,
+                                        std::uint64_t control_id);
   ~link();
 
   // From outside (parent == nullptr): blocks until the actor runs in its own process, or throws
@@ -67,7 +69,8 @@ class link {
   struct admin_process;
 
  private:
-  link(system_core& core, ActorAddress admin, std::unique_ptr<admin_process> process);
+  link(system_core& core, ActorAddress admin, std::unique_ptr<admin_process> process,
+       std::uint64_t control_id = 0);
 
   system_core& core_;
   ActorAddress admin_;

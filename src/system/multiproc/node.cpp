@@ -2,8 +2,11 @@
 // system is addressed) serves every local system: its connections are per peer process, so all systems
 // of this process share them, and a message's outcome goes back to the system of its sender.
 // Incoming frames are resolved by the wire table (address.cpp): the target of a frame is an
-// endpoint of this process, or the frame is refused (NACK).
+// endpoint of this process, or (in the admin of a routed system) one this node relays, or the
+// frame is refused (NACK).
 #include "system/multiproc/node.hpp"
+
+#include <unistd.h>
 
 #include <atomic>
 #include <variant>
@@ -28,6 +31,12 @@ struct channel_handler_scope {
   ~channel_handler_scope() { in_channel_handler = false; }
 };
 
+// Set while a listener's I/O thread delivers an incoming frame. A frame the admin relays from
+// there may wait for room in the queue to the actor's process: that thread is not the one that
+// makes room (the outgoing channel's is), and its waiting is what holds back the senders
+// (their frames stay unacknowledged), so back-pressure reaches them as if they sent directly.
+thread_local bool in_listener_delivery = false;
+
 // An actor (or external endpoint) of another process: delivering is sending.
 class remote_endpoint final : public endpoint {
  public:
@@ -35,13 +44,38 @@ class remote_endpoint final : public endpoint {
   bool deliver(envelope&& e) override { return node::instance().send(*this, std::move(e)); }
 };
 
+// An endpoint of a routed system's actor process, as the admin sees it: delivering is relaying
+// to that process's route.
+class relayed_endpoint final : public endpoint {
+ public:
+  relayed_endpoint(std::uint64_t system_id, std::uint64_t id, std::uint64_t route)
+      : endpoint(system_id, id), route_(route) {}
+  bool deliver(envelope&& e) override {
+    if (in_listener_delivery) {
+      in_channel_handler = false;  // restored by the delivery's own scope
+      const bool sent = node::instance().send_via(route_, *this, std::move(e));
+      in_channel_handler = true;
+      return sent;
+    }
+    return node::instance().send_via(route_, *this, std::move(e));
+  }
+
+ private:
+  const std::uint64_t route_;
+};
+
+std::uint64_t relay_route_of(std::uint64_t system_id, std::uint64_t id);
+
 std::shared_ptr<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t id) {
   // An endpoint of a system of this process that is not (or no longer) there is unknown, not
-  // remote: sending it to ourselves would only come back refused.
+  // remote: sending it to ourselves would only come back refused. Unless this process is the
+  // admin of a routed system and relays that endpoint.
   const route_kind kind = kind_of(system_id);
-  if ((kind != route_kind::unix_socket && !has_port(kind)) ||
-      node::instance().is_local(system_id)) {
-    return nullptr;
+  if (kind != route_kind::unix_socket && !has_port(kind)) return nullptr;
+  if (node::instance().is_local(system_id)) {
+    const std::uint64_t route = relay_route_of(system_id, id);
+    if (route == 0) return nullptr;
+    return std::make_shared<relayed_endpoint>(system_id, id, route);
   }
   return std::make_shared<remote_endpoint>(system_id, id);
 }
@@ -65,6 +99,20 @@ struct node::impl {
   std::map<std::uint64_t, listener> listeners;
   // Dead actor processes, by dead_key.
   std::set<std::pair<std::uint64_t, std::uint64_t>> dead;
+  // Admin Routing: the routed systems (admin id -> outbound only), and in a routed admin's
+  // process, the relay table (endpoint block -> route of the actor process).
+  std::map<std::uint64_t, bool> routed;
+  std::map<std::uint64_t, std::uint64_t> relays;
+
+  // dead_key, except that an ended process of a routed system is dead as a whole block (its
+  // reply and control endpoints too). Needs `mutex`.
+  std::pair<std::uint64_t, std::uint64_t> dead_key_of(std::uint64_t system_id,
+                                                      std::uint64_t endpoint_id) const {
+    if (routed.contains(system_id) && is_routed_actor_block(endpoint_id)) {
+      return {system_id, relay_block_of(endpoint_id) << relay_block_bits};
+    }
+    return dead_key(system_id, endpoint_id);
+  }
 
   std::mutex flight_mutex;
   std::condition_variable flight_done;
@@ -112,6 +160,8 @@ struct node::impl {
     switch (kind_of(system_id)) {
       case route_kind::tcp:
         return f(tcp(), tcp_route(system_id));
+      case route_kind::reverse:
+        return f(tcp(), reverse_peer(system_id));
       case route_kind::udp:
         return f(udp(), udp_route(system_id));
       default:
@@ -138,6 +188,14 @@ struct node::impl {
     s.log = [this](std::string_view line) {
       if (auto core = core_of(0)) core->log(LogLevel::debug, line);
     };
+    // An Outbound Only actor process dialled a listener of ours to receive its frames.
+    s.on_hello = [this](std::uint64_t key, int fd) {
+      if (kind_of(key) == route_kind::reverse) {
+        tcp().adopt(reverse_peer(key), fd);
+      } else {
+        ::close(fd);
+      }
+    };
     return s;
   }
 
@@ -146,6 +204,34 @@ struct node::impl {
     if (--in_flight == 0) flight_done.notify_all();
   }
 };
+
+namespace {
+// The resolver's question, in a routed admin: where does (system, id) go? A routed id that is
+// not in the table yet gets its route now: its parent may have handed the address to a program
+// (whose frames come straight here) before this admin read the parent's CreateActorRequest.
+// Frames to it then wait in the channel as for a child not yet listening; an id of a process
+// that ended is dead (mark_dead), and one that never comes fails after first_connect_grace.
+std::uint64_t relay_route_of(std::uint64_t system_id, std::uint64_t id) {
+  node& self = node::instance();
+  if (const std::uint64_t route = self.relay_route(system_id, id)) return route;
+  if (!self.is_routed(system_id) || !is_routed_actor_block(id) || self.is_dead(system_id, id)) {
+    return 0;
+  }
+  return self.add_relay(id);
+}
+}  // namespace
+
+bool node::is_routed(std::uint64_t system_id) const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->routed.contains(system_id);
+}
+
+std::uint64_t node::relay_route(std::uint64_t system_id, std::uint64_t id) const {
+  std::lock_guard lock(impl_->mutex);
+  if (!impl_->routed.contains(system_id)) return 0;
+  auto it = impl_->relays.find(relay_block_of(id));
+  return it == impl_->relays.end() ? 0 : it->second;
+}
 
 node& node::instance() {
   static node the_node;
@@ -170,21 +256,38 @@ node::~node() {
   impl_->outgoing_udp.reset();
 }
 
+namespace {
+
+// A frame that arrived on one of this process's routes (or reverse connections).
+bool deliver_incoming(node& self, transport::frame&& f) {
+  channel_handler_scope in_handler;
+  struct listener_scope {
+    listener_scope() { in_listener_delivery = true; }
+    ~listener_scope() { in_listener_delivery = false; }
+  } in_listener;
+  endpoint* target = f.target.endpoint();
+  if (target == nullptr || dynamic_cast<remote_endpoint*>(target) != nullptr) return false;
+  if (const auto* exited = f.message.get<ChildActorExited>(); exited && exited->child) {
+    const auto* child = exited->child.endpoint();
+    if (kind_of(child->system_id()) != route_kind::in_process) {
+      self.mark_dead(child->system_id(), child->id());
+    }
+  } else if (const auto* create = f.message.get<CreateActorRequest>();
+             create && create->system_id != 0 && create->system_id == target->system_id() &&
+             self.is_local(create->system_id)) {
+    // A routed actor's parent chose only its endpoint: the route is picked here, before the
+    // next frame (from that parent, to the new child) is read and looked up.
+    self.add_relay(create->endpoint_id);
+  }
+  envelope e{std::move(f.message), std::move(f.sender), envelope_kind::user, 0};
+  return target->deliver(std::move(e));
+}
+
+}  // namespace
+
 void node::attach(std::uint64_t system_id, const std::shared_ptr<system_core>& core,
                   bool exclusive) {
-  auto deliver = [this](transport::frame&& f) -> bool {
-    channel_handler_scope in_handler;
-    endpoint* target = f.target.endpoint();
-    if (target == nullptr || dynamic_cast<remote_endpoint*>(target) != nullptr) return false;
-    if (const auto* exited = f.message.get<ChildActorExited>(); exited && exited->child) {
-      const auto* child = exited->child.endpoint();
-      if (kind_of(child->system_id()) != route_kind::in_process) {
-        mark_dead(child->system_id(), child->id());
-      }
-    }
-    envelope e{std::move(f.message), std::move(f.sender), envelope_kind::user, 0};
-    return target->deliver(std::move(e));
-  };
+  auto deliver = [this](transport::frame&& f) { return deliver_incoming(*this, std::move(f)); };
   listener listening;
   try {
     auto settings = impl_->settings();
@@ -211,6 +314,59 @@ void node::attach(std::uint64_t system_id, const std::shared_ptr<system_core>& c
   impl_->listeners[system_id] = std::move(listening);
 }
 
+void node::attach_reverse(std::uint64_t system_id, std::uint64_t admin_system_id,
+                          const std::shared_ptr<system_core>& core) {
+  auto deliver = [this](transport::frame&& f) { return deliver_incoming(*this, std::move(f)); };
+  auto listening = std::make_unique<transport::tcp_channel>(tcp_route(admin_system_id), system_id,
+                                                            deliver, impl_->settings());
+  std::lock_guard lock(impl_->mutex);
+  impl_->locals[system_id] = core;
+  impl_->listeners[system_id] = std::move(listening);
+}
+
+void node::set_routed(std::uint64_t admin_system_id, bool outbound_only) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->routed[admin_system_id] = outbound_only;
+}
+
+std::uint64_t node::add_relay(std::uint64_t actor_id) {
+  bool outbound_only = false;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (auto it = impl_->relays.find(relay_block_of(actor_id)); it != impl_->relays.end()) {
+      return it->second;
+    }
+    for (const auto& [admin, outbound] : impl_->routed) {
+      if (impl_->locals.contains(admin)) outbound_only = outbound;
+    }
+  }
+  std::uint64_t route = 0;
+  if (outbound_only) {
+    route = new_system_id(route_kind::reverse);
+    impl_->tcp().await_dial_from(reverse_peer(route));
+  } else {
+    route = new_route(route_kind::tcp);
+  }
+  std::lock_guard lock(impl_->mutex);
+  impl_->relays.emplace(relay_block_of(actor_id), route);
+  return route;
+}
+
+void node::remove_relay(std::uint64_t actor_id) {
+  std::uint64_t route = 0;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->relays.find(relay_block_of(actor_id));
+    if (it == impl_->relays.end()) return;
+    route = it->second;
+    impl_->relays.erase(it);
+  }
+  release_route(route);
+  impl_->with_route(route, [](auto& channel, const auto& peer) {
+    channel.peer_gone(peer, "its process has ended");
+  });
+}
+
 std::uint64_t node::new_route(route_kind kind) {
   return has_port(kind) ? reserve_port_route(kind, asio::ip::address_v4::loopback())
                         : new_system_id(kind);
@@ -232,7 +388,10 @@ void node::detach(std::uint64_t system_id) {
 void node::mark_dead(std::uint64_t system_id, std::uint64_t endpoint_id) {
   {
     std::lock_guard lock(impl_->mutex);
-    if (!impl_->dead.insert(dead_key(system_id, endpoint_id)).second) return;
+    if (!impl_->dead.insert(impl_->dead_key_of(system_id, endpoint_id)).second) return;
+    // A routed system's route is its admin's, which lives on (remove_relay fails what waited
+    // for the process in the admin).
+    if (impl_->routed.contains(system_id)) return;
   }
   // Messages already waiting for that process (a child that never started, say) fail now.
   impl_->with_route(system_id, [](auto& channel, const auto& peer) {
@@ -251,10 +410,12 @@ bool node::is_local(std::uint64_t system_id) const {
 
 bool node::is_dead(std::uint64_t system_id, std::uint64_t endpoint_id) const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->dead.contains(dead_key(system_id, endpoint_id));
+  return impl_->dead.contains(impl_->dead_key_of(system_id, endpoint_id));
 }
 
-bool node::send(endpoint& to, envelope&& e) {
+bool node::send(endpoint& to, envelope&& e) { return send_via(to.system_id(), to, std::move(e)); }
+
+bool node::send_via(std::uint64_t route, endpoint& to, envelope&& e) {
   if (e.kind != envelope_kind::user || is_dead(to.system_id(), to.id())) return false;
   transport::frame f;
   f.kind = transport::frame_kind::data;
@@ -287,7 +448,7 @@ bool node::send(endpoint& to, envelope&& e) {
     ++impl_->in_flight;
   }
   try {
-    impl_->with_route(to.system_id(), [&](auto& channel, const auto& peer) {
+    impl_->with_route(route, [&](auto& channel, const auto& peer) {
       if (in_channel_handler) {
         // A channel's own I/O thread must never wait for room: it is what makes room.
         channel.submit(peer, std::move(f), std::move(on_outcome), [](std::exception_ptr) {});

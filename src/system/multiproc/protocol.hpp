@@ -64,7 +64,10 @@ struct JoinSystem {
 struct JoinReply {
   bool accepted = false;
   std::string why;  // when refused: the admin is shutting down, or runs another base
-  template <class A> void serialize(A& ar) { ar(accepted, why); }
+  // The admin's routing, which the joining program takes (system_route.hpp).
+  bool admin_routing = false;
+  bool outbound_only = false;
+  template <class A> void serialize(A& ar) { ar(accepted, why, admin_routing, outbound_only); }
 };
 
 // From the admin to a parent's control endpoint: the child's process listens on its route now

@@ -77,6 +77,9 @@ asio::local::stream_protocol::endpoint unix_route(std::uint64_t system_id) {
 }
 
 std::string describe_route(std::uint64_t system_id) {
+  if (kind_of(system_id) == route_kind::reverse) {
+    return absl::StrFormat("reverse:%x", system_id & name_mask);
+  }
   if (has_port(kind_of(system_id))) {
     const auto route = tcp_route(system_id);
     return absl::StrFormat("%s:%s:%d", kind_of(system_id) == route_kind::tcp ? "tcp" : "udp",
@@ -182,6 +185,44 @@ std::uint64_t new_actor_endpoint_id(std::uint64_t system_id) {
   std::uint64_t id = 0;
   while (id < smallest_random_id || id >= tcp_admin_endpoint_id) id = random_bits();
   return id;
+}
+
+struct routing routing_of(const Capabilities& caps) {
+  auto flag = [&caps](const char* name) {
+    auto it = caps.find(name);
+    if (it == caps.end()) return false;
+    if (const auto* b = std::get_if<bool>(&it->second)) return *b;
+    if (const auto* n = std::get_if<std::int64_t>(&it->second)) return *n != 0;
+    if (const auto* text = std::get_if<std::string>(&it->second)) {
+      return *text == "true" || *text == "True" || *text == "1";
+    }
+    return false;
+  };
+  struct routing r;
+  r.outbound_only = flag("Outbound Only");
+  r.via_admin = r.outbound_only || flag("Admin Routing");
+  return r;
+}
+
+std::uint64_t new_routed_endpoint_id() {
+  // The admin's own endpoint (2^64-2) lies in the top block: that block is never chosen.
+  const std::uint64_t top_block = relay_block_of(tcp_admin_endpoint_id);
+  std::uint64_t id = 0;
+  while (id < smallest_random_id || relay_block_of(id) == top_block) {
+    id = random_bits() & ~((std::uint64_t{1} << relay_block_bits) - 1);
+  }
+  return id;
+}
+
+bool is_routed_actor_block(std::uint64_t endpoint_id) noexcept {
+  return endpoint_id >= smallest_random_id &&
+         relay_block_of(endpoint_id) != relay_block_of(tcp_admin_endpoint_id);
+}
+
+asio::ip::tcp::endpoint reverse_peer(std::uint64_t system_id) {
+  const std::uint64_t name = system_id & name_mask;
+  const auto ip = static_cast<std::uint32_t>((name >> 16) & 0xffffff);  // 0.x.y.z
+  return {asio::ip::address_v4(ip), static_cast<std::uint16_t>(name & 0xffff)};
 }
 
 std::uint64_t admin_endpoint_id(std::uint64_t system_id) {

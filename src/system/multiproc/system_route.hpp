@@ -16,6 +16,14 @@
 //    given SO_REUSEPORT once bound, and connect()ed to its own address: a connected UDP socket
 //    only receives from its peer and the kernel never picks it for the others (reuseport
 //    selection skips connected sockets), so it takes none of the child's datagrams.
+//  - With "Admin Routing" (multiprocTCPBase), every actor of the system has the admin's system
+//    id: senders dial only the Admin Port and the admin relays each frame to the actor's process
+//    (node.cpp). An actor process then numbers all its endpoints inside a *block* of endpoint
+//    ids (relay_block_of) that starts at its actor's id, so the admin finds the process of any
+//    of its endpoints (a reply endpoint, its control endpoint) from the id alone. The route the
+//    admin uses to reach that process is a TCP port the process listens on, or, with "Outbound
+//    Only", a reverse route: the process dials the Admin Port itself and the admin sends on
+//    that connection (reverse_peer); it opens no listening socket.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +34,8 @@
 #include <asio/ip/udp.hpp>
 #include <asio/local/stream_protocol.hpp>
 
+#include "thespian/capabilities.hpp"
+
 namespace thespian::detail::multiproc {
 
 enum class route_kind : std::uint8_t {
@@ -33,6 +43,7 @@ enum class route_kind : std::uint8_t {
   unix_socket = 1,  // this host: an abstract UNIX stream socket named after the id
   tcp = 2,          // IPv4 address and port
   udp = 3,          // IPv4 address and UDP port
+  reverse = 4,      // an actor process that dials its admin (Outbound Only): random id
 };
 
 route_kind kind_of(std::uint64_t system_id) noexcept;
@@ -67,6 +78,30 @@ void release_route(std::uint64_t system_id);
 
 // The endpoint id of the actor of a new system with that id (an actor process hosts one).
 std::uint64_t new_actor_endpoint_id(std::uint64_t system_id);
+
+// --- Admin Routing (see above)
+// How a multiprocTCPBase system is reached: read from its "Admin Routing" and "Outbound Only"
+// capabilities (Outbound Only implies Admin Routing).
+struct routing {
+  bool via_admin = false;
+  bool outbound_only = false;
+};
+struct routing routing_of(const Capabilities& caps);
+// A routed actor's endpoint id: random, its low relay_block_bits zero, clear of the admin's.
+inline constexpr int relay_block_bits = 24;
+std::uint64_t new_routed_endpoint_id();
+inline std::uint64_t relay_block_of(std::uint64_t endpoint_id) noexcept {
+  return endpoint_id >> relay_block_bits;
+}
+// Whether `endpoint_id` can lie in a routed actor process's block (not the admin's own ids).
+bool is_routed_actor_block(std::uint64_t endpoint_id) noexcept;
+// The control endpoint (protocol.hpp) of the routed actor process whose actor is `actor_id`.
+inline std::uint64_t routed_control_id(std::uint64_t actor_id) noexcept {
+  return actor_id | ((std::uint64_t{1} << relay_block_bits) - 1);
+}
+// The tcp peer a reverse route is known by in the admin's channel: an address in 0.0.0.0/8,
+// which nobody can dial (stream_channel::await_dial_from), carrying 40 bits of the id.
+asio::ip::tcp::endpoint reverse_peer(std::uint64_t system_id);
 // The endpoint id of the admin actor of an admin system with that id: derived from the id
 // alone, so that a program that knows only the Admin Port can address the admin. Neither
 // collides with the small ids a system gives its own external and reply endpoints.
