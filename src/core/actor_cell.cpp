@@ -287,7 +287,9 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
     co_return;
   }
   if (e.message.is<ActorExitRequest>()) {
-    if (exit_guarded_ && (!e.sender || e.sender.endpoint()->system_id() != core_.id())) {
+    // Same system *and* this process: a routed system's actors share the admin's system id.
+    if (exit_guarded_ && (!e.sender || e.sender.endpoint()->system_id() != core_.id() ||
+                          !e.sender.endpoint()->in_this_process())) {
       core_.log(LogLevel::warning, describe() + " ignored an ActorExitRequest from " +
                                        e.sender.to_string() + ": it ends only with its system");
       co_return;

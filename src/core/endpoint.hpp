@@ -25,6 +25,11 @@ class endpoint : public std::enable_shared_from_this<endpoint> {
   // What ActorAddress::to_string() prints; stable for the endpoint's life.
   virtual std::string describe() const;
 
+  // False for a stand-in of an endpoint of another process (multi-process bases), whose
+  // deliver() sends. A routed system's actors share its admin's system id, so only this tells
+  // the admin's own endpoints from theirs.
+  virtual bool in_this_process() const noexcept { return true; }
+
   std::uint64_t system_id() const noexcept { return system_id_; }
   std::uint64_t id() const noexcept { return id_; }
 

@@ -9,12 +9,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -196,6 +200,18 @@ void killed_child_is_reported_and_dead_lettered(const thespian::Capabilities& ca
   sys.shutdown();
 }
 
+// Sends every message back to its sender, ActorExitRequest included: at shutdown the admin
+// asks it to exit, and it asks the admin to exit in turn. In a routed system it has the admin's
+// own system id, so only "in this process" tells the admin that the request is not its own.
+class EchoesEverything : public thespian::Actor {
+ public:
+  asio::awaitable<void> receive(Message m, ActorAddress from) override {
+    if (from) send(from, m);
+    if (m.is<thespian::ActorExitRequest>()) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    co_return;
+  }
+};
+
 }  // namespace multiproc_tcp_routing_test
 
 using namespace multiproc_tcp_routing_test;
@@ -291,6 +307,35 @@ BOOST_AUTO_TEST_CASE(a_50_mib_message_crosses_the_relay_intact) {
   BOOST_REQUIRE(reply.has_value());
   BOOST_TEST((reply->as<std::string>() == big));
   sys.shutdown();
+}
+
+// The admin ends only with its system, also when its actors share its system id (routed).
+BOOST_AUTO_TEST_CASE(admin_routing_an_actor_cannot_make_the_admin_exit) {
+  auto warnings = std::make_shared<std::vector<std::string>>();
+  auto warnings_mutex = std::make_shared<std::mutex>();
+  thespian::SystemOptions options;
+  options.sink_threshold = thespian::LogLevel::warning;
+  options.log_sink = [warnings, warnings_mutex](const thespian::LogRecord& r) {
+    std::lock_guard lock(*warnings_mutex);
+    warnings->push_back(r.text);
+  };
+  {
+    thespian::ActorSystem sys("multiprocTCPBase", caps_with("Admin Routing"), options);
+    auto echo = sys.create_actor<EchoesEverything>();
+    BOOST_REQUIRE(is_text(sys.ask(echo, std::string("hi"), patience).value_or(Message{}), "hi"));
+    sys.shutdown();
+  }
+  // Had the admin exited, shutdown() would have waited out its limit and said so.
+  std::lock_guard lock(*warnings_mutex);
+  bool ignored = false;
+  for (const auto& text : *warnings) {
+    BOOST_TEST_CONTEXT("warning: " << text) {
+      BOOST_TEST(text.find("did not confirm the shutdown") == std::string::npos);
+      BOOST_TEST(text.find("did not shut down in order") == std::string::npos);
+    }
+    if (text.find("ignored an ActorExitRequest") != std::string::npos) ignored = true;
+  }
+  BOOST_TEST(ignored, "the admin did not report the ActorExitRequest it ignored");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

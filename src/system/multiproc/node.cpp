@@ -42,6 +42,7 @@ class remote_endpoint final : public endpoint {
  public:
   using endpoint::endpoint;
   bool deliver(envelope&& e) override { return node::instance().send(*this, std::move(e)); }
+  bool in_this_process() const noexcept override { return false; }
 };
 
 // An endpoint of a routed system's actor process, as the admin sees it: delivering is relaying
@@ -50,6 +51,7 @@ class relayed_endpoint final : public endpoint {
  public:
   relayed_endpoint(std::uint64_t system_id, std::uint64_t id, std::uint64_t route)
       : endpoint(system_id, id), route_(route) {}
+  bool in_this_process() const noexcept override { return false; }
   bool deliver(envelope&& e) override {
     if (in_listener_delivery) {
       in_channel_handler = false;  // restored by the delivery's own scope
