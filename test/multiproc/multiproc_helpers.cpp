@@ -131,6 +131,33 @@ bool eventually(const std::function<bool()>& pred, std::chrono::nanoseconds time
   return true;
 }
 
+thespian::SystemOptions warning_collector::options() const {
+  thespian::SystemOptions options;
+  options.sink_threshold = thespian::LogLevel::warning;
+  options.log_sink = [shared = shared_](const thespian::LogRecord& r) {
+    std::lock_guard lock(shared->mutex);
+    shared->texts.push_back(r.text);
+  };
+  return options;
+}
+
+std::vector<std::string> warning_collector::texts() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->texts;
+}
+
+bool check_admin_shut_down_in_order(const std::vector<std::string>& warnings) {
+  bool ignored = false;
+  for (const auto& text : warnings) {
+    BOOST_TEST_CONTEXT("warning: " << text) {
+      BOOST_TEST(text.find("did not confirm the shutdown") == std::string::npos);
+      BOOST_TEST(text.find("did not shut down in order") == std::string::npos);
+    }
+    if (text.find("ignored an ActorExitRequest") != std::string::npos) ignored = true;
+  }
+  return ignored;
+}
+
 std::string file_text(const std::filesystem::path& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -12,9 +12,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -54,6 +57,25 @@ pid_t session_leader_above(pid_t pid);
 pid_t child_of_ours_above(pid_t pid);
 
 bool eventually(const std::function<bool()>& pred, std::chrono::nanoseconds timeout = patience);
+
+// Collects the text of every log record at WARNING or above that reaches the program's sink
+// (from any process of the system: they travel through the logger).
+class warning_collector {
+ public:
+  thespian::SystemOptions options() const;
+  std::vector<std::string> texts() const;
+
+ private:
+  struct shared_texts {
+    mutable std::mutex mutex;
+    std::vector<std::string> texts;
+  };
+  std::shared_ptr<shared_texts> shared_ = std::make_shared<shared_texts>();
+};
+
+// Checks that no warning says shutdown() waited for an admin that had exited early; returns
+// whether one says an actor's ActorExitRequest to the admin was ignored.
+bool check_admin_shut_down_in_order(const std::vector<std::string>& warnings);
 
 inline bool is_text(const Message& m, std::string_view text) {
   const auto* s = m.get<std::string>();

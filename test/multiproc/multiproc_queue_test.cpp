@@ -315,29 +315,17 @@ BOOST_AUTO_TEST_SUITE(multiproc_queue_logging)
 // The admin ends only with its system: an ActorExitRequest from an actor is ignored (and
 // logged), so the shutdown it is running completes and is confirmed.
 BOOST_AUTO_TEST_CASE(an_actor_cannot_make_the_admin_exit) {
-  auto warnings = std::make_shared<std::vector<std::string>>();
-  auto warnings_mutex = std::make_shared<std::mutex>();
-  thespian::SystemOptions options;
-  options.sink_threshold = thespian::LogLevel::warning;
-  options.log_sink = [warnings, warnings_mutex](const thespian::LogRecord& r) {
-    std::lock_guard lock(*warnings_mutex);
-    warnings->push_back(r.text);
-  };
+  warning_collector warnings;
   {
-    thespian::ActorSystem sys("multiprocQueueBase", {}, options);
+    thespian::ActorSystem sys("multiprocQueueBase", {}, warnings.options());
     auto echo = sys.create_actor<EchoEverything>();
     BOOST_REQUIRE(is_text(sys.ask(echo, std::string("hi"), patience).value_or(Message{}), "hi"));
     sys.shutdown();
   }
   BOOST_TEST(eventually([] { return descendants().empty(); }));
   // Had the admin exited, shutdown() would have waited out its limit and said so.
-  std::lock_guard lock(*warnings_mutex);
-  for (const auto& text : *warnings) {
-    BOOST_TEST_CONTEXT("warning: " << text) {
-      BOOST_TEST(text.find("did not confirm the shutdown") == std::string::npos);
-      BOOST_TEST(text.find("did not shut down in order") == std::string::npos);
-    }
-  }
+  BOOST_TEST(check_admin_shut_down_in_order(warnings.texts()),
+             "the admin did not report the ActorExitRequest it ignored");
 }
 
 // The logger process writes every process's records to the creating program's log file and

@@ -13,8 +13,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <memory>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -311,31 +309,16 @@ BOOST_AUTO_TEST_CASE(a_50_mib_message_crosses_the_relay_intact) {
 
 // The admin ends only with its system, also when its actors share its system id (routed).
 BOOST_AUTO_TEST_CASE(admin_routing_an_actor_cannot_make_the_admin_exit) {
-  auto warnings = std::make_shared<std::vector<std::string>>();
-  auto warnings_mutex = std::make_shared<std::mutex>();
-  thespian::SystemOptions options;
-  options.sink_threshold = thespian::LogLevel::warning;
-  options.log_sink = [warnings, warnings_mutex](const thespian::LogRecord& r) {
-    std::lock_guard lock(*warnings_mutex);
-    warnings->push_back(r.text);
-  };
+  warning_collector warnings;
   {
-    thespian::ActorSystem sys("multiprocTCPBase", caps_with("Admin Routing"), options);
+    thespian::ActorSystem sys("multiprocTCPBase", caps_with("Admin Routing"), warnings.options());
     auto echo = sys.create_actor<EchoesEverything>();
     BOOST_REQUIRE(is_text(sys.ask(echo, std::string("hi"), patience).value_or(Message{}), "hi"));
     sys.shutdown();
   }
   // Had the admin exited, shutdown() would have waited out its limit and said so.
-  std::lock_guard lock(*warnings_mutex);
-  bool ignored = false;
-  for (const auto& text : *warnings) {
-    BOOST_TEST_CONTEXT("warning: " << text) {
-      BOOST_TEST(text.find("did not confirm the shutdown") == std::string::npos);
-      BOOST_TEST(text.find("did not shut down in order") == std::string::npos);
-    }
-    if (text.find("ignored an ActorExitRequest") != std::string::npos) ignored = true;
-  }
-  BOOST_TEST(ignored, "the admin did not report the ActorExitRequest it ignored");
+  BOOST_TEST(check_admin_shut_down_in_order(warnings.texts()),
+             "the admin did not report the ActorExitRequest it ignored");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
