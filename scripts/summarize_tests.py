@@ -13,12 +13,15 @@ Boost.Test XML report named by the test's `--report_sink=` argument is read (see
   * a successful meson test without a report (not a Boost.Test program) counts as 1 passed case;
   * a build dir without a testlog (build failed, tests not run) counts as 1 failed, unless meson
     knows no test there at all (meson-info/intro-tests.json is empty): then it counts nothing.
-Prints one line per test, one line per pass, and finally exactly `N passed, M failed`.
+Prints one line per test, one line per pass, and finally exactly `N passed, M failed`. Under a
+test that failed it names the failed Boost.Test cases and quotes its error lines, because CI shows
+only the end of the output and the failure must be readable there.
 Exit status 0 only if M == 0 and N > 0.
 """
 
 import json
 import os
+import re
 import signal
 import sys
 import xml.etree.ElementTree as ET
@@ -78,6 +81,35 @@ def find_testlog(build_dir):
         return None
     paths = [os.path.join(logs, n) for n in names if os.path.isfile(os.path.join(logs, n))]
     return max(paths, key=os.path.getmtime) if paths else None
+
+
+def failed_cases(path):
+    """Paths ("suite/case") of the failed or aborted test cases in a detailed Boost.Test report."""
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError, TypeError):
+        return []
+    found = []
+
+    def walk(node, prefix):
+        for child in node:
+            if child.tag == "TestSuite":
+                walk(child, prefix + [child.get("name", "?")])
+            elif child.tag == "TestCase" and child.get("result") in ("failed", "aborted"):
+                found.append("/".join(prefix[2:] + [child.get("name", "?")]))
+
+    walk(root if root.tag == "TestSuite" else root, [root.get("name", "")])
+    return found
+
+
+ERROR_LINE = re.compile(r"(error|fatal|exception|ERROR|AddressSanitizer|ThreadSanitizer|"
+                        r"runtime error|leftover|Timeout|timed out)")
+
+
+def error_lines(stdout, limit=12):
+    """The first lines of a test's output that look like errors."""
+    lines = [ln.rstrip() for ln in (stdout or "").splitlines() if ERROR_LINE.search(ln)]
+    return lines[:limit]
 
 
 def load_testlog(build_dir):
@@ -143,6 +175,11 @@ def summarize_pass(build_dir):
                 f = 1
                 note = " (report clean but the process failed, e.g. sanitizer/leak at exit; +1 failed)"
         print(f"[{label}] {name}: {result} rc={rc}: {p} passed, {f} failed, {s} skipped{note}")
+        if f:
+            for case in failed_cases(report_path(e.get("command"), build_dir)):
+                print(f"[{label}]   failed case: {case}")
+            for line in error_lines(e.get("stdout")):
+                print(f"[{label}]   | {line[:300]}")
         total_p += p
         total_f += f
         total_s += s
