@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -45,10 +46,26 @@ int mix_object_base(dl_phdr_info* info, std::size_t, void* data) {
 }
 
 // The ports this process reserved for systems that will listen there (reserve_tcp_route).
+// A forked process inherits this map but not the sockets (keep_only_descriptor closes them),
+// and their numbers get reused: releasing an inherited entry would close some other file of
+// the child, e.g. its bootstrap socket when a later route of its own happened to get the same
+// port. So entries count only in the process that made them: the first use in another process
+// forgets them unclosed. (A fork happens only in a single-threaded process, so the mutex is
+// never inherited locked.)
 struct reservations {
   std::mutex mutex;
+  pid_t owner = ::getpid();
   std::map<std::uint64_t, process::unique_fd> held;
 };
+// Call with r.mutex held.
+reservations& reserved_here(reservations& r) {
+  if (const pid_t me = ::getpid(); r.owner != me) {
+    for (auto& [id, fd] : r.held) (void)fd.release();
+    r.held.clear();
+    r.owner = me;
+  }
+  return r;
+}
 reservations& reserved() {
   static reservations r;
   return r;
@@ -159,7 +176,7 @@ std::uint64_t reserve_port_route(route_kind kind, const asio::ip::address_v4& ip
   const std::uint64_t id = port_system_id(kind, ip, ntohs(address.sin_port));
   auto& r = reserved();
   std::lock_guard lock(r.mutex);
-  r.held[id] = std::move(socket);
+  reserved_here(r).held[id] = std::move(socket);
   return id;
 }
 
@@ -167,6 +184,7 @@ void release_route(std::uint64_t system_id) {
   process::unique_fd released;
   auto& r = reserved();
   std::lock_guard lock(r.mutex);
+  reserved_here(r);
   if (auto it = r.held.find(system_id); it != r.held.end()) {
     released = std::move(it->second);
     r.held.erase(it);
