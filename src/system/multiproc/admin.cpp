@@ -365,11 +365,26 @@ class admin_actor final : public Actor {
     if (!ready) {
       fail_start(it, CreateActorReply::invalid_specification,
                  answer.value ? answer.value->detail
-                              : "actor type '" + start.request.type_name +
-                                    "': its process ended or did not answer in time");
+                              : "actor type '" + start.request.type_name + "': its process " +
+                                    how_it_ended(start.child, answer.error));
       return;
     }
     finish_start(it);
+  }
+
+  // Why a process gave no answer, for the creator: its exit status when it ended (a crash
+  // names its signal), else that it stayed silent.
+  static std::string how_it_ended(process::child_process& child,
+                                  process::bootstrap_read_error error) {
+    if (error == process::bootstrap_read_error::closed) {
+      // Its end of the socket closes as it exits: the status follows at once.
+      auto status =
+          child.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+      return status ? "ended before it answered (" + status->describe() + ")"
+                    : std::string("closed its bootstrap socket before it answered");
+    }
+    if (error == process::bootstrap_read_error::malformed) return "answered garbage";
+    return "did not answer in time";
   }
 
   void on_start_overdue(const start_overdue& overdue) {

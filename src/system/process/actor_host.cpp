@@ -33,15 +33,22 @@ void answer(int fd, bootstrap_reply::outcome result, std::string detail) {
   }
 }
 
-[[noreturn]] void run_entry(host_entry entry, int fd, std::string argument) {
+[[noreturn]] void run_entry(host_entry entry, const std::string& entry_name, int fd,
+                            std::string argument) {
   answer(fd, bootstrap_reply::outcome::ready, {});
   host_context context{fd, std::move(argument)};
   try {
     end_process(entry(context));
   } catch (const std::exception& e) {
+    // The parent waits for the entry's answer and may have no stderr to read (a daemon admin's
+    // children write to /dev/null): the reason goes both ways.
     std::fprintf(stderr, "thespian actor process %d: host entry failed: %s\n", ::getpid(), e.what());
+    answer(fd, bootstrap_reply::outcome::entry_failed,
+           absl::StrCat("its host entry '", entry_name, "' threw: ", e.what()));
   } catch (...) {
     std::fprintf(stderr, "thespian actor process %d: host entry failed\n", ::getpid());
+    answer(fd, bootstrap_reply::outcome::entry_failed,
+           absl::StrCat("its host entry '", entry_name, "' threw a non-standard exception"));
   }
   end_process(host_exit_failed);
 }
@@ -78,7 +85,7 @@ void run_actor_host(unique_fd socket) {
   }
   const std::string& name = request.value->entry;
   if (host_entry entry = find_host_entry(name)) {
-    run_entry(entry, fd, std::move(request.value->argument));
+    run_entry(entry, name, fd, std::move(request.value->argument));
   }
   if (const actor_type* type = find_actor_type(name)) run_actor(*type, name, fd);
   answer(fd, bootstrap_reply::outcome::unknown_entry,
