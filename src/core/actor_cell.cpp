@@ -54,7 +54,7 @@ const Requirements& actor_cell::requirements() const noexcept {
   return rare_ ? rare_->requirements : none;
 }
 
-actor_cell::~actor_cell() = default;
+actor_cell::~actor_cell() { mail_chunk::destroy(spare_); }
 
 void actor_cell::start(std::unique_ptr<Actor> actor) {
   address_ = ActorAddress(shared_from_this());
@@ -90,13 +90,14 @@ void actor_cell::abandon() {
       waiter_.reset();
     }
     incoming_.clear();
+    mail_chunk::destroy(spare_);
+    spare_ = nullptr;
   }
   loop.reset();
   if (rare_) rare_->wakeups.clear();
   stop_watching();
   actor_.reset();
   batch_.clear();
-  batch_next_ = 0;
   if (rare_) {
     rare_->held.clear();
     rare_->held_next = 0;
@@ -111,7 +112,7 @@ bool actor_cell::deliver(envelope&& e) {
   {
     std::lock_guard lock(mutex_);
     if (exited_) return false;
-    incoming_.push_back(std::move(e));
+    incoming_.push_back(std::move(e), spare_);
     has_mail_.store(true, std::memory_order_relaxed);
     const loop_state now = state_.load(std::memory_order_relaxed);
     if (now == loop_state::idle || now == loop_state::parked) {
@@ -222,18 +223,18 @@ void actor_cell::park(loop_thread* running) {
 }
 
 bool actor_cell::take_arrival(envelope& out) {
-  if (batch_next_ == batch_.size()) {
-    // A stale false only sends the loop to park(), which looks again under the lock.
-    if (!has_mail_.load(std::memory_order_acquire)) return false;
-    batch_.clear();
-    batch_next_ = 0;
+  if (batch_.pop(out)) return true;
+  // A stale false only sends the loop to park(), which looks again under the lock.
+  if (!has_mail_.load(std::memory_order_acquire)) return false;
+  mail_chunk* done = batch_.take_exhausted();
+  {
     std::lock_guard lock(mutex_);
     batch_.swap(incoming_);
     has_mail_.store(false, std::memory_order_relaxed);
-    if (batch_.empty()) return false;
+    if (done && !spare_) std::swap(done, spare_);
   }
-  out = std::move(batch_[batch_next_++]);
-  return true;
+  mail_chunk::destroy(done);
+  return batch_.pop(out);
 }
 
 bool actor_cell::take_held_now(envelope& out) {
@@ -255,45 +256,44 @@ asio::awaitable<envelope> actor_cell::next_arrival() {
 bool actor_cell::go_idle() {
   // An actor going idle young will most likely stay idle: its (empty) mailbox buffers go, so
   // an idle actor holds none. batch_ is ours alone; incoming_ is released under the lock.
-  batch_ = {};
-  batch_next_ = 0;
-  std::vector<envelope> spare;
+  batch_.clear();
+  mail_chunk* spare = nullptr;
   {
     std::lock_guard lock(mutex_);
     if (!incoming_.empty()) return false;
-    spare.swap(incoming_);
+    std::swap(spare, spare_);
     state_.store(loop_state::idle, std::memory_order_relaxed);
   }
+  mail_chunk::destroy(spare);
   return true;
 }
 
 bool actor_cell::next_or_idle(envelope& out) {
   if (take_held(out)) return true;
-  if (batch_next_ == batch_.size()) {
-    // A young actor's buffers go when it goes idle (most actors handle a message or two and
-    // then wait); a busy one keeps them, so that a message costs no allocation. batch_ must be
-    // settled before the lock: once idle, another thread may run the cell.
-    const bool young = received_ < kParkAfter;
-    if (young) {
-      batch_ = {};
+  if (batch_.pop(out)) return true;
+  // A young actor's chunks go when it goes idle (most actors handle a message or two and then
+  // wait); a busy one keeps one as the spare, so that a message costs no allocation. batch_
+  // must be settled before the lock: once idle, another thread may run the cell.
+  const bool young = received_ < kParkAfter;
+  mail_chunk* done = batch_.take_exhausted();
+  mail_chunk* spare = nullptr;
+  bool idle;
+  {
+    std::lock_guard lock(mutex_);
+    idle = incoming_.empty();
+    if (idle) {
+      if (young) std::swap(spare, spare_);
+      state_.store(loop_state::idle, std::memory_order_relaxed);
     } else {
-      batch_.clear();
-    }
-    batch_next_ = 0;
-    std::vector<envelope> spare;
-    {
-      std::lock_guard lock(mutex_);
-      if (incoming_.empty()) {
-        if (young) spare.swap(incoming_);
-        state_.store(loop_state::idle, std::memory_order_relaxed);
-        return false;
-      }
       batch_.swap(incoming_);
       has_mail_.store(false, std::memory_order_relaxed);
     }
+    if (done && !spare_ && !(idle && young)) std::swap(done, spare_);
   }
-  out = std::move(batch_[batch_next_++]);
-  return true;
+  // From here on, when idle, nothing of the cell is touched.
+  mail_chunk::destroy(done);
+  mail_chunk::destroy(spare);
+  return !idle && batch_.pop(out);
 }
 
 actor_cell::activation actor_cell::run(envelope first, first_step step,
@@ -597,7 +597,7 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
 }
 
 void actor_cell::finish_exit() {
-  std::vector<envelope> left;
+  mail_queue left;
   {
     std::lock_guard lock(mutex_);
     exited_ = true;
@@ -612,21 +612,23 @@ void actor_cell::finish_exit() {
   // The actor goes first (its destructor may join helper threads that still send), then
   // whatever it never handled becomes dead letters, then the parent hears of it.
   actor_.reset();
-  // held_ and batch_ from their read index: what is before it was handled (or moved out).
-  std::vector<envelope> no_held;
-  const std::pair<std::vector<envelope>*, std::size_t> unhandled[] = {
-      {rare_ ? &rare_->held : &no_held, rare_ ? rare_->held_next : 0},
-      {&batch_, batch_next_},
-      {&left, 0}};
-  for (auto [queue, first] : unhandled) {
-    for (std::size_t i = first; i < queue->size(); ++i) {
-      envelope& e = (*queue)[i];
+  // In arrival order: held back during an ask (from its read index: what is before it was
+  // handled), then the batch taken from the mailbox, then what came after it.
+  if (rare_) {
+    for (std::size_t i = rare_->held_next; i < rare_->held.size(); ++i) {
+      envelope& e = rare_->held[i];
+      if (e.kind == envelope_kind::user) core_.dead_letter(address_, std::move(e));
+    }
+    rare_->held.clear();
+    rare_->held_next = 0;
+  }
+  for (mail_queue* queue : {&batch_, &left}) {
+    envelope e;
+    while (queue->pop(e)) {
       if (e.kind == envelope_kind::user) core_.dead_letter(address_, std::move(e));
     }
     queue->clear();
   }
-  if (rare_) rare_->held_next = 0;
-  batch_next_ = 0;
   if (parent_ && global_name().empty()) {
     envelope e{ChildActorExited{address_}, address_, envelope_kind::user, 0};
     if (!parent_.endpoint()->deliver(std::move(e))) core_.dead_letter(parent_, std::move(e));
@@ -650,7 +652,7 @@ ActorStatus actor_cell::status() const {
     std::lock_guard lock(mutex_);
     s.pending_messages = incoming_.size();
   }
-  s.pending_messages += batch_.size() - batch_next_;
+  s.pending_messages += batch_.size();
   if (rare_) {
     s.pending_messages += rare_->held.size() - rare_->held_next;
     s.pending_wakeups = rare_->wakeups.size();

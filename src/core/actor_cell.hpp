@@ -29,6 +29,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "core/endpoint.hpp"
+#include "core/mailbox.hpp"
 #include "core/run_queue.hpp"
 #include "core/spin_lock.hpp"
 #include "thespian/actor.hpp"
@@ -169,7 +170,8 @@ class actor_cell final : public endpoint, public runnable {
 
   // Shared with senders on other threads.
   mutable spin_lock mutex_;
-  std::vector<envelope> incoming_;
+  mail_queue incoming_;
+  mail_chunk* spare_ = nullptr;  // an emptied chunk kept for the next message (a busy actor's)
   std::optional<loop_thread> waiter_;
   std::atomic<loop_state> state_{loop_state::running};  // changed to parked/scheduled under mutex_
   std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_
@@ -181,10 +183,7 @@ class actor_cell final : public endpoint, public runnable {
   // A live actor is outstanding work of the io_context even while it has no activation (what
   // tells simpleSystemBase's waits that something may still happen), from start() to exit.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> alive_;
-  // A vector with a read index rather than a deque: no allocation for an idle actor, and none
-  // per message once it has grown.
-  std::vector<envelope> batch_;  // taken from incoming_ in one lock; [batch_next_, end) not handled
-  std::size_t batch_next_ = 0;
+  mail_queue batch_;  // taken from incoming_ in one lock, not handled yet
   // What most actors never use, in an allocation of its own made on first use (or at
   // construction, for requirements and a global name): an idle actor is mostly its cell, so
   // this keeps the cell small.
