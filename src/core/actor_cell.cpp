@@ -112,7 +112,8 @@ bool actor_cell::deliver(envelope&& e) {
   {
     std::lock_guard lock(mutex_);
     if (exited_) return false;
-    incoming_.push_back(std::move(e), spare_);
+    incoming_.push_back(std::move(e), spare_,
+                        busy_ ? mail_chunk::kLargest : mail_chunk::kFirst);
     has_mail_.store(true, std::memory_order_relaxed);
     const loop_state now = state_.load(std::memory_order_relaxed);
     if (now == loop_state::idle || now == loop_state::parked) {
@@ -289,6 +290,7 @@ bool actor_cell::next_or_idle(envelope& out) {
       has_mail_.store(false, std::memory_order_relaxed);
     }
     if (done && !spare_ && !(idle && young)) std::swap(done, spare_);
+    busy_ = !young;
   }
   // From here on, when idle, nothing of the cell is touched.
   mail_chunk::destroy(done);

@@ -172,6 +172,7 @@ class actor_cell final : public endpoint, public runnable {
   mutable spin_lock mutex_;
   mail_queue incoming_;
   mail_chunk* spare_ = nullptr;  // an emptied chunk kept for the next message (a busy actor's)
+  bool busy_ = false;  // the receiver is past its first messages: new chunks start large
   std::optional<loop_thread> waiter_;
   std::atomic<loop_state> state_{loop_state::running};  // changed to parked/scheduled under mutex_
   std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_

@@ -2,7 +2,8 @@
 // in place and never moved until they are taken, so a mailbox that grows to many thousands
 // of messages (eight senders bursting into one actor) never reallocates or copies, and never
 // holds the mailbox lock across a large copy and the page faults of fresh memory. Chunks grow
-// from 2 to 64 envelopes, so an actor with a message or two pays one small allocation. The
+// from 2 to 64 envelopes (a busy actor's start at 64), so an actor with a message or two pays
+// one small allocation. The
 // receiver takes the whole chain under the lock in one swap; one emptied chunk is kept as a
 // spare for the senders, so a busy actor allocates nothing per message.
 //
@@ -63,16 +64,17 @@ class mail_queue {
     std::swap(tail_, other.tail_);
   }
 
-  // Appends; a new chunk is `spare` (taken) when the queue is empty and one is offered.
-  void push_back(envelope&& e, mail_chunk*& spare) {
+  // Appends; a new chunk is `spare` (taken) when the queue is empty and one is offered, else
+  // one of `first` envelopes, or four times the last one's.
+  void push_back(envelope&& e, mail_chunk*& spare, std::uint32_t first = mail_chunk::kFirst) {
     if (!tail_ || tail_->end == tail_->capacity) {
       mail_chunk* c;
       if (!tail_ && spare) {
         c = spare;
         spare = nullptr;
       } else {
-        c = mail_chunk::make(tail_ ? std::min(tail_->capacity * 2, mail_chunk::kLargest)
-                                   : mail_chunk::kFirst);
+        c = mail_chunk::make(tail_ ? std::min(tail_->capacity * 4, mail_chunk::kLargest)
+                                   : first);
       }
       if (tail_) {
         tail_->next = c;
