@@ -191,9 +191,7 @@ void actor_cell::forget_child(const ActorAddress& child) {
   const endpoint* e = child.endpoint();
   if (!e) return;
   if (!e || !rare_) return;
-  auto& children = rare_->children;
-  auto it = children.find(e->id());
-  if (it != children.end() && it->second == child) children.erase(it);
+  rare_->children.remove(e->id(), child);
 }
 
 void actor_cell::send(const ActorAddress& to, Message message) {
@@ -562,10 +560,10 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
   exiting_ = true;
   const auto& exit_request = request.message.as<ActorExitRequest>();
   if (exit_request.recursive && rare_ && !rare_->children.empty()) {
-    for (const auto& [id, child] : rare_->children) {
+    rare_->children.for_each([this](const ActorAddress& child) {
       envelope e{ActorExitRequest{true}, address_, envelope_kind::user, 0};
       child.endpoint()->deliver(std::move(e));  // a child already gone reports itself anyway
-    }
+    });
     const std::uint64_t tag = ++rare_->next_tag;
     asio::steady_timer patience(core_.context(), core_.options().shutdown_timeout);
     std::weak_ptr<actor_cell> weak_self =
@@ -648,7 +646,7 @@ ActorStatus actor_cell::status() const {
   s.parent = parent_;
   if (rare_) {
     s.children.reserve(rare_->children.size());
-    for (const auto& [id, child] : rare_->children) s.children.push_back(child);
+    rare_->children.for_each([&s](const ActorAddress& child) { s.children.push_back(child); });
   }
   {
     std::lock_guard lock(mutex_);
