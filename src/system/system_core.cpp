@@ -116,7 +116,7 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
       log_(std::make_shared<log_hub>(options_)),
       context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1),
       runs_(context_, base == "multithreadBase" ? thread_count_from(caps) : 1),
-      caller_runs_(base == "multithreadBase") {
+      caller_runs_(base == "multithreadBase" || base == "simpleSystemBase") {
   next_endpoint_id_.store(endpoint_base);
   if (base != "simpleSystemBase" && base != "multithreadBase" && !is_multiproc_base(base)) {
     throw ActorSystemStartupFailure(

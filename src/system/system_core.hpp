@@ -157,7 +157,7 @@ class system_core : public std::enable_shared_from_this<system_core> {
 
   asio::io_context context_;
   run_queue runs_;
-  const bool caller_runs_;  // send_then_run runs the target here (multithreadBase)
+  const bool caller_runs_;  // send_then_run runs the target here (the in-process bases)
   std::unique_ptr<base_driver> driver_;
 
   mutable std::mutex caps_mutex_;
