@@ -37,11 +37,24 @@ actor_cell::actor_cell(system_core& core, std::uint64_t id, const actor_type* ty
       core_(core),
       type_(type),
       type_name_(&type_name),
-      requirements_(std::move(requirements)),
-      parent_(std::move(parent)),
-      global_name_(std::move(global_name)) {}
+      parent_(std::move(parent)) {
+  if (!requirements.empty() || !global_name.empty()) {
+    rare().requirements = std::move(requirements);
+    rare().global_name = std::move(global_name);
+  }
+}
 
-actor_cell::~actor_cell() = default;
+const std::string& actor_cell::global_name() const noexcept {
+  static const std::string none;
+  return rare_ ? rare_->global_name : none;
+}
+
+const Requirements& actor_cell::requirements() const noexcept {
+  static const Requirements none;
+  return rare_ ? rare_->requirements : none;
+}
+
+actor_cell::~actor_cell() { mail_chunk::destroy(spare_); }
 
 void actor_cell::start(std::unique_ptr<Actor> actor) {
   address_ = ActorAddress(shared_from_this());
@@ -77,16 +90,19 @@ void actor_cell::abandon() {
       waiter_.reset();
     }
     incoming_.clear();
+    mail_chunk::destroy(spare_);
+    spare_ = nullptr;
   }
   loop.reset();
-  wakeups_.clear();
+  if (rare_) rare_->wakeups.clear();
   stop_watching();
   actor_.reset();
   batch_.clear();
-  batch_next_ = 0;
-  held_.clear();
-  held_next_ = 0;
-  children_.clear();
+  if (rare_) {
+    rare_->held.clear();
+    rare_->held_next = 0;
+    rare_->children.clear();
+  }
   alive_.reset();
   address_ = ActorAddress{};
 }
@@ -96,7 +112,8 @@ bool actor_cell::deliver(envelope&& e) {
   {
     std::lock_guard lock(mutex_);
     if (exited_) return false;
-    incoming_.push_back(std::move(e));
+    incoming_.push_back(std::move(e), spare_,
+                        busy_ ? mail_chunk::kLargest : mail_chunk::kFirst);
     has_mail_.store(true, std::memory_order_relaxed);
     const loop_state now = state_.load(std::memory_order_relaxed);
     if (now == loop_state::idle || now == loop_state::parked) {
@@ -111,8 +128,8 @@ bool actor_cell::deliver(envelope&& e) {
 void actor_cell::run_scheduled() {
   // Scheduled: neither deliver() nor the loop touches waiter_ until it is resumed here.
   state_.store(loop_state::running, std::memory_order_relaxed);
-  // The activation may end the actor and release this cell: nothing below touches `this`
-  // after launch().
+  // The activation may end the actor and release this cell, and once run_sync() is done
+  // another thread may be running it: nothing below touches `this` after either.
   system_core& core = core_;
   const std::uint64_t id = this->id();
   try {
@@ -120,22 +137,61 @@ void actor_cell::run_scheduled() {
       loop_thread loop(std::move(*waiter_));
       waiter_.reset();
       loop.launch();  // runs on this thread until it parks again (moving `loop` out), or ends
-    } else {
-      loop_thread loop(run(), core.context().get_executor(), asio::cancellation_slot(),
-                       asio::cancellation_state());
-      loop.launch();
+      return;
     }
+    envelope first;
+    first_step step = first_step::handle;
+    std::exception_ptr error;
+    if (run_sync(first, step, error)) return;
+    loop_thread loop(run(std::move(first), step, std::move(error)), core.context().get_executor(),
+                     asio::cancellation_slot(), asio::cancellation_state());
+    loop.launch();
   } catch (...) {
     core.log(LogLevel::critical, "the receive loop of actor #" + std::to_string(id) +
                                      " failed: " + describe_exception(std::current_exception()));
   }
 }
 
+bool actor_cell::run_sync(envelope& out, first_step& step, std::exception_ptr& error) {
+  int handled = 0;
+  while (actor_) {
+    if (!next_or_idle(out)) return true;
+    if (out.kind != envelope_kind::user || out.message.is_control()) {
+      step = first_step::handle;
+      return false;
+    }
+    ++received_;
+    try {
+      if (!actor_->on_message(out.message, out.sender)) {
+        step = first_step::receive;
+        return false;
+      }
+    } catch (...) {
+      error = std::current_exception();
+      step = first_step::recover;
+      return false;
+    }
+    if (++handled == kMessagesPerTurn) {
+      yield_turn();
+      return true;
+    }
+  }
+  return true;
+}
+
+void actor_cell::yield_turn() {
+  {
+    std::lock_guard lock(mutex_);
+    state_.store(loop_state::scheduled, std::memory_order_relaxed);
+  }
+  core_.runs().schedule_later(this);
+}
+
 void actor_cell::forget_child(const ActorAddress& child) {
   const endpoint* e = child.endpoint();
   if (!e) return;
-  auto it = children_.find(e->id());
-  if (it != children_.end() && it->second == child) children_.erase(it);
+  if (!e || !rare_) return;
+  rare_->children.remove(e->id(), child);
 }
 
 void actor_cell::send(const ActorAddress& to, Message message) {
@@ -145,11 +201,12 @@ void actor_cell::send(const ActorAddress& to, Message message) {
 
 const Capabilities& actor_cell::capabilities() {
   const std::uint64_t generation = core_.capabilities_generation();
-  if (generation != caps_generation_ || !caps_) {
-    caps_ = core_.capabilities_snapshot();
-    caps_generation_ = generation;
+  rare_state& r = rare();
+  if (generation != r.caps_generation || !r.caps) {
+    r.caps = core_.capabilities_snapshot();
+    r.caps_generation = generation;
   }
-  return *caps_;
+  return *r.caps;
 }
 
 void actor_cell::park(loop_thread* running) {
@@ -165,25 +222,26 @@ void actor_cell::park(loop_thread* running) {
 }
 
 bool actor_cell::take_arrival(envelope& out) {
-  if (batch_next_ == batch_.size()) {
-    // A stale false only sends the loop to park(), which looks again under the lock.
-    if (!has_mail_.load(std::memory_order_acquire)) return false;
-    batch_.clear();
-    batch_next_ = 0;
+  if (batch_.pop(out)) return true;
+  // A stale false only sends the loop to park(), which looks again under the lock.
+  if (!has_mail_.load(std::memory_order_acquire)) return false;
+  mail_chunk* done = batch_.take_exhausted();
+  {
     std::lock_guard lock(mutex_);
     batch_.swap(incoming_);
     has_mail_.store(false, std::memory_order_relaxed);
-    if (batch_.empty()) return false;
+    if (done && !spare_) std::swap(done, spare_);
   }
-  out = std::move(batch_[batch_next_++]);
-  return true;
+  mail_chunk::destroy(done);
+  return batch_.pop(out);
 }
 
 bool actor_cell::take_held_now(envelope& out) {
-  out = std::move(held_[held_next_++]);
-  if (held_next_ == held_.size()) {
-    held_.clear();
-    held_next_ = 0;
+  rare_state& r = *rare_;
+  out = std::move(r.held[r.held_next++]);
+  if (r.held_next == r.held.size()) {
+    r.held.clear();
+    r.held_next = 0;
   }
   return true;
 }
@@ -197,32 +255,81 @@ asio::awaitable<envelope> actor_cell::next_arrival() {
 bool actor_cell::go_idle() {
   // An actor going idle young will most likely stay idle: its (empty) mailbox buffers go, so
   // an idle actor holds none. batch_ is ours alone; incoming_ is released under the lock.
-  batch_ = {};
-  batch_next_ = 0;
-  std::vector<envelope> spare;
+  batch_.clear();
+  mail_chunk* spare = nullptr;
   {
     std::lock_guard lock(mutex_);
     if (!incoming_.empty()) return false;
-    spare.swap(incoming_);
+    std::swap(spare, spare_);
     state_.store(loop_state::idle, std::memory_order_relaxed);
   }
+  mail_chunk::destroy(spare);
   return true;
 }
 
-actor_cell::activation actor_cell::run() {
+bool actor_cell::next_or_idle(envelope& out) {
+  if (take_held(out)) return true;
+  if (batch_.pop(out)) return true;
+  // A young actor's chunks go when it goes idle (most actors handle a message or two and then
+  // wait); a busy one keeps one as the spare, so that a message costs no allocation. batch_
+  // must be settled before the lock: once idle, another thread may run the cell.
+  const bool young = received_ < kParkAfter;
+  mail_chunk* done = batch_.take_exhausted();
+  mail_chunk* spare = nullptr;
+  bool idle;
+  {
+    std::lock_guard lock(mutex_);
+    idle = incoming_.empty();
+    if (idle) {
+      if (young) std::swap(spare, spare_);
+      state_.store(loop_state::idle, std::memory_order_relaxed);
+    } else {
+      batch_.swap(incoming_);
+      has_mail_.store(false, std::memory_order_relaxed);
+    }
+    if (done && !spare_ && !(idle && young)) std::swap(done, spare_);
+    busy_ = !young;
+  }
+  // From here on, when idle, nothing of the cell is touched.
+  mail_chunk::destroy(done);
+  mail_chunk::destroy(spare);
+  return !idle && batch_.pop(out);
+}
+
+actor_cell::activation actor_cell::run(envelope first, first_step step,
+                                       std::exception_ptr error) {
   // Holds the cell while an exit may drop its last other reference (its own address_).
   std::shared_ptr<endpoint> keep;
-  int handled_this_turn = 0;
+  // What run_sync could not do without a coroutine comes first.
+  switch (step) {
+    case first_step::handle:
+      if (first.message.is<ActorExitRequest>()) keep = shared_from_this();
+      co_await handle(std::move(first));
+      break;
+    case first_step::receive:
+      uses_receive_ = true;
+      try {
+        co_await actor_->receive(first.message, first.sender);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      if (error) co_await recover(first, error);
+      break;
+    case first_step::recover:
+      co_await recover(first, error);
+      break;
+  }
+  int handled_this_turn = 1;
   while (actor_) {
     envelope e;
     if (!take_held(e) && !take_arrival(e)) {
       handled_this_turn = 0;  // waiting for mail ends the turn
-      if (received_ >= kParkAfter) {
+      if (uses_receive_ && received_ >= kParkAfter) {
         co_await parker();
         continue;
       }
       // Ends the activation unless mail slipped in; deliveries after this start a new one
-      // (on any thread): from here on this frame touches nothing of the cell.
+      // (on any thread, through run_sync): from here on this frame touches nothing of the cell.
       if (go_idle()) co_return;
       continue;
     }
@@ -230,26 +337,23 @@ actor_cell::activation actor_cell::run() {
       // The common case, kept to on_message or a single coroutine call: receive, and only
       // on failure the retry-then-poison path.
       ++received_;
-      std::exception_ptr error;
+      std::exception_ptr failed;
       try {
         if (!actor_->on_message(e.message, e.sender)) {
+          uses_receive_ = true;
           co_await actor_->receive(e.message, e.sender);
         }
       } catch (...) {
-        error = std::current_exception();
+        failed = std::current_exception();
       }
-      if (error) co_await recover(e, error);
+      if (failed) co_await recover(e, failed);
     } else {
       if (!keep && e.message.is<ActorExitRequest>()) keep = shared_from_this();
       co_await handle(std::move(e));
     }
-    if (++handled_this_turn == kMessagesPerTurn && actor_) {
+    if (++handled_this_turn >= kMessagesPerTurn && actor_) {
       // Yield to other actors: a later activation, queued behind them, carries on.
-      {
-        std::lock_guard lock(mutex_);
-        state_.store(loop_state::scheduled, std::memory_order_relaxed);
-      }
-      core_.runs().schedule_later(this);
+      yield_turn();
       co_return;
     }
   }
@@ -258,18 +362,20 @@ actor_cell::activation actor_cell::run() {
 asio::awaitable<void> actor_cell::handle(envelope e) {
   switch (e.kind) {
     case envelope_kind::wakeup:
-      wakeups_.erase(e.tag);
+      if (rare_) rare_->wakeups.erase(e.tag);
       co_await invoke(e);
       co_return;
     case envelope_kind::watch: {
       const int fd = e.message.as<WatchMessage>().ready.front();
-      auto it = watched_.find(fd);
+      if (!rare_) co_return;
+      auto& watched = rare_->watched;
+      auto it = watched.find(fd);
       // Unwatched since it became readable (and perhaps watched anew: a later wait's tag).
-      if (it == watched_.end() || it->second.armed != e.tag) co_return;
+      if (it == watched.end() || it->second.armed != e.tag) co_return;
       co_await invoke(e);
       // Level-triggered, but one message per readiness: wait again only once the actor had
       // its chance to read, unless it unwatched (or watched anew) meanwhile.
-      if (auto again = watched_.find(fd); again != watched_.end() && again->second.armed == e.tag) {
+      if (auto again = watched.find(fd); again != watched.end() && again->second.armed == e.tag) {
         arm_watch(fd, again->second);
       }
       co_return;
@@ -346,7 +452,7 @@ asio::awaitable<void> actor_cell::recover(const envelope& e, std::exception_ptr 
 asio::awaitable<std::optional<Message>> actor_cell::ask(ActorAddress to, Message message,
                                                         std::chrono::nanoseconds timeout) {
   if (!to) throw InvalidActorAddress("ask to the null address from " + describe());
-  const std::uint64_t tag = ++next_tag_;
+  const std::uint64_t tag = ++rare().next_tag;
   std::weak_ptr<actor_cell> weak_self = std::static_pointer_cast<actor_cell>(shared_from_this());
   auto reply = std::make_shared<reply_endpoint>(
       core_.id(), core_.next_endpoint_id(), [weak_self, tag](envelope&& e) {
@@ -378,14 +484,14 @@ asio::awaitable<std::optional<Message>> actor_cell::ask(ActorAddress to, Message
     }
     if (e.kind == envelope_kind::ask_timeout && e.tag == tag) co_return std::nullopt;
     if (e.kind == envelope_kind::ask_reply || e.kind == envelope_kind::ask_timeout) continue;
-    held_.push_back(std::move(e));  // non-reentrant: handled after the ask
+    rare().held.push_back(std::move(e));  // non-reentrant: handled after the ask
   }
 }
 
 void actor_cell::wakeup_after(std::chrono::nanoseconds delay, Message payload) {
-  const std::uint64_t tag = ++next_tag_;
+  const std::uint64_t tag = ++rare().next_tag;
   auto timer = std::make_shared<asio::steady_timer>(core_.context(), delay);
-  wakeups_.emplace(tag, timer);
+  rare().wakeups.emplace(tag, timer);
   std::weak_ptr<actor_cell> weak_self = std::static_pointer_cast<actor_cell>(shared_from_this());
   timer->async_wait([weak_self, tag, wakeup = WakeupMessage{delay, std::move(payload)}](
                         const std::error_code& ec) mutable {
@@ -405,7 +511,7 @@ void actor_cell::watch(int fd) {
                              "Watch Supported\" (the multi-process bases), not " +
                              core_.base());
   }
-  if (watched_.contains(fd)) return;
+  if (rare().watched.contains(fd)) return;
   const int copy = fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) {
     throw ActorSystemFailure("watch(" + std::to_string(fd) + "): not an open file descriptor (" +
@@ -418,19 +524,20 @@ void actor_cell::watch(int fd) {
     ::close(copy);
     throw ActorSystemFailure("watch(" + std::to_string(fd) + "): " + e.what());
   }
-  arm_watch(fd, watched_[fd] = watched_descriptor{std::move(watched)});
+  arm_watch(fd, rare().watched[fd] = watched_descriptor{std::move(watched)});
 }
 
 void actor_cell::unwatch(int fd) {
-  auto it = watched_.find(fd);
-  if (it == watched_.end()) return;
+  if (!rare_) return;
+  auto it = rare_->watched.find(fd);
+  if (it == rare_->watched.end()) return;
   std::error_code ignored;
   it->second.descriptor->close(ignored);  // its pending wait ends with operation_aborted
-  watched_.erase(it);
+  rare_->watched.erase(it);
 }
 
 void actor_cell::arm_watch(int fd, watched_descriptor& watched) {
-  const std::uint64_t tag = watched.armed = ++next_tag_;
+  const std::uint64_t tag = watched.armed = ++rare().next_tag;
   std::weak_ptr<actor_cell> weak_self = std::static_pointer_cast<actor_cell>(shared_from_this());
   watched.descriptor->async_wait(asio::posix::stream_descriptor::wait_read,
                                  [weak_self, fd, tag](const std::error_code& ec) {
@@ -444,19 +551,20 @@ void actor_cell::arm_watch(int fd, watched_descriptor& watched) {
 
 void actor_cell::stop_watching() {
   std::error_code ignored;
-  for (auto& [fd, watched] : watched_) watched.descriptor->close(ignored);
-  watched_.clear();
+  if (!rare_) return;
+  for (auto& [fd, watched] : rare_->watched) watched.descriptor->close(ignored);
+  rare_->watched.clear();
 }
 
 asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
   exiting_ = true;
   const auto& exit_request = request.message.as<ActorExitRequest>();
-  if (exit_request.recursive && !children_.empty()) {
-    for (const auto& [id, child] : children_) {
+  if (exit_request.recursive && rare_ && !rare_->children.empty()) {
+    rare_->children.for_each([this](const ActorAddress& child) {
       envelope e{ActorExitRequest{true}, address_, envelope_kind::user, 0};
       child.endpoint()->deliver(std::move(e));  // a child already gone reports itself anyway
-    }
-    const std::uint64_t tag = ++next_tag_;
+    });
+    const std::uint64_t tag = ++rare_->next_tag;
     asio::steady_timer patience(core_.context(), core_.options().shutdown_timeout);
     std::weak_ptr<actor_cell> weak_self =
         std::static_pointer_cast<actor_cell>(shared_from_this());
@@ -467,7 +575,7 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
       }
     });
     std::deque<envelope> later;
-    while (!children_.empty()) {
+    while (!rare_->children.empty()) {
       envelope e = co_await next_arrival();
       if (e.kind == envelope_kind::child_wait && e.tag == tag) {
         core_.log(LogLevel::warning, describe() + " exits before all of its children did");
@@ -482,43 +590,50 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
       }
     }
     patience.cancel();
-    for (auto& e : later) held_.push_back(std::move(e));
+    for (auto& e : later) rare_->held.push_back(std::move(e));
   }
   co_await invoke(request);
   finish_exit();
 }
 
 void actor_cell::finish_exit() {
-  std::vector<envelope> left;
+  mail_queue left;
   {
     std::lock_guard lock(mutex_);
     exited_ = true;
     left.swap(incoming_);
     has_mail_.store(false, std::memory_order_relaxed);
   }
-  for (auto& [tag, timer] : wakeups_) timer->cancel();
-  wakeups_.clear();
+  if (rare_) {
+    for (auto& [tag, timer] : rare_->wakeups) timer->cancel();
+    rare_->wakeups.clear();
+  }
   stop_watching();
   // The actor goes first (its destructor may join helper threads that still send), then
   // whatever it never handled becomes dead letters, then the parent hears of it.
   actor_.reset();
-  // held_ and batch_ from their read index: what is before it was handled (or moved out).
-  const std::pair<std::vector<envelope>*, std::size_t> unhandled[] = {
-      {&held_, held_next_}, {&batch_, batch_next_}, {&left, 0}};
-  for (auto [queue, first] : unhandled) {
-    for (std::size_t i = first; i < queue->size(); ++i) {
-      envelope& e = (*queue)[i];
+  // In arrival order: held back during an ask (from its read index: what is before it was
+  // handled), then the batch taken from the mailbox, then what came after it.
+  if (rare_) {
+    for (std::size_t i = rare_->held_next; i < rare_->held.size(); ++i) {
+      envelope& e = rare_->held[i];
+      if (e.kind == envelope_kind::user) core_.dead_letter(address_, std::move(e));
+    }
+    rare_->held.clear();
+    rare_->held_next = 0;
+  }
+  for (mail_queue* queue : {&batch_, &left}) {
+    envelope e;
+    while (queue->pop(e)) {
       if (e.kind == envelope_kind::user) core_.dead_letter(address_, std::move(e));
     }
     queue->clear();
   }
-  held_next_ = 0;
-  batch_next_ = 0;
-  if (parent_ && global_name_.empty()) {
+  if (parent_ && global_name().empty()) {
     envelope e{ChildActorExited{address_}, address_, envelope_kind::user, 0};
     if (!parent_.endpoint()->deliver(std::move(e))) core_.dead_letter(parent_, std::move(e));
   }
-  children_.clear();
+  if (rare_) rare_->children.clear();
   alive_.reset();
   core_.actor_exited(*this);
   address_ = ActorAddress{};  // it refers to this cell: keeping it would keep the cell forever
@@ -529,14 +644,19 @@ ActorStatus actor_cell::status() const {
   s.address = address_;
   s.type_name = *type_name_;
   s.parent = parent_;
-  s.children.reserve(children_.size());
-  for (const auto& [id, child] : children_) s.children.push_back(child);
+  if (rare_) {
+    s.children.reserve(rare_->children.size());
+    rare_->children.for_each([&s](const ActorAddress& child) { s.children.push_back(child); });
+  }
   {
     std::lock_guard lock(mutex_);
     s.pending_messages = incoming_.size();
   }
-  s.pending_messages += (batch_.size() - batch_next_) + (held_.size() - held_next_);
-  s.pending_wakeups = wakeups_.size();
+  s.pending_messages += batch_.size();
+  if (rare_) {
+    s.pending_messages += rare_->held.size() - rare_->held_next;
+    s.pending_wakeups = rare_->wakeups.size();
+  }
   s.received = received_;
   s.sent = sent_.load(std::memory_order_relaxed);
   return s;

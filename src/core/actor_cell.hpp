@@ -10,6 +10,7 @@
 // waiter_ until the mail it waits for arrives.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -29,6 +30,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "core/endpoint.hpp"
+#include "core/mailbox.hpp"
 #include "core/run_queue.hpp"
 #include "core/spin_lock.hpp"
 #include "thespian/actor.hpp"
@@ -37,6 +39,54 @@
 namespace thespian::detail {
 
 class system_core;
+
+// An actor's children by endpoint id, in creation order: a sorted vector (ids mostly arrive
+// in increasing order, so adding appends) whose exited entries are emptied and compacted away
+// once they are half of it. ~24 bytes a child instead of a 64-byte map node, and no
+// allocation per child.
+class child_list {
+ public:
+  void add(std::uint64_t id, const ActorAddress& child) {
+    auto it = items_.end();
+    if (!items_.empty() && items_.back().first >= id) {
+      it = std::lower_bound(items_.begin(), items_.end(), id,
+                            [](const auto& item, std::uint64_t key) { return item.first < key; });
+      if (it != items_.end() && it->first == id) {
+        if (!it->second) ++live_;
+        it->second = child;
+        return;
+      }
+    }
+    items_.emplace(it, id, child);
+    ++live_;
+  }
+  // Removes `child` if it is the one listed under `id`.
+  void remove(std::uint64_t id, const ActorAddress& child) {
+    auto it = std::lower_bound(items_.begin(), items_.end(), id,
+                               [](const auto& item, std::uint64_t key) { return item.first < key; });
+    if (it == items_.end() || it->first != id || !it->second || it->second != child) return;
+    it->second = ActorAddress{};
+    if (--live_ * 2 < items_.size()) {
+      std::erase_if(items_, [](const auto& item) { return !item.second; });
+    }
+  }
+  bool empty() const noexcept { return live_ == 0; }
+  std::size_t size() const noexcept { return live_; }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [id, child] : items_) {
+      if (child) f(child);
+    }
+  }
+  void clear() noexcept {
+    items_.clear();
+    live_ = 0;
+  }
+
+ private:
+  std::vector<std::pair<std::uint64_t, ActorAddress>> items_;
+  std::size_t live_ = 0;
+};
 
 class actor_cell final : public endpoint, public runnable {
  public:
@@ -69,15 +119,15 @@ class actor_cell final : public endpoint, public runnable {
 
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
-  const std::string& global_name() const noexcept { return global_name_; }
+  const std::string& global_name() const noexcept;
   const std::string& type_name() const noexcept { return *type_name_; }
   const actor_type* type() const noexcept { return type_; }
-  const Requirements& requirements() const noexcept { return requirements_; }
+  const Requirements& requirements() const noexcept;
   const ActorAddress& parent() const noexcept { return parent_; }
   system_core& core() noexcept { return core_; }
   const Capabilities& capabilities();
   void send(const ActorAddress& to, Message message);  // any thread
-  void adopt(const ActorAddress& child) { children_.emplace(child.endpoint()->id(), child); }
+  void adopt(const ActorAddress& child) { rare().children.add(child.endpoint()->id(), child); }
   asio::awaitable<std::optional<Message>> ask(ActorAddress to, Message message,
                                               std::chrono::nanoseconds timeout);
   void wakeup_after(std::chrono::nanoseconds delay, Message payload);
@@ -100,19 +150,39 @@ class actor_cell final : public endpoint, public runnable {
   };
   park_loop parker() noexcept { return park_loop{this}; }
 
+  // What the synchronous fast path (run_sync) leaves to a coroutine activation: the envelope it
+  // took and could not finish without one.
+  enum class first_step : std::uint8_t {
+    handle,   // an internal kind or a control message: handle()
+    receive,  // on_message() declined it: receive()
+    recover,  // on_message() threw: recover()
+  };
+  // Handles mail with plain on_message() calls, no coroutine at all: what most messages of most
+  // actors need. true: done (the actor went idle or yielded its turn; `this` may already run
+  // elsewhere). false: `out` needs a coroutine activation, to start with `step`.
+  bool run_sync(envelope& out, first_step& step, std::exception_ptr& error);
   // One activation of the receive loop: the bottom frame of an asio coroutine thread of its
   // own (an entry point, as co_spawn makes, without co_spawn's extra frames and hand-offs).
-  // It handles mail until there is none, then ends.
+  // It starts with what run_sync handed over, handles mail until there is none, then ends
+  // (or parks, for an actor that uses receive()).
   using activation = asio::awaitable<asio::detail::awaitable_thread_entry_point,
                                      asio::any_io_executor>;
-  activation run();
+  activation run(envelope first, first_step step, std::exception_ptr error);
   // No mail: the actor becomes idle and true is returned (the activation ends); false when
   // mail arrived since take_arrival looked.
   bool go_idle();
+  // The next envelope (held back during an ask, or arrived); when there is none, the actor
+  // goes idle under the same lock that found the mailbox empty, and false is returned (from
+  // then on another thread may run the cell).
+  bool next_or_idle(envelope& out);
+  // Ends the turn after kMessagesPerTurn: the cell goes to the back of the shared run queue.
+  void yield_turn();
   // The next envelope already in the mailbox, without waiting; false when there is none.
   bool take_arrival(envelope& out);
   // The next message held back during an ask; false when there is none.
-  bool take_held(envelope& out) { return held_next_ != held_.size() && take_held_now(out); }
+  bool take_held(envelope& out) {
+    return rare_ && rare_->held_next != rare_->held.size() && take_held_now(out);
+  }
   bool take_held_now(envelope& out);
   // Next envelope from the mailbox, ignoring messages held back during an ask.
   asio::awaitable<envelope> next_arrival();
@@ -138,9 +208,7 @@ class actor_cell final : public endpoint, public runnable {
   system_core& core_;
   const actor_type* type_;
   const std::string* type_name_;
-  const Requirements requirements_;
   const ActorAddress parent_;
-  const std::string global_name_;
   ActorAddress address_;  // set by start(), cleared at exit (it refers to this cell)
 
   // Where the receive loop is. idle: no activation (the first delivery schedules one); parked:
@@ -151,7 +219,9 @@ class actor_cell final : public endpoint, public runnable {
 
   // Shared with senders on other threads.
   mutable spin_lock mutex_;
-  std::vector<envelope> incoming_;
+  mail_queue incoming_;
+  mail_chunk* spare_ = nullptr;  // an emptied chunk kept for the next message (a busy actor's)
+  bool busy_ = false;  // the receiver is past its first messages: new chunks start large
   std::optional<loop_thread> waiter_;
   std::atomic<loop_state> state_{loop_state::running};  // changed to parked/scheduled under mutex_
   std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_
@@ -163,24 +233,35 @@ class actor_cell final : public endpoint, public runnable {
   // A live actor is outstanding work of the io_context even while it has no activation (what
   // tells simpleSystemBase's waits that something may still happen), from start() to exit.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> alive_;
-  // Vectors with a read index rather than deques: no allocation for an idle actor, and none
-  // per message once they have grown.
-  std::vector<envelope> batch_;  // taken from incoming_ in one lock; [batch_next_, end) not handled
-  std::size_t batch_next_ = 0;
-  std::vector<envelope> held_;   // arrived while an ask was pending; [held_next_, end) handled next
-  std::size_t held_next_ = 0;
-  // By endpoint id, so that each exit is removed in O(log n) and the order is creation order.
-  std::map<std::uint64_t, ActorAddress> children_;
-  std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> wakeups_;
-  std::map<int, watched_descriptor> watched_;  // by the actor's fd
-  std::uint64_t next_tag_ = 0;
+  mail_queue batch_;  // taken from incoming_ in one lock, not handled yet
+  // What most actors never use, in an allocation of its own made on first use (or at
+  // construction, for requirements and a global name): an idle actor is mostly its cell, so
+  // this keeps the cell small.
+  struct rare_state {
+    Requirements requirements;
+    std::string global_name;
+    std::vector<envelope> held;  // arrived while an ask was pending; [held_next, end) handled next
+    std::size_t held_next = 0;
+    child_list children;
+    std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> wakeups;
+    std::map<int, watched_descriptor> watched;  // by the actor's fd
+    std::uint64_t next_tag = 0;
+    // The system's capabilities as this actor last saw them (a shared snapshot, not a copy).
+    std::shared_ptr<const Capabilities> caps;
+    std::uint64_t caps_generation = 0;
+  };
+  rare_state& rare() {
+    if (!rare_) rare_ = std::make_unique<rare_state>();
+    return *rare_;
+  }
+  std::unique_ptr<rare_state> rare_;
   std::uint64_t received_ = 0;
+  // on_message() declined a message at least once: the actor awaits in receive(), so a busy
+  // one keeps its activation parked rather than starting one per message.
+  bool uses_receive_ = false;
   bool exiting_ = false;
   bool exit_guarded_ = false;
   std::once_flag logger_once_;
-  // The system's capabilities as this actor last saw them (a shared snapshot, not a copy).
-  std::shared_ptr<const Capabilities> caps_;
-  std::uint64_t caps_generation_ = 0;
 };
 
 }  // namespace thespian::detail

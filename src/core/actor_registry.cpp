@@ -54,7 +54,10 @@ const actor_type* find_actor_type(std::string_view name) {
   return it == r.by_name.end() ? nullptr : it->second;
 }
 
-const std::string& actor_type_name(const actor_type& type) {
+namespace {
+
+// The name of `type` from the registry (under its lock), demangled and remembered when absent.
+const std::string& actor_type_name_locked(const actor_type& type) {
   auto& r = reg();
   {
     std::shared_lock lock(r.mutex);
@@ -67,6 +70,21 @@ const std::string& actor_type_name(const actor_type& type) {
   std::string demangled = demangle(*type.type);
   std::unique_lock lock(r.mutex);
   return r.names.try_emplace(std::type_index(*type.type), std::move(demangled)).first->second;
+}
+
+}  // namespace
+
+const std::string& actor_type_name(const actor_type& type) {
+  // A type's name never changes once known (registration and the demangled fallback both
+  // insert only; nothing erases), so each thread remembers the last one it looked up: an
+  // actor creating many children of one type takes no lock and hashes no type name.
+  thread_local const actor_type* last_type = nullptr;
+  thread_local const std::string* last_name = nullptr;
+  if (last_type == &type) return *last_name;
+  const std::string& name = actor_type_name_locked(type);
+  last_type = &type;
+  last_name = &name;
+  return name;
 }
 
 std::optional<std::string> unmet_requirement(const actor_type& type, const Capabilities& caps,

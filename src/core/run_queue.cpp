@@ -14,13 +14,6 @@ constexpr int kResumesPerDrain = 64;
 
 }  // namespace
 
-// The drain running on this thread, if any: where sends from the actor it runs put the actors
-// they make ready.
-struct run_queue::drain_context {
-  run_queue* owner;
-  runnable* next;
-};
-
 namespace {
 thread_local run_queue::drain_context* current_drain = nullptr;
 }  // namespace
@@ -53,7 +46,8 @@ void run_queue::push_shared(runnable* r) {
   // From a drain of this queue (an actor yielding its turn), that drain takes the entry after
   // what is queued before it: no further drain is posted, so a yield wakes no idle thread and
   // the actor does not hop threads every turn.
-  const bool drained_here = current_drain != nullptr && current_drain->owner == this;
+  const bool drained_here =
+      current_drain != nullptr && current_drain->owner == this && current_drain->pool;
   bool post = false;
   {
     std::lock_guard lock(mutex_);
@@ -78,7 +72,7 @@ runnable* run_queue::pop_shared_or_retire() {
 }
 
 void run_queue::drain(runnable* first) {
-  drain_context here{this, first};
+  drain_context here{this, first, true};
   struct enter {
     drain_context* outer;
     explicit enter(drain_context* inner) : outer(current_drain) { current_drain = inner; }
@@ -103,6 +97,26 @@ void run_queue::drain(runnable* first) {
   // and its caches instead of hopping threads every turn.
   runnable* next = here.next;
   asio::defer(context_, [this, next] { drain(next); });
+}
+
+run_queue::caller_turn::caller_turn(run_queue& queue)
+    : queue_(queue), here_{&queue, nullptr, false}, entered_(current_drain == nullptr) {
+  if (entered_) current_drain = &here_;
+}
+
+void run_queue::caller_turn::run() {
+  if (!entered_) return;
+  for (int resumed = 0; here_.next && resumed < kResumesPerDrain; ++resumed) {
+    runnable* r = here_.next;
+    here_.next = nullptr;
+    r->run_scheduled();
+  }
+}
+
+run_queue::caller_turn::~caller_turn() {
+  if (!entered_) return;
+  current_drain = nullptr;
+  if (here_.next) queue_.push_shared(here_.next);
 }
 
 void run_queue::clear() {

@@ -38,8 +38,34 @@ class run_queue {
   // After the system's threads have stopped: forgets whatever is still queued.
   void clear();
 
-  // The drain running on a thread (see run_queue.cpp).
-  struct drain_context;
+  // The drain running on a thread: where sends from the actor it runs put the actors they
+  // make ready.
+  struct drain_context {
+    run_queue* owner;
+    runnable* next;
+    bool pool;  // a drain of the pool (false: a caller_turn, which never takes shared entries)
+  };
+
+  // A thread outside the pool that sends and then blocks for the answer (a blocking ask): the
+  // actor its send makes ready waits in a slot of this thread's own instead of the shared
+  // queue, so no pool thread is woken, and run() resumes it here, the reply arriving before
+  // the caller would block. Two thread wake-ups per ask become none. A thread that already
+  // runs a drain (an actor) is left as it is.
+  class caller_turn {
+   public:
+    explicit caller_turn(run_queue& queue);
+    caller_turn(const caller_turn&) = delete;
+    caller_turn& operator=(const caller_turn&) = delete;
+    // Resumes what the send made ready (and what those actors make ready, for one turn).
+    void run();
+    // Leaves the slot; an actor still in it goes to the shared queue for the pool.
+    ~caller_turn();
+
+   private:
+    run_queue& queue_;
+    drain_context here_;
+    bool entered_;
+  };
 
  private:
   // Resumes `first` (when not null), then ready actors, for one turn.

@@ -56,7 +56,7 @@ std::optional<Message> ExternalContext::ask(const ActorAddress& to, Message mess
                                             std::chrono::nanoseconds timeout) {
   core_->ensure_running("ask");
   const auto deadline = detail::deadline_after(timeout);
-  core_->send(address_, to, std::move(message));
+  core_->send_then_run(address_, to, std::move(message));
   return endpoint_->listen(deadline);
 }
 

@@ -115,7 +115,8 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
       options_(std::move(options)),
       log_(std::make_shared<log_hub>(options_)),
       context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1),
-      runs_(context_, base == "multithreadBase" ? thread_count_from(caps) : 1) {
+      runs_(context_, base == "multithreadBase" ? thread_count_from(caps) : 1),
+      caller_runs_(base == "multithreadBase" || base == "simpleSystemBase") {
   next_endpoint_id_.store(endpoint_base);
   if (base != "simpleSystemBase" && base != "multithreadBase" && !is_multiproc_base(base)) {
     throw ActorSystemStartupFailure(
@@ -240,6 +241,17 @@ void system_core::send(const ActorAddress& from, const ActorAddress& to, Message
   }
   envelope e{std::move(message), from, envelope_kind::user, 0};
   if (!to.endpoint()->deliver(std::move(e))) dead_letter(to, std::move(e));
+}
+
+void system_core::send_then_run(const ActorAddress& from, const ActorAddress& to,
+                                Message message) {
+  if (!caller_runs_) {
+    send(from, to, std::move(message));
+    return;
+  }
+  run_queue::caller_turn turn(runs_);
+  send(from, to, std::move(message));
+  turn.run();
 }
 
 void system_core::dead_letter(const ActorAddress& to, envelope&& e) {

@@ -88,6 +88,10 @@ class system_core : public std::enable_shared_from_this<system_core> {
   // Delivers from `from` to `to`; a message that the target does not take becomes a dead
   // letter. Throws InvalidActorAddress for the null address.
   void send(const ActorAddress& from, const ActorAddress& to, Message message);
+  // send() from a thread outside the actors that will now wait for the answer (a blocking
+  // ask): on multithreadBase the actor it makes ready runs on the calling thread (see
+  // run_queue::caller_turn) rather than waking a pool thread.
+  void send_then_run(const ActorAddress& from, const ActorAddress& to, Message message);
   void dead_letter(const ActorAddress& to, envelope&& e);
   void set_dead_letter_handler(const ActorAddress& handler, bool start);
   std::uint64_t dead_letter_count() const noexcept { return dead_letters_.load(); }
@@ -153,6 +157,7 @@ class system_core : public std::enable_shared_from_this<system_core> {
 
   asio::io_context context_;
   run_queue runs_;
+  const bool caller_runs_;  // send_then_run runs the target here (the in-process bases)
   std::unique_ptr<base_driver> driver_;
 
   mutable std::mutex caps_mutex_;
