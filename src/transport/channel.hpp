@@ -164,20 +164,29 @@ class channel {
 
   struct initiate_send_and_wait {
     channel* self;
+    // One allocation per round trip: both handlers hold only this state's shared_ptr, which
+    // fits an AnyInvocable's inline storage (a larger capture would be a heap block each).
+    template <class Handler>
+    struct state {
+      channel* ch;
+      Handler handler;
+    };
     template <class Handler>
     void operator()(Handler handler, const Endpoint& peer, frame f) {
-      auto slot = std::make_shared<Handler>(std::move(handler));
-      channel* ch = self;
+      auto slot = std::make_shared<state<Handler>>(state<Handler>{self, std::move(handler)});
       try {
-        auto how = ch->submit(
+        auto how = self->submit(
             peer, std::move(f),
-            [ch, slot](send_outcome o) { ch->complete_now_or_later(std::move(*slot), std::exception_ptr{}, std::move(o)); },
-            [ch, slot](std::exception_ptr e) {
-              if (e) ch->complete_later(std::move(*slot), e, send_outcome{});
+            [slot](send_outcome o) {
+              slot->ch->complete_now_or_later(std::move(slot->handler), std::exception_ptr{},
+                                              std::move(o));
+            },
+            [slot](std::exception_ptr e) {
+              if (e) slot->ch->complete_later(std::move(slot->handler), e, send_outcome{});
             });
         (void)how;
       } catch (...) {
-        ch->complete_later(std::move(*slot), std::current_exception(), send_outcome{});
+        self->complete_later(std::move(slot->handler), std::current_exception(), send_outcome{});
       }
     }
   };

@@ -176,12 +176,20 @@ bool outbound_queue::next_batch(std::vector<outgoing>& out, std::size_t max_fram
     return false;
   }
   const auto now = clock::now();
+  // Elements already in `out` are overwritten in place: their strings keep their capacity, so
+  // a turn holder that reuses one vector copies each frame without allocating.
+  if (out.size() > n) out.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     entry& sent = entries_[in_flight_++];
     sent.backoff = settings_.retransmit_initial;
     sent.retransmit_at = now + sent.backoff;
-    out.push_back(outgoing{sent.sequence, sent.bytes});
-    stamp_window_locked(out.back());
+    if (i < out.size()) {
+      out[i].sequence = sent.sequence;
+      out[i].bytes.assign(sent.bytes);
+    } else {
+      out.push_back(outgoing{sent.sequence, sent.bytes});
+    }
+    stamp_window_locked(out[i]);
   }
   return true;
 }

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <absl/container/inlined_vector.h>
+
 #include "transport/channel.hpp"
 #include "transport/transport_settings.hpp"
 
@@ -40,7 +42,8 @@ class pending_notifications {
 
  private:
   std::vector<std::pair<outcome_handler, send_outcome>> outcomes_;
-  std::vector<outcome_handler> delivered_;
+  // Inline room for one: a round trip's ACK (one message) allocates nothing here.
+  absl::InlinedVector<outcome_handler, 1> delivered_;
   std::vector<std::pair<admitted_handler, std::exception_ptr>> admitted_;
   const transport_settings* settings_ = nullptr;
 };
@@ -154,8 +157,9 @@ class outbound_queue {
   // in-flight limit lets go, back to back, and marks them in flight. false (and the turn is
   // released) when nothing may be written or the connection is down.
   bool next_stream_batch(std::string& out);
-  // Turn holder, datagram framing: appends at most max_frames frames (copies; the queue keeps
-  // the bytes for retransmission) to `out`, as the in-flight limit allows. false as above.
+  // Turn holder, datagram framing: replaces the contents of `out` with at most max_frames
+  // frames (copies into its existing strings; the queue keeps the bytes for retransmission), as
+  // the in-flight limit allows. false as above (and `out` is left as it was).
   bool next_batch(std::vector<outgoing>& out, std::size_t max_frames);
   // Turn holder gives up the turn without writing (e.g. the connection was lost under it).
   void release_turn();

@@ -42,8 +42,15 @@ std::string describe(const asio::ip::udp::endpoint& e) {
   return os.str();
 }
 
-std::string answer_bytes(frame_kind kind, std::uint64_t sequence) {
-  return encode_frame(frame{kind, sequence, {}, {}, {}}, max_udp_frame_size);
+// An ACK or NACK datagram: the encoded control frame of that kind (made once) with the
+// sequence stamped into a copy held in `out` (the I/O thread's reused buffer): no encoding and
+// no allocation per answer.
+const std::string& answer_bytes(frame_kind kind, std::uint64_t sequence, std::string& out) {
+  static const std::string ack = encode_frame(frame{frame_kind::ack, 0, {}, {}, {}}, max_udp_frame_size);
+  static const std::string nack = encode_frame(frame{frame_kind::nack, 0, {}, {}, {}}, max_udp_frame_size);
+  out = kind == frame_kind::ack ? ack : nack;
+  for (int i = 0; i < 8; ++i) out[16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
+  return out;
 }
 
 // The channel's socket: bound with SO_REUSEPORT when its port was reserved by another socket,
@@ -77,6 +84,8 @@ struct udp_channel::impl {
     // for it (its queue was idle before), in clock ticks.
     std::atomic<bool> ever_answered{false};
     std::atomic<outbound_queue::clock::rep> waiting_since{0};
+    // The frames being sent, reused (only the transmit turn holder touches it).
+    std::vector<outbound_queue::outgoing> batch;
   };
 
   // What this channel answered to one sender's recent sequences (I/O thread only).
@@ -136,6 +145,7 @@ struct udp_channel::impl {
   mutable std::mutex peers_mutex;
   std::map<endpoint_type, std::shared_ptr<peer_link>> peers;
   std::map<endpoint_type, sender_state> senders;  // I/O thread only
+  std::string answer_buffer;                      // I/O thread only: ACK/NACK being sent
 
   mutable std::mutex stats_mutex;
   udp_channel_statistics stats;
@@ -165,12 +175,15 @@ struct udp_channel::impl {
     }
   }
 
+  // The turn holder's; the link's batch keeps its frames' buffers from one batch to the next.
   void transmit(peer_link& link) {
-    std::vector<outbound_queue::outgoing> batch;
+    std::vector<outbound_queue::outgoing>& batch = link.batch;
     while (link.queue.next_batch(batch, 64)) {
       for (const auto& out : batch) send_datagram(link.peer, out.bytes);
-      batch.clear();
     }
+    // Keep one small frame's buffer for the next message, not a burst's worth of them.
+    if (batch.size() > 1) batch.resize(1);
+    if (!batch.empty() && batch.front().bytes.capacity() > 4096) batch.clear();
   }
 
   static asio::awaitable<void> receive_loop(impl* self) {
@@ -321,7 +334,8 @@ struct udp_channel::impl {
     const std::uint64_t sequence = f.sequence;
     if (auto seen = sender.filter.answered.find(sequence); seen != sender.filter.answered.end()) {
       count(&udp_channel_statistics::duplicates_dropped);
-      send_datagram(from, answer_bytes(seen->second ? frame_kind::ack : frame_kind::nack, sequence));
+      send_datagram(from, answer_bytes(seen->second ? frame_kind::ack : frame_kind::nack, sequence,
+                                      answer_buffer));
       return;
     }
     // The sender waits for nothing older than `oldest`: a gap before it will never fill.
@@ -374,7 +388,7 @@ struct udp_channel::impl {
     }
     sender.filter.remember(sequence, taken);
     sender.next = sequence + 1;
-    send_datagram(from, answer_bytes(taken ? frame_kind::ack : frame_kind::nack, sequence));
+    send_datagram(from, answer_bytes(taken ? frame_kind::ack : frame_kind::nack, sequence, answer_buffer));
   }
 
   // Delivers the held datagrams that are next in order.
