@@ -5,6 +5,7 @@
 // among them) have their outcome, and after saying goodbye to the admin, which then knows that
 // the parent has already been told.
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,6 +69,8 @@ void exit_when_admin_closes(asio::io_context& io, int socket) {
 }
 
 int actor_process_entry(process::host_context& context) {
+  // For ps, top and perf: an actor process among the program's other copies.
+  ::prctl(PR_SET_NAME, "thespian-actor");
   node& transport = node::instance();  // first: decoding the spec resolves remote addresses
   const actor_spec spec = decode_actor_spec(context.argument);
   const CreateActorRequest& request = spec.request;
