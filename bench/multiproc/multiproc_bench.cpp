@@ -12,9 +12,14 @@
 // is waited back to zero, so that one phase's exits do not slow the next.
 // On multiprocTCPBase, `routing` "admin-routing" or "outbound-only" turns on that capability
 // (every actor-to-actor message then goes through the admin's relay).
+// Each creation row also gives the CPU per actor of each process involved over the actors' whole
+// life (start, one message, exit, reap), from /proc; the raw fork row gives its own CPU.
+// round_trips 0 skips the round-trip rows (creation only).
 // Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase] [routing]
+#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +29,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -141,6 +149,98 @@ double create_from_outside(thespian::ActorSystem& sys, int actors, int threads) 
     for (const auto& a : list) sys.tell(a, thespian::ActorExitRequest{});
   }
   return seconds;
+}
+
+double process_cpu_seconds(int who) {
+  rusage r{};
+  ::getrusage(who, &r);
+  return r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6 + r.ru_stime.tv_sec + r.ru_stime.tv_usec / 1e6;
+}
+
+// CPU seconds spent so far, per role, in this program's process tree (from /proc; clock
+// ticks, so read over a whole phase): this program itself, the admin, the forkserver that
+// forks the actor processes (the admin's child), and the actor processes that forkserver has
+// reaped (its cutime + cstime). Less noisy than a rate on a shared machine.
+struct tree_cpu {
+  double program = 0, admin = 0, forkserver = 0, actors = 0;
+  double actor_faults = 0;  // page faults of the reaped actor processes
+};
+
+struct proc_stat {
+  pid_t ppid = 0;
+  double own = 0, reaped = 0;  // seconds
+  double reaped_faults = 0;
+};
+
+bool read_proc_stat(pid_t pid, proc_stat& out) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream fields(line.substr(close + 2));
+  std::string field;
+  std::vector<std::string> f;
+  while (fields >> field) f.push_back(field);
+  // After "(comm)": state(0) ppid(1) ... cminflt(8) ... utime(11) stime(12) cutime(13) cstime(14).
+  if (f.size() < 15) return false;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  out.ppid = static_cast<pid_t>(std::stol(f[1]));
+  out.own = (std::stod(f[11]) + std::stod(f[12])) / tick;
+  out.reaped = (std::stod(f[13]) + std::stod(f[14])) / tick;
+  out.reaped_faults = std::stod(f[8]);
+  return true;
+}
+
+// The admin is the grandchild of this program (through this program's forkserver) that has a
+// forkserver child of its own; the queue admin and the daemon admin both sit there.
+tree_cpu measure_tree_cpu() {
+  std::map<pid_t, proc_stat> all;
+  if (DIR* dir = ::opendir("/proc")) {
+    while (const dirent* entry = ::readdir(dir)) {
+      const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+      proc_stat s;
+      if (pid > 0 && read_proc_stat(pid, s)) all.emplace(pid, s);
+    }
+    ::closedir(dir);
+  }
+  auto children_of = [&all](pid_t parent) {
+    std::vector<pid_t> out;
+    for (const auto& [pid, s] : all) {
+      if (s.ppid == parent) out.push_back(pid);
+    }
+    return out;
+  };
+  tree_cpu cpu;
+  cpu.program = process_cpu_seconds(RUSAGE_SELF);
+  for (pid_t server : children_of(::getpid())) {
+    for (pid_t admin : children_of(server)) {
+      const auto below = children_of(admin);
+      if (below.empty()) continue;
+      cpu.admin += all[admin].own;
+      for (pid_t forks : below) {
+        cpu.forkserver += all[forks].own;
+        cpu.actors += all[forks].reaped;
+        cpu.actor_faults += all[forks].reaped_faults;
+      }
+    }
+  }
+  return cpu;
+}
+
+// Milliseconds of CPU per actor created between two snapshots, per role.
+std::string cpu_per_actor(const tree_cpu& before, const tree_cpu& after, int actors) {
+  char line[240];
+  const auto ms = [actors](double a, double b) { return (b - a) * 1000.0 / actors; };
+  const double total = ms(before.program + before.admin + before.forkserver + before.actors,
+                          after.program + after.admin + after.forkserver + after.actors);
+  std::snprintf(line, sizeof line,
+                "CPU/actor %5.2f ms (program %.2f, admin %.2f, forkserver %.2f, actor process %.2f, "
+                "%.0f page faults)",
+                total, ms(before.program, after.program), ms(before.admin, after.admin),
+                ms(before.forkserver, after.forkserver), ms(before.actors, after.actors),
+                (after.actor_faults - before.actor_faults) / actors);
+  return line;
 }
 
 double median(std::vector<double> v) {
@@ -287,8 +387,13 @@ int main(int argc, char** argv) {
                                                      : raw_kind::unix_socket;
   const std::string routing = argc > 4 ? argv[4] : "";
   // The raw floor first, while this program is single-threaded (it forks).
-  const double raw_us = raw_round_trip_us(rounds, kind);
+  const double raw_us = rounds > 0 ? raw_round_trip_us(rounds, kind) : 0;
+  const double raw_cpu_before =
+      process_cpu_seconds(RUSAGE_SELF) + process_cpu_seconds(RUSAGE_CHILDREN);
   const double raw_forks = raw_fork_rate(actors);
+  const double raw_cpu_ms = (process_cpu_seconds(RUSAGE_SELF) +
+                             process_cpu_seconds(RUSAGE_CHILDREN) - raw_cpu_before) *
+                            1000.0 / actors;
 
   thespian::Capabilities caps;
   if (kind != raw_kind::unix_socket) caps["Admin Port"] = free_port();
@@ -296,10 +401,14 @@ int main(int argc, char** argv) {
   if (routing == "outbound-only") caps["Outbound Only"] = true;
   thespian::ActorSystem sys(base, caps);
   constexpr int creating_threads = 4;
+  // Each phase's CPU runs until its actors are gone and reaped: a process's whole life.
+  const tree_cpu cpu0 = measure_tree_cpu();
   const double sequential_s = create_from_outside(sys, actors, 1);
   wait_for_actor_count(sys, 0);
+  const tree_cpu cpu1 = measure_tree_cpu();
   const double concurrent_s = create_from_outside(sys, actors, creating_threads);
   wait_for_actor_count(sys, 0);
+  const tree_cpu cpu2 = measure_tree_cpu();
   auto spawner = sys.create_actor<Spawner>();
   auto spawned = sys.ask(spawner, SpawnMany{actors}, std::chrono::seconds(120));
   if (!spawned || !spawned->is<Done>()) {
@@ -309,44 +418,51 @@ int main(int argc, char** argv) {
   const double in_actor_s = spawned->as<Done>().nanoseconds / 1e9;
   sys.tell(spawner, thespian::ActorExitRequest{});
   wait_for_actor_count(sys, 0);
+  const tree_cpu cpu3 = measure_tree_cpu();
 
-  auto a = sys.create_actor<Player>();
-  auto b = sys.create_actor<Player>();
-  // Ask from outside: median of single round trips.
-  std::vector<double> asks;
-  for (int i = 0; i < rounds; ++i) {
-    const auto t = clock_type::now();
-    if (!sys.ask(a, std::string("x"), std::chrono::seconds(10))) {
-      std::fprintf(stderr, "ask timed out\n");
+  double pingpong_us = 0, ask_us = 0;
+  if (rounds > 0) {
+    auto a = sys.create_actor<Player>();
+    auto b = sys.create_actor<Player>();
+    // Ask from outside: median of single round trips.
+    std::vector<double> asks;
+    for (int i = 0; i < rounds; ++i) {
+      const auto t = clock_type::now();
+      if (!sys.ask(a, std::string("x"), std::chrono::seconds(10))) {
+        std::fprintf(stderr, "ask timed out\n");
+        return 1;
+      }
+      asks.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t).count());
+    }
+    // Actor to actor: `rounds` round trips between two actor processes.
+    auto done = sys.ask(a, PingPong{b, rounds}, std::chrono::seconds(60));
+    if (!done || !done->is<Done>()) {
+      std::fprintf(stderr, "ping-pong did not finish\n");
       return 1;
     }
-    asks.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t).count());
+    pingpong_us = done->as<Done>().nanoseconds / 1000.0 / rounds;
+    ask_us = median(asks);
   }
-  // Actor to actor: `rounds` round trips between two actor processes.
-  auto done = sys.ask(a, PingPong{b, rounds}, std::chrono::seconds(60));
-  if (!done || !done->is<Done>()) {
-    std::fprintf(stderr, "ping-pong did not finish\n");
-    return 1;
-  }
-  const double pingpong_us = done->as<Done>().nanoseconds / 1000.0 / rounds;
-  const double ask_us = median(asks);
   sys.shutdown();
 
   std::printf("%s%s%s (%d round trips, %d actors)\n", base.c_str(), routing.empty() ? "" : " + ",
               routing.c_str(), rounds, actors);
-  std::printf("  raw %s round trip (64 B, two processes):  %8.1f us\n",
-              kind == raw_kind::tcp ? "TCP " : kind == raw_kind::udp ? "UDP " : "UNIX", raw_us);
-  std::printf("  actor-to-actor ping-pong round trip:              %8.1f us  (%.2fx raw)\n",
-              pingpong_us, pingpong_us / raw_us);
-  std::printf("  ask from outside, median:                         %8.1f us  (%.2fx raw)\n",
-              ask_us, ask_us / raw_us);
-  std::printf("  raw fork + answer + exit + reap, one by one:      %8.0f processes/s\n",
-              raw_forks);
-  std::printf("  actor processes created from outside, one by one: %8.0f actors/s\n",
-              actors / sequential_s);
-  std::printf("  ... from outside, %d threads at once:              %8.0f actors/s\n",
-              creating_threads, actors / concurrent_s);
-  std::printf("  ... by an actor in a loop (returns at once):       %8.0f actors/s\n",
-              actors / in_actor_s);
+  if (rounds > 0) {
+    std::printf("  raw %s round trip (64 B, two processes):  %8.1f us\n",
+                kind == raw_kind::tcp ? "TCP " : kind == raw_kind::udp ? "UDP " : "UNIX", raw_us);
+    std::printf("  actor-to-actor ping-pong round trip:              %8.1f us  (%.2fx raw)\n",
+                pingpong_us, pingpong_us / raw_us);
+    std::printf("  ask from outside, median:                         %8.1f us  (%.2fx raw)\n",
+                ask_us, ask_us / raw_us);
+  }
+  std::printf("  raw fork + answer + exit + reap, one by one:      %8.0f processes/s   "
+              "CPU/process %5.2f ms\n",
+              raw_forks, raw_cpu_ms);
+  std::printf("  actor processes created from outside, one by one: %8.0f actors/s   %s\n",
+              actors / sequential_s, cpu_per_actor(cpu0, cpu1, actors).c_str());
+  std::printf("  ... from outside, %d threads at once:              %8.0f actors/s   %s\n",
+              creating_threads, actors / concurrent_s, cpu_per_actor(cpu1, cpu2, actors).c_str());
+  std::printf("  ... by an actor in a loop (returns at once):       %8.0f actors/s   %s\n",
+              actors / in_actor_s, cpu_per_actor(cpu2, cpu3, actors).c_str());
   return 0;
 }

@@ -42,5 +42,7 @@ class base_driver {
 std::unique_ptr<base_driver> make_simple_driver(asio::io_context& context, std::size_t run_limit);
 std::unique_ptr<base_driver> make_multithread_driver(asio::io_context& context,
                                                      std::size_t threads);
+// An actor process's: the thread that calls wait_until() runs the io_context (caller_driver.cpp).
+std::unique_ptr<base_driver> make_caller_driver(asio::io_context& context);
 
 }  // namespace thespian::detail

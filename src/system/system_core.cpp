@@ -143,8 +143,11 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
     const auto method = process::default_startup_method();
     current["Process Startup Method"] = std::string(process::name_of(method));
   }
-  if (is_multiproc_base(base)) {
-    // One thread: the client has only external endpoints, the others one actor each.
+  if (role_ == process_role::member) {
+    // An actor process: its main thread runs its one actor (actor_process.cpp).
+    driver_ = make_caller_driver(context_);
+  } else if (is_multiproc_base(base)) {
+    // One thread: the client has only external endpoints, the admin and logger their actor.
     driver_ = make_multithread_driver(context_, 1);
   } else if (base == "multithreadBase") {
     const std::size_t threads = thread_count_from(caps);

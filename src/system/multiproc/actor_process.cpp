@@ -5,6 +5,7 @@
 // among them) have their outcome, and after saying goodbye to the admin, which then knows that
 // the parent has already been told.
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,10 +36,11 @@ void answer(int socket, process::bootstrap_reply::outcome result, std::string de
 }
 
 // The admin going away (EOF on the bootstrap socket) takes the process with it, whatever the
-// actor is doing. Watched on the system's own io thread rather than by a thread of its own
-// (process::exit_when_parent_closes), which each actor process would pay for at its start. An
-// actor that keeps that thread busy delays the check, not the end: the death signal
-// (PR_SET_PDEATHSIG, through the forkserver) kills the process anyway.
+// actor is doing. Watched on the io_context (run by the process's main thread, caller_driver)
+// rather than by a thread of its own (process::exit_when_parent_closes), which each actor
+// process would pay for at its start. An actor that keeps that thread busy delays the check,
+// not the end: the death signal (PR_SET_PDEATHSIG, through the forkserver) kills the process
+// anyway.
 void exit_when_admin_closes(asio::io_context& io, int socket) {
   const int fd = ::fcntl(socket, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) {
@@ -46,7 +48,7 @@ void exit_when_admin_closes(asio::io_context& io, int socket) {
     return;
   }
   // Never destroyed: the process ends with _exit here, or soon after its actor exited, and
-  // only the io thread may touch it.
+  // only the thread running the io_context may touch it.
   auto* watched = new asio::posix::stream_descriptor(io, fd);
   struct on_readable {
     asio::posix::stream_descriptor* watched;
@@ -68,6 +70,8 @@ void exit_when_admin_closes(asio::io_context& io, int socket) {
 }
 
 int actor_process_entry(process::host_context& context) {
+  // For ps, top and perf: an actor process among the program's other copies.
+  ::prctl(PR_SET_NAME, "thespian-actor");
   node& transport = node::instance();  // first: decoding the spec resolves remote addresses
   const actor_spec spec = decode_actor_spec(context.argument);
   const CreateActorRequest& request = spec.request;

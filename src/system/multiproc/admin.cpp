@@ -38,6 +38,7 @@
 #include "system/process/host_entry.hpp"
 #include "system/process/local_socket.hpp"
 #include "system/process/process_launcher.hpp"
+#include "system/process/thread_count.hpp"
 #include "system/system_core.hpp"
 
 namespace thespian::detail::multiproc {
@@ -537,8 +538,6 @@ int admin_entry(process::host_context& context) {
       ::close(null);
     }
   }
-  // While this process is single-threaded: the actor processes are forked from here.
-  setup.method = process::default_startup_method();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   auto fail = [&](const std::string& why) {
     process::write_bootstrap(
@@ -546,6 +545,18 @@ int admin_entry(process::host_context& context) {
         process::bootstrap_reply{process::bootstrap_reply::outcome::entry_failed, why}, deadline);
     return process::host_exit_failed;
   };
+  // While this process is single-threaded: the actor processes are forked from here, by a
+  // forkserver that keeps a few forked in advance (process_launcher.hpp). Without one (it
+  // could not start), default_startup_method() falls back to spawn or says what is wrong.
+  try {
+    const std::size_t pool = process::prefork_pool_size();
+    if (!process::shared_forkserver() && process::current_thread_count() == 1) {
+      process::start_shared_forkserver(pool);
+    }
+    setup.method = process::default_startup_method();
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
   std::optional<process::child_process> logger;
   if (setup.spec.own_logger) {
     try {

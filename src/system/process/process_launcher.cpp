@@ -1,8 +1,12 @@
 // Implements process_launcher.hpp.
 #include "system/process/process_launcher.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <mutex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "system/process/fork_launcher.hpp"
 #include "system/process/host_marker.hpp"
@@ -25,7 +29,7 @@ shared_state& shared() {
 
 }  // namespace
 
-std::shared_ptr<forkserver> start_shared_forkserver() {
+std::shared_ptr<forkserver> start_shared_forkserver(std::size_t pool) {
   auto& s = shared();
   {
     std::lock_guard lock(s.mutex);
@@ -35,7 +39,7 @@ std::shared_ptr<forkserver> start_shared_forkserver() {
   // inherit a locked mutex, and an actor process that starts a forkserver of its own (the
   // admin does) would wait on it forever. Forking needs a single thread, so no other thread
   // can race us here.
-  auto started = forkserver::start();
+  auto started = forkserver::start(pool);
   std::lock_guard lock(s.mutex);
   if (!s.server) s.server = std::move(started);
   return s.server;
@@ -47,6 +51,18 @@ void stop_shared_forkserver() {
     std::lock_guard lock(shared().mutex);
     server.swap(shared().server);
   }
+}
+
+std::size_t prefork_pool_size() {
+  constexpr std::size_t default_pool = 2;
+  const char* text = std::getenv("THESPIAN_PREFORK_POOL");
+  if (text == nullptr) return default_pool;
+  std::uint64_t parsed = 0;
+  if (!absl::SimpleAtoi(absl::string_view(text), &parsed)) {
+    throw ActorSystemStartupFailure(absl::StrCat(
+        "environment variable THESPIAN_PREFORK_POOL=\"", text, "\" is not a number"));
+  }
+  return static_cast<std::size_t>(std::min<std::uint64_t>(parsed, 64));
 }
 
 std::shared_ptr<forkserver> shared_forkserver() {

@@ -13,9 +13,15 @@
 
 namespace thespian::detail::process {
 
-// The explicit early call: starts the process-wide forkserver now if it is not running.
+// The explicit early call: starts the process-wide forkserver now if it is not running, with
+// `pool` children forked in advance (forkserver.hpp; an admin's, see prefork_pool_size()).
 // Throws ActorSystemStartupFailure when other threads already exist. Thread-safe.
-std::shared_ptr<forkserver> start_shared_forkserver();
+std::shared_ptr<forkserver> start_shared_forkserver(std::size_t pool = 0);
+
+// How many actor processes an admin's forkserver keeps forked in advance:
+// THESPIAN_PREFORK_POOL (0 turns it off, at most 64), default 2. Throws
+// ActorSystemStartupFailure when the variable is not a number.
+std::size_t prefork_pool_size();
 // Ends the process-wide forkserver and reaps it (once nothing else holds it): for a process
 // that started one and is about to _exit(), which runs no destructor.
 void stop_shared_forkserver();
