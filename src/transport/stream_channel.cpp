@@ -168,7 +168,14 @@ struct stream_channel<Protocol>::impl {
   }
 
   void ensure_connecting(const std::shared_ptr<peer_link>& link) {
-    if (link->queue.connected() || link->connecting.exchange(true)) return;
+    // The flag first, then the state: checked the other way round, a sender that saw "not
+    // connected" just before the I/O thread connected (and cleared the flag) started a second
+    // dial, whose connection replaced the first under the messages in flight on it.
+    if (link->connecting.exchange(true)) return;
+    if (link->queue.connected()) {
+      link->connecting.store(false);
+      return;
+    }
     asio::co_spawn(io, connect_loop(this, link), asio::detached);
   }
 
@@ -289,6 +296,13 @@ struct stream_channel<Protocol>::impl {
 
   void connected(const std::shared_ptr<peer_link>& link, socket_type s) {
     std::error_code ignored;
+    if (link->queue.connected()) {
+      // A dial that lost a race with another one: the live connection carries messages whose
+      // ACKs only it can bring (replacing it would leave them unanswered forever).
+      s.close(ignored);
+      link->connecting.store(false);
+      return;
+    }
     if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
       s.set_option(asio::ip::tcp::no_delay(true), ignored);
     }
