@@ -18,7 +18,6 @@
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <vector>
 #include <system_error>
 
@@ -67,6 +66,18 @@ std::span<const std::byte> bytes_of(const T& value) {
 template <class T>
 std::span<std::byte> writable_bytes_of(T& value) {
   return std::as_writable_bytes(std::span(&value, 1));
+}
+
+// One request-reply exchange on the control socket (the caller holds the mutex): the reply
+// with up to `max_fds` descriptors. Throws std::system_error when the helper is gone or
+// answers short; each caller decides what that means for it.
+template <class Reply>
+std::vector<unique_fd> exchange(int control, const request& req, Reply& reply,
+                                std::size_t max_fds) {
+  send_with_fds(control, bytes_of(req), {});
+  auto [n, fds] = receive_with_fds(control, writable_bytes_of(reply), max_fds);
+  if (n != sizeof reply) throw std::system_error(std::make_error_code(std::errc::io_error));
+  return std::move(fds);
 }
 
 // An actor process forked by the helper: the helper's end of its bootstrap socket and a
@@ -288,10 +299,7 @@ child_process forkserver::launch() {
   launch_reply reply{};
   std::vector<unique_fd> fds;
   try {
-    send_with_fds(control_.get(), bytes_of(req), {});
-    std::size_t n;
-    std::tie(n, fds) = receive_with_fds(control_.get(), writable_bytes_of(reply), 2);
-    if (n != sizeof reply) throw std::system_error(std::make_error_code(std::errc::io_error));
+    fds = exchange(control_.get(), req, reply, 2);
   } catch (const std::system_error& e) {
     throw ActorSystemStartupFailure(std::string("the forkserver (pid ") + std::to_string(pid_) +
                                     ") is gone: " + e.what());
@@ -311,12 +319,9 @@ std::vector<pid_t> forkserver::pooled() {
   pooled_reply reply{};
   std::vector<pid_t> pids;
   try {
-    send_with_fds(control_.get(), bytes_of(req), {});
-    if (receive_with_fds(control_.get(), writable_bytes_of(reply), 0).first != sizeof reply) {
-      return pids;
-    }
+    exchange(control_.get(), req, reply, 0);
   } catch (const std::system_error&) {
-    return pids;
+    return pids;  // the helper is gone: no pool to report
   }
   for (std::int32_t i = 0; i < reply.count && i < static_cast<std::int32_t>(max_pool); ++i) {
     pids.push_back(reply.pids[i]);
@@ -329,10 +334,7 @@ exit_status forkserver::reap(pid_t pid) {
   request req{request_kind::reap, pid};
   reap_reply reply{};
   try {
-    send_with_fds(control_.get(), bytes_of(req), {});
-    if (receive_with_fds(control_.get(), writable_bytes_of(reply), 0).first != sizeof reply) {
-      reply.state = reap_state::unknown;
-    }
+    exchange(control_.get(), req, reply, 0);
   } catch (const std::system_error&) {
     reply.state = reap_state::unknown;
   }
