@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -49,36 +50,47 @@ bool gone_by_deadline(pid_t pid) {
   return gone(pid);
 }
 
+// A forkserver with a pool of `size`, once the pool is full (the test fails if it never is).
+std::shared_ptr<proc::forkserver> server_with_full_pool(std::size_t size) {
+  auto server = proc::forkserver::start(size);
+  const auto pool = pool_when(*server, [size](const auto& p) { return p.size() == size; });
+  BOOST_TEST_REQUIRE(pool.size() == size);
+  return server;
+}
+
+// Makes a launched child an echo actor host, checks that it answers `text`, then ends it.
+void check_echo_then_end(proc::child_process& child, const std::string& text) {
+  proc::start_actor_host(child, proc::bootstrap_request{"process_test.echo", ""},
+                         clock_type::now() + generous);
+  send_text(child.socket(), text);
+  BOOST_TEST(receive_text(child.socket(), clock_type::now() + generous) == "echo:" + text);
+  child.take_socket().reset();
+  BOOST_TEST_REQUIRE(child.wait_until(clock_type::now() + generous).has_value());
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(prefork_pool, no_leftover_children)
 
 BOOST_AUTO_TEST_CASE(a_launch_takes_a_prepared_child_and_the_pool_refills) {
   if (!fork_possible_here()) return;
-  auto server = proc::forkserver::start(2);
-  const auto before = pool_when(*server, [](const auto& p) { return p.size() == 2; });
-  BOOST_TEST_REQUIRE(before.size() == 2u);
+  auto server = server_with_full_pool(2);
+  const auto before = server->pooled();
   auto child = server->launch();
   BOOST_TEST(contains(before, child.pid()), "the launch forked anew instead of using the pool");
-  proc::start_actor_host(child, proc::bootstrap_request{"process_test.echo", ""},
-                         clock_type::now() + generous);
-  send_text(child.socket(), "pooled");
-  BOOST_TEST(receive_text(child.socket(), clock_type::now() + generous) == "echo:pooled");
-  const auto after = pool_when(*server, [&child](const auto& p) {
-    return p.size() == 2 && !contains(p, child.pid());
+  const pid_t taken = child.pid();
+  const auto after = pool_when(*server, [taken](const auto& p) {
+    return p.size() == 2 && !contains(p, taken);
   });
   BOOST_TEST(after.size() == 2u);
-  BOOST_TEST(!contains(after, child.pid()));
-  child.take_socket().reset();
-  BOOST_TEST_REQUIRE(child.wait_until(clock_type::now() + generous).has_value());
+  BOOST_TEST(!contains(after, taken));
+  check_echo_then_end(child, "pooled");
 }
 
 BOOST_AUTO_TEST_CASE(a_pooled_child_killed_while_idle_is_reaped_and_replaced) {
   if (!fork_possible_here()) return;
-  auto server = proc::forkserver::start(2);
-  const auto before = pool_when(*server, [](const auto& p) { return p.size() == 2; });
-  BOOST_TEST_REQUIRE(before.size() == 2u);
-  const pid_t victim = before.front();
+  auto server = server_with_full_pool(2);
+  const pid_t victim = server->pooled().front();
   BOOST_TEST_REQUIRE(::kill(victim, SIGKILL) == 0);
   const auto after = pool_when(*server, [victim](const auto& p) {
     return p.size() == 2 && !contains(p, victim);
@@ -89,19 +101,13 @@ BOOST_AUTO_TEST_CASE(a_pooled_child_killed_while_idle_is_reaped_and_replaced) {
   // The replacement serves a launch like any child.
   auto child = server->launch();
   BOOST_TEST(child.pid() != victim);
-  proc::start_actor_host(child, proc::bootstrap_request{"process_test.echo", ""},
-                         clock_type::now() + generous);
-  send_text(child.socket(), "replaced");
-  BOOST_TEST(receive_text(child.socket(), clock_type::now() + generous) == "echo:replaced");
-  child.take_socket().reset();
-  BOOST_TEST_REQUIRE(child.wait_until(clock_type::now() + generous).has_value());
+  check_echo_then_end(child, "replaced");
 }
 
 BOOST_AUTO_TEST_CASE(the_idle_children_are_killed_and_reaped_when_the_forkserver_ends) {
   if (!fork_possible_here()) return;
-  auto server = proc::forkserver::start(3);
-  const auto pool = pool_when(*server, [](const auto& p) { return p.size() == 3; });
-  BOOST_TEST_REQUIRE(pool.size() == 3u);
+  auto server = server_with_full_pool(3);
+  const auto pool = server->pooled();
   const pid_t helper = server->pid();
   server.reset();  // closes the control socket and reaps the forkserver
   // The forkserver reaped them before it ended, and we reaped it: no process of theirs is left.
