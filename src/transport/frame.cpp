@@ -156,6 +156,7 @@ class gather {
 // Appends the frame `f` to `out` through `sink` and `archive` (over a stream whose rdbuf is `sink`), then
 // writes its header.
 using reusable_output = archive_reuse::reusable<cereal::PortableBinaryOutputArchive, std::ostream>;
+constexpr std::array<char, frame_header_size> zero_header{};
 
 void encode_with(const frame& f, std::size_t max_size, std::string& out, appending_sink& sink,
                  reusable_output& archive, address_bytes_cache& addresses) {
@@ -163,21 +164,25 @@ void encode_with(const frame& f, std::size_t max_size, std::string& out, appendi
       max_size, frame_header_size + std::numeric_limits<std::uint32_t>::max());
   const std::size_t at = out.size();
   sink.bind(out, limit);
-  // Room for the header, written below once the length is known (counted against the limit).
-  const std::array<char, frame_header_size> placeholder{};
-  sink.sputn(placeholder.data(), placeholder.size());
   {
     try {
-      // The thread's archive (archive_reuse.hpp); one built now writes the endianness byte
-      // through the sink itself, a reused one gets it written here.
-      const bool fresh = !archive.built();
-      cereal::PortableBinaryOutputArchive& ar = archive.archive();
-      // The envelope is gathered here and handed to the sink in one write, in the layout
-      // cereal gives it: the two addresses as the bytes their save() wrote (see
-      // address_bytes_cache), then the message's wire name as Message::save writes it (a u64
-      // length, then the name). Only the message's value goes through cereal.
+      // The header's room (written below once the length is known, counted against the limit)
+      // and the envelope are gathered here and handed to the sink in one write, in the layout
+      // cereal gives the envelope: the archive's endianness byte, the two addresses as the bytes
+      // their save() wrote (see address_bytes_cache), then the message's wire name as
+      // Message::save writes it (a u64 length, then the name). Only the message's value goes
+      // through cereal.
       gather envelope(sink);
-      if (!fresh) envelope.put(std::string_view("\1", 1));  // little endian, as Options::Default()
+      envelope.put(std::string_view(zero_header.data(), zero_header.size()));
+      // The thread's archive (archive_reuse.hpp): one built now writes the endianness byte
+      // through the sink itself, a reused one gets it written here.
+      if (!archive.built()) {
+        envelope.flush();
+        archive.archive();
+      } else {
+        envelope.put(std::string_view("\1", 1));  // little endian, as Options::Default()
+      }
+      cereal::PortableBinaryOutputArchive& ar = archive.archive();
       for (const ActorAddress* a : {&f.target, &f.sender}) {
         if (*a) {
           envelope.put(addresses.bytes_of(*a));
