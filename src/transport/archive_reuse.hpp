@@ -1,8 +1,8 @@
 // One cereal archive per thread, reused for frame after frame by the encoder (frame.cpp) and the
 // decoder (frame_decoder.cpp). A cereal archive is made for one serialisation; constructing and
 // destroying one per frame (its containers for shared-pointer ids, polymorphic type ids, class
-// versions, base classes and deferred functions) cost ~150 instructions per frame on each side,
-// a tenth of a small message's whole cost. An archive whose containers are all empty and whose
+// versions, base classes and deferred functions) cost ~200 instructions per frame on each side,
+// over a tenth of a small message's whole cost. An archive whose containers are all empty and whose
 // id counters are where they start is in the state of a fresh one, so a thread keeps one and
 // rebuilds it only after a message left something in it (shared pointers, polymorphic or
 // versioned types...). Every frame is still written and read as by a fresh archive: frames stay
@@ -35,6 +35,8 @@ using base_class_set = std::unordered_set<cereal::traits::detail::base_class_id,
 using deferments = std::vector<std::function<void(void)>>;
 using out_pointer_id_map = std::unordered_map<void const*, std::uint32_t>;
 using out_type_id_map = std::unordered_map<char const*, std::uint32_t>;
+using out_pointer_storage = std::vector<std::shared_ptr<const void>>;
+using out_version_set = std::unordered_set<cereal::size_type>;
 using in_pointer_map = std::unordered_map<std::uint32_t, std::shared_ptr<void>>;
 using in_type_name_map = std::unordered_map<std::uint32_t, std::string>;
 using in_version_map = std::unordered_map<std::size_t, std::uint32_t>;
@@ -56,11 +58,11 @@ struct expose {
 
 THESPIAN_ARCHIVE_MEMBER(out_base_classes, output_base, base_class_set, itsBaseClassSet);
 THESPIAN_ARCHIVE_MEMBER(out_pointer_ids, output_base, out_pointer_id_map, itsSharedPointerMap);
-THESPIAN_ARCHIVE_MEMBER(out_pointers, output_base, std::vector<std::shared_ptr<const void>>, itsSharedPointerStorage);
+THESPIAN_ARCHIVE_MEMBER(out_pointers, output_base, out_pointer_storage, itsSharedPointerStorage);
 THESPIAN_ARCHIVE_MEMBER(out_next_pointer_id, output_base, std::uint32_t, itsCurrentPointerId);
 THESPIAN_ARCHIVE_MEMBER(out_type_ids, output_base, out_type_id_map, itsPolymorphicTypeMap);
 THESPIAN_ARCHIVE_MEMBER(out_next_type_id, output_base, std::uint32_t, itsCurrentPolymorphicTypeId);
-THESPIAN_ARCHIVE_MEMBER(out_versions, output_base, std::unordered_set<cereal::size_type>, itsVersionedTypes);
+THESPIAN_ARCHIVE_MEMBER(out_versions, output_base, out_version_set, itsVersionedTypes);
 THESPIAN_ARCHIVE_MEMBER(out_deferments, output_base, deferments, itsDeferments);
 THESPIAN_ARCHIVE_MEMBER(in_base_classes, input_base, base_class_set, itsBaseClassSet);
 THESPIAN_ARCHIVE_MEMBER(in_pointers, input_base, in_pointer_map, itsSharedPointerMap);
@@ -88,8 +90,9 @@ inline bool pristine(const cereal::PortableBinaryInputArchive& archive) {
 
 // A thread's archive over one stream (which must outlive it). Use: archive() returns a pristine
 // archive, built when needed (its constructor writes or reads the endianness byte through the
-// stream, which the caller must then have pointed at that byte); after a message, done() drops
-// the archive if the message left anything in it (call it on exceptions too).
+// stream, which the caller must then have pointed at that byte; built() tells beforehand); after
+// a message, done() drops the archive if the message left anything in it; after a failure,
+// drop() drops it whatever it holds.
 template <class Archive, class Stream>
 class reusable {
  public:

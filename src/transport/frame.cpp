@@ -153,8 +153,8 @@ class gather {
   std::size_t used_ = 0;
 };
 
-// Appends the frame `f` to `out` through `sink` and `archive` (over a stream whose rdbuf is `sink`), then
-// writes its header.
+// Appends the frame `f` to `out` through `sink` and `archive` (over a stream whose rdbuf is
+// `sink`), then writes its header.
 using reusable_output = archive_reuse::reusable<cereal::PortableBinaryOutputArchive, std::ostream>;
 constexpr std::array<char, frame_header_size> zero_header{};
 
