@@ -17,9 +17,9 @@
 #include <optional>
 #include <sstream>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/strings/str_format.h>
 #include <asio/experimental/as_tuple.hpp>
 
@@ -90,7 +90,8 @@ struct udp_channel::impl {
 
   // What this channel answered to one sender's recent sequences (I/O thread only).
   struct duplicate_filter {
-    std::unordered_map<std::uint64_t, bool> answered;  // sequence -> delivered (ACK) or not (NACK)
+    // sequence -> delivered (ACK) or not (NACK); open addressing: no allocation per datagram
+    absl::flat_hash_map<std::uint64_t, bool> answered;
     std::deque<std::uint64_t> order;
     void remember(std::uint64_t sequence, bool delivered) {
       answered.emplace(sequence, delivered);
