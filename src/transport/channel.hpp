@@ -92,22 +92,29 @@ class channel {
 
   // For plain threads: submit(), blocking while the peer's queue is above its high-water mark.
   void send(const Endpoint& peer, frame f, outcome_handler on_outcome) {
+    // One per thread, reused (a mutex and a condition variable built and destroyed per message
+    // were ~30 instructions of every pipelined send): the thread blocks below until the
+    // handler has run whenever it may run, so no two sends of a thread ever share it.
     struct waiter {
       std::mutex mutex;
       std::condition_variable cv;
       bool done = false;
       std::exception_ptr error;
-    } w;  // outlives the handler's call: we wait for it below whenever it may be called
-    auto how = submit(peer, std::move(f), std::move(on_outcome), [&w](std::exception_ptr e) {
-      std::lock_guard lock(w.mutex);
-      w.done = true;
-      w.error = e;
-      w.cv.notify_one();
+    };
+    static thread_local waiter mine;
+    waiter* const w = &mine;  // the handler runs on another thread: it must not name `mine`
+    w->done = false;
+    w->error = nullptr;
+    auto how = submit(peer, std::move(f), std::move(on_outcome), [w](std::exception_ptr e) {
+      std::lock_guard lock(w->mutex);
+      w->done = true;
+      w->error = e;
+      w->cv.notify_one();
     });
     if (how == admission::admitted) return;
-    std::unique_lock lock(w.mutex);
-    w.cv.wait(lock, [&w] { return w.done; });
-    if (w.error) std::rethrow_exception(w.error);
+    std::unique_lock lock(w->mutex);
+    w->cv.wait(lock, [w] { return w->done; });
+    if (std::exception_ptr error = std::exchange(w->error, nullptr)) std::rethrow_exception(error);
   }
 
   // For coroutines and other completion tokens: completes with void(std::exception_ptr) once

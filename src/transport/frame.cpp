@@ -15,6 +15,8 @@
 #include <absl/strings/str_format.h>
 #include <cereal/archives/portable_binary.hpp>
 
+#include "transport/archive_reuse.hpp"
+
 namespace thespian::transport {
 namespace {
 
@@ -151,25 +153,36 @@ class gather {
   std::size_t used_ = 0;
 };
 
-// Appends the frame `f` to `out` through `sink` and `os` (a stream whose rdbuf is `sink`), then
-// writes its header.
+// Appends the frame `f` to `out` through `sink` and `archive` (over a stream whose rdbuf is
+// `sink`), then writes its header.
+using reusable_output = archive_reuse::reusable<cereal::PortableBinaryOutputArchive, std::ostream>;
+constexpr std::array<char, frame_header_size> zero_header{};
+
 void encode_with(const frame& f, std::size_t max_size, std::string& out, appending_sink& sink,
-                 std::ostream& os, address_bytes_cache& addresses) {
+                 reusable_output& archive, address_bytes_cache& addresses) {
   const std::size_t limit = std::min<std::size_t>(
       max_size, frame_header_size + std::numeric_limits<std::uint32_t>::max());
   const std::size_t at = out.size();
   sink.bind(out, limit);
-  // Room for the header, written below once the length is known (counted against the limit).
-  const std::array<char, frame_header_size> placeholder{};
-  sink.sputn(placeholder.data(), placeholder.size());
   {
     try {
-      cereal::PortableBinaryOutputArchive ar(os);
-      // The envelope is gathered here and handed to the sink in one write, in the layout
-      // cereal gives it: the two addresses as the bytes their save() wrote (see
-      // address_bytes_cache), then the message's wire name as Message::save writes it (a u64
-      // length, then the name). Only the message's value goes through cereal.
+      // The header's room (written below once the length is known, counted against the limit)
+      // and the envelope are gathered here and handed to the sink in one write, in the layout
+      // cereal gives the envelope: the archive's endianness byte, the two addresses as the bytes
+      // their save() wrote (see address_bytes_cache), then the message's wire name as
+      // Message::save writes it (a u64 length, then the name). Only the message's value goes
+      // through cereal.
       gather envelope(sink);
+      envelope.put(std::string_view(zero_header.data(), zero_header.size()));
+      // The thread's archive (archive_reuse.hpp): one built now writes the endianness byte
+      // through the sink itself, a reused one gets it written here.
+      if (!archive.built()) {
+        envelope.flush();
+        archive.archive();
+      } else {
+        envelope.put(std::string_view("\1", 1));  // little endian, as Options::Default()
+      }
+      cereal::PortableBinaryOutputArchive& ar = archive.archive();
       for (const ActorAddress* a : {&f.target, &f.sender}) {
         if (*a) {
           envelope.put(addresses.bytes_of(*a));
@@ -191,7 +204,9 @@ void encode_with(const frame& f, std::size_t max_size, std::string& out, appendi
         envelope.flush();
         ar(f.message);  // empty, or unregistered (it throws UnserializableMessage)
       }
+      archive.done();
     } catch (...) {
+      archive.drop();  // whatever the failed save left in it
       out.resize(at);
       throw;
     }
@@ -216,8 +231,9 @@ void encode_with(const frame& f, std::size_t max_size, std::string& out, appendi
 [[gnu::noinline]] void encode_nested(const frame& f, std::size_t max_size, std::string& out) {
   appending_sink sink;
   std::ostream os(&sink);
+  reusable_output archive(os);
   address_bytes_cache addresses;
-  encode_with(f, max_size, out, sink, os, addresses);
+  encode_with(f, max_size, out, sink, archive, addresses);
 }
 
 }  // namespace
@@ -229,6 +245,7 @@ void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
   struct per_thread {
     appending_sink sink;
     std::ostream os{&sink};  // attached for good: only the sink is pointed at each frame
+    reusable_output archive{os};
     address_bytes_cache addresses;
     bool taken = false;
   };
@@ -239,7 +256,7 @@ void encode_frame_into(const frame& f, std::size_t max_size, std::string& out) {
     bool& taken;
     ~give_back() { taken = false; }
   } const give_back_on_exit{mine.taken};
-  encode_with(f, max_size, out, mine.sink, mine.os, mine.addresses);
+  encode_with(f, max_size, out, mine.sink, mine.archive, mine.addresses);
 }
 
 std::uint32_t datagram_window(std::span<const char> frame_bytes) noexcept {

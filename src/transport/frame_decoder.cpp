@@ -18,6 +18,7 @@
 
 #include "core/endpoint.hpp"
 #include "core/wire_budget.hpp"
+#include "transport/archive_reuse.hpp"
 
 namespace thespian::transport {
 namespace {
@@ -50,6 +51,9 @@ class span_source final : public std::streambuf, public detail::wire_byte_source
 struct payload_reader {
   span_source source;
   std::istream in{&source};
+  // Reused from frame to frame (archive_reuse.hpp); built reading the endianness byte 1, the
+  // byte of every payload that takes the fast path.
+  archive_reuse::reusable<cereal::PortableBinaryInputArchive, std::istream> archive{in};
   bool taken = false;
 };
 
@@ -297,10 +301,16 @@ decode_result frame_decoder::next() {
           return fail(frame_error::unknown_message,
                       absl::StrFormat("unknown message wire name '%s'", printable(wire_name)));
         }
-        source.bind(payload.first(1));  // the archive reads its endianness byte first
-        cereal::PortableBinaryInputArchive ar(in);
+        if (!reader.archive.built()) source.bind(payload.first(1));  // a new archive reads it
+        cereal::PortableBinaryInputArchive& ar = reader.archive.archive();
         source.bind(payload.subspan(r.offset()));
-        f.message = codec->load(ar);
+        try {
+          f.message = codec->load(ar);
+        } catch (...) {
+          reader.archive.drop();  // whatever the failed load left in it
+          throw;
+        }
+        reader.archive.done();
       } else {
         source.bind(payload.subspan(r.offset()));
       }

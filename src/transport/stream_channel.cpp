@@ -49,6 +49,17 @@ std::string control_frame_bytes(frame_kind kind) {
   return encode_frame(frame{kind, 0, {}, {}, {}}, default_max_stream_frame_size);
 }
 
+// Endpoint equality without asio's for UNIX endpoints, which builds a std::string of each path
+// (two allocations for a path past the short-string size, on every send).
+template <class Endpoint>
+bool same_endpoint(const Endpoint& a, const Endpoint& b) {
+  if constexpr (std::is_same_v<Endpoint, asio::local::stream_protocol::endpoint>) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+  } else {
+    return a == b;
+  }
+}
+
 void put_sequence(std::string& bytes, std::size_t at, std::uint64_t sequence) {
   for (int i = 0; i < 8; ++i) {
     bytes[at + 16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
@@ -683,7 +694,7 @@ admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
   };
   thread_local last_link last;
   std::shared_ptr<typename impl::peer_link> link;
-  if (last.channel == impl_->serial && last.peer == peer && !impl_->closed.load()) {
+  if (last.channel == impl_->serial && same_endpoint(last.peer, peer) && !impl_->closed.load()) {
     link = last.link.lock();
   }
   if (!link) {

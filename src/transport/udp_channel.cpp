@@ -17,9 +17,9 @@
 #include <optional>
 #include <sstream>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/strings/str_format.h>
 #include <asio/experimental/as_tuple.hpp>
 
@@ -90,7 +90,8 @@ struct udp_channel::impl {
 
   // What this channel answered to one sender's recent sequences (I/O thread only).
   struct duplicate_filter {
-    std::unordered_map<std::uint64_t, bool> answered;  // sequence -> delivered (ACK) or not (NACK)
+    // sequence -> delivered (ACK) or not (NACK); open addressing: no allocation per datagram
+    absl::flat_hash_map<std::uint64_t, bool> answered;
     std::deque<std::uint64_t> order;
     void remember(std::uint64_t sequence, bool delivered) {
       answered.emplace(sequence, delivered);
@@ -146,6 +147,9 @@ struct udp_channel::impl {
   std::map<endpoint_type, std::shared_ptr<peer_link>> peers;
   std::map<endpoint_type, sender_state> senders;  // I/O thread only
   std::string answer_buffer;                      // I/O thread only: ACK/NACK being sent
+  // I/O thread only: decodes every datagram, its buffer reused (one per datagram cost an
+  // allocation each); replaced after a datagram it refused.
+  frame_decoder datagram_decoder{max_udp_frame_size, /*datagram=*/true};
 
   mutable std::mutex stats_mutex;
   udp_channel_statistics stats;
@@ -312,11 +316,13 @@ struct udp_channel::impl {
   }
 
   void handle_datagram(const endpoint_type& from, std::span<const char> bytes) {
-    frame_decoder decoder(max_udp_frame_size, /*datagram=*/true);
+    frame_decoder& decoder = datagram_decoder;
     decoder.feed(bytes);
     decode_result r = decoder.next();
-    if (r.is_error()) return drop(from, absl::StrFormat("%s: %s", to_string(r.error().kind), r.error().detail));
-    if (r.needs_more() || decoder.buffered_bytes() != 0) {
+    if (r.is_error() || r.needs_more() || decoder.buffered_bytes() != 0) {
+      // Poisoned, or holding part of a frame: the next datagram gets a clean decoder.
+      datagram_decoder = frame_decoder(max_udp_frame_size, /*datagram=*/true);
+      if (r.is_error()) return drop(from, absl::StrFormat("%s: %s", to_string(r.error().kind), r.error().detail));
       return drop(from, "the datagram does not hold exactly one frame");
     }
     frame& f = r.value();

@@ -1,17 +1,57 @@
 // Unit tests of frame encoding (src/transport/frame.hpp): every system message and strings from
 // 0 B to 50 MiB survive encode_frame + frame_decoder unchanged, the header says what frame.hpp
 // documents, and frames above the limit or with unregistered messages are refused at the sender.
+// Each thread reuses one cereal archive per side (archive_reuse.hpp): messages that leave state
+// in an archive (shared pointers, versioned classes) still encode and decode as by a fresh one.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
+#include <thread>
+
+#include <cereal/types/memory.hpp>
+#include <cereal/types/string.hpp>
 
 #include "../support.hpp"
 #include "thespian/system_messages.hpp"
 #include "transport/frame.hpp"
 #include "transport/frame_decoder.hpp"
+
+namespace frame_test_types {
+
+// A class with a cereal version: a fresh archive writes (and reads) the version once per type.
+struct versioned_part {
+  int value = 0;
+  std::uint32_t version_read = 0;  // not compared: what the last load found
+  template <class Archive>
+  void save(Archive& ar, std::uint32_t) const { ar(value); }
+  template <class Archive>
+  void load(Archive& ar, std::uint32_t version) {
+    version_read = version;
+    ar(value);
+  }
+};
+
+// Leaves state in both archives: shared-pointer ids (second aliases first) and a class version.
+struct shared_and_versioned {
+  std::shared_ptr<std::string> first;
+  std::shared_ptr<std::string> second;
+  versioned_part part;
+  template <class Archive>
+  void serialize(Archive& ar) { ar(first, second, part); }
+  friend bool operator==(const shared_and_versioned& a, const shared_and_versioned& b) {
+    return *a.first == *b.first && *a.second == *b.second &&
+           (a.first == a.second) == (b.first == b.second) && a.part.value == b.part.value;
+  }
+};
+
+}  // namespace frame_test_types
+
+CEREAL_CLASS_VERSION(frame_test_types::versioned_part, 3);
+THESPIAN_MESSAGE(frame_test_types::shared_and_versioned);
 
 namespace {
 
@@ -189,6 +229,44 @@ BOOST_AUTO_TEST_CASE(encode_refuses_an_unregistered_message_type) {
   BOOST_CHECK_THROW(
       encode_frame(data_frame(thespian::PoisonMessage{not_registered{1}, "nested"}), 1 << 20),
       thespian::UnserializableMessage);
+}
+
+BOOST_AUTO_TEST_CASE(messages_leaving_state_in_the_archives_encode_and_decode_as_if_by_fresh_archives) {
+  using frame_test_types::shared_and_versioned;
+  auto text = std::make_shared<std::string>("shared");
+  auto message = [&](int n) {
+    return Message(shared_and_versioned{text, text, frame_test_types::versioned_part{n, 0}});
+  };
+  auto target = unit_support::make_recording_endpoint();
+  auto sender = unit_support::make_recording_endpoint();
+  auto frame_of = [&](Message m) {
+    return frame{frame_kind::data, 9, ActorAddress(target), ActorAddress(sender), std::move(m)};
+  };
+  // Each frame is encoded on a new thread (whose archives are new) and on this one (whose
+  // archive served the frames before): the bytes are the same. This thread then decodes the
+  // new threads' frames one after the other, between frames of a message that leaves no state.
+  std::string stream;
+  for (int n = 1; n <= 3; ++n) {
+    std::string fresh;
+    std::thread([&] { fresh = encode_frame(frame_of(message(n)), 1 << 20); }).join();
+    BOOST_TEST(encode_frame(frame_of(message(n)), 1 << 20) == fresh);
+    stream += fresh;
+    stream += encode_frame(frame_of(Message(std::string("plain"))), 1 << 20);
+  }
+  frame_decoder decoder;
+  decoder.feed(stream);
+  for (int n = 1; n <= 3; ++n) {
+    decode_result r = decoder.next();
+    BOOST_TEST_REQUIRE(r.has_frame(), (r.is_error() ? r.error().detail : std::string("need more")));
+    const auto& back = r.value().message.as<shared_and_versioned>();
+    BOOST_TEST((back == message(n).as<shared_and_versioned>()));
+    BOOST_TEST(back.first.get() == back.second.get());  // one object, as sent
+    BOOST_TEST(back.part.version_read == 3u);           // read from each frame anew
+    decode_result plain = decoder.next();
+    BOOST_TEST_REQUIRE(plain.has_frame());
+    BOOST_TEST(plain.value().message.as<std::string>() == "plain");
+  }
+  BOOST_TEST(decoder.next().needs_more());
 }
 
 BOOST_AUTO_TEST_CASE(datagram_and_stream_limits_have_their_documented_defaults) {

@@ -316,6 +316,29 @@ BOOST_AUTO_TEST_CASE(a_malformed_datagram_is_dropped_and_the_channel_keeps_servi
   BOOST_TEST((results.at(0).status == send_status::delivered));
 }
 
+// The channel decodes every datagram with one decoder: what a refused datagram left in it must
+// not reach the next one.
+BOOST_AUTO_TEST_CASE(a_datagram_with_part_of_a_frame_or_bytes_after_it_is_dropped_and_the_next_delivered) {
+  inbox received;
+  udp_channel receiver(loopback, received.handler(), quick_settings());
+  asio::io_context io;
+  udp::socket raw(io, loopback);
+  raw.non_blocking(true);
+  auto target = unit_support::make_recording_endpoint();
+  const std::string first = datagram(ActorAddress(target), 1, 1);
+  const std::string second = datagram(ActorAddress(target), 2, 1);
+  raw.send_to(asio::buffer(first.data(), first.size() / 2), receiver.local_endpoint());
+  BOOST_TEST_REQUIRE(eventually([&] { return receiver.statistics().malformed_dropped == 1u; }));
+  raw.send_to(asio::buffer(first), receiver.local_endpoint());
+  BOOST_TEST(acknowledged(raw, {1}));
+  raw.send_to(asio::buffer(second + "x"), receiver.local_endpoint());
+  BOOST_TEST_REQUIRE(eventually([&] { return receiver.statistics().malformed_dropped == 2u; }));
+  raw.send_to(asio::buffer(second), receiver.local_endpoint());
+  BOOST_TEST(acknowledged(raw, {2}));
+  BOOST_TEST(received.size() == 2u);
+  BOOST_TEST(receiver.statistics().malformed_dropped == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(an_unanswered_datagram_fails_at_the_transmit_timeout) {
   asio::io_context io;
   udp::socket silent(io, loopback);
