@@ -249,8 +249,7 @@ void actor_cell::send(const ActorAddress& to, Message message) {
       return;
     }
     if (out_) flush_gathered();  // sends to another target go in order
-    core_.send(address_, to, std::move(message));
-    sent_.fetch_add(1, std::memory_order_relaxed);
+    send_now(to, std::move(message));
     last_target = to.endpoint();
     return;
   }
@@ -271,7 +270,14 @@ void actor_cell::send(const ActorAddress& to, Message message) {
       return;
     }
   }
-  core_.send(address_, to, std::move(message));
+  send_now(to, std::move(message));
+}
+
+void actor_cell::send_now(const ActorAddress& to, Message&& message) {
+  // system_core::send, one call and one Message move shorter.
+  if (!to) core_.send(address_, to, std::move(message));  // throws InvalidActorAddress
+  envelope e{std::move(message), address_, envelope_kind::user, 0};
+  if (!to.endpoint()->deliver(std::move(e))) core_.dead_letter(to, std::move(e));
   sent_.fetch_add(1, std::memory_order_relaxed);
 }
 

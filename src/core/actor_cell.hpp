@@ -169,6 +169,7 @@ class actor_cell final : public endpoint, public runnable {
   struct gathering;
   friend void flush_gathered_sends_here() noexcept;
   void gather(const ActorAddress& to, envelope&& e);
+  void send_now(const ActorAddress& to, Message&& message);
   void flush_gathered() noexcept;
   void flush_locked(outbox& box);  // needs out_lock_
   // One activation of the receive loop: the bottom frame of an asio coroutine thread of its

@@ -35,9 +35,11 @@ constexpr auto kClassOf = [] {
 // Blocks a thread moves to or from the depot at once, and what it keeps before giving back.
 constexpr std::uint32_t kBatch = 64;
 constexpr std::uint32_t kKeep = 2 * kBatch;
-// Beyond this many bytes in the depot, returned batches go back to operator delete: a burst's
-// peak (100k messages in flight) is kept for reuse, not an unbounded one.
-constexpr std::size_t kDepotCap = std::size_t{64} << 20;
+// Beyond this many bytes in the depot, returned batches go back to operator delete. Enough
+// for steady traffic between threads (what the depot is for); a burst's peak (100k messages
+// in flight, or the first messages of 50k new actors) mostly goes back to glibc, so an idle
+// system does not keep megabytes that malloc_trim could have returned.
+constexpr std::size_t kDepotCap = std::size_t{1} << 20;
 
 struct free_block {
   free_block* next;
