@@ -5,6 +5,8 @@
 // operator delete.
 #include "thespian/detail/small_pool.hpp"
 
+#include <pthread.h>
+
 #include <array>
 #include <cstdint>
 #include <mutex>
@@ -90,9 +92,22 @@ struct depot {
   }
 };
 
+depot* make_depot();
+
 depot& the_depot() {
-  static depot* d = new depot;
+  static depot* d = make_depot();
   return *d;
+}
+
+// A fork while another thread holds the depot's mutex would leave the child's copy locked for
+// good (the multi-process bases fork): like malloc's own locks, it is held across fork().
+void lock_depot() noexcept { the_depot().mutex.lock(); }
+void unlock_depot() noexcept { the_depot().mutex.unlock(); }
+
+depot* make_depot() {
+  auto* d = new depot;
+  ::pthread_atfork(lock_depot, unlock_depot, unlock_depot);
+  return d;
 }
 
 struct thread_cache {
