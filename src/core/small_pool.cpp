@@ -38,10 +38,10 @@ constexpr auto kClassOf = [] {
 constexpr std::uint32_t kBatch = 64;
 constexpr std::uint32_t kKeep = 2 * kBatch;
 // Beyond this many bytes in the depot, returned batches go back to operator delete. Enough
-// for steady traffic between threads (what the depot is for); a burst's peak (100k messages
-// in flight, or the first messages of 50k new actors) mostly goes back to glibc, so an idle
-// system does not keep megabytes that malloc_trim could have returned.
-constexpr std::size_t kDepotCap = std::size_t{1} << 20;
+// for a burst of ~100k small messages in flight (eight senders bursting into one actor: with
+// 1 MiB, most of such a burst went through glibc again and fan-in took 1.6x as long), few
+// enough that an idle system keeps at most this much that malloc_trim could have returned.
+constexpr std::size_t kDepotCap = std::size_t{16} << 20;
 
 struct free_block {
   free_block* next;
