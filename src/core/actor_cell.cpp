@@ -20,7 +20,7 @@ namespace {
 
 // Handled without a pause between them before the loop yields its thread to other actors,
 // so one busy actor cannot starve the rest (or keep simpleSystemBase from going quiet).
-constexpr int kMessagesPerTurn = 1 << 30;
+constexpr int kMessagesPerTurn = 64;
 
 // An actor that has handled this many messages keeps its activation parked when its mailbox
 // runs dry (resuming a parked one is cheaper than starting one, and a busy actor will need it
