@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <utility>
@@ -64,13 +65,19 @@ void free_list(free_block* head) noexcept {
 struct depot {
   std::mutex mutex;
   std::array<std::vector<batch>, kClasses> batches;
+  // batches[c].size(), read without the mutex: a thread that finds none left takes operator
+  // new's block without locking (a backlog larger than the depot otherwise took the mutex for
+  // every allocation).
+  std::array<std::atomic<std::size_t>, kClasses> available{};
   std::size_t bytes = 0;
 
   bool take(std::size_t c, batch& out) {
+    if (available[c].load(std::memory_order_relaxed) == 0) return false;
     std::lock_guard lock(mutex);
     if (batches[c].empty()) return false;
     out = batches[c].back();
     batches[c].pop_back();
+    available[c].store(batches[c].size(), std::memory_order_relaxed);
     bytes -= std::size_t{out.count} * kClassSize[c];
     return true;
   }
@@ -81,6 +88,7 @@ struct depot {
       if (bytes + size <= kDepotCap) {
         try {
           batches[c].push_back(b);
+          available[c].store(batches[c].size(), std::memory_order_relaxed);
           bytes += size;
           return;
         } catch (...) {
