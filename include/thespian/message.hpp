@@ -17,6 +17,7 @@
 #include <cereal/types/vector.hpp>
 
 #include "thespian/detail/bounded_load.hpp"
+#include "thespian/detail/small_pool.hpp"
 
 #include "thespian/errors.hpp"
 #include "thespian/export.hpp"
@@ -99,8 +100,8 @@ class THESPIAN_EXPORT Message {
   template <class T>
     requires(!std::same_as<std::remove_cvref_t<T>, Message>)
   Message(T&& value)  // NOLINT(google-explicit-constructor)
-      : payload_(std::make_shared<const detail::payload<detail::stored_t<T>>>(
-            detail::to_stored(std::forward<T>(value)))) {}
+      : payload_(std::allocate_shared<const detail::payload<detail::stored_t<T>>>(
+            detail::small_allocator<char>(), detail::to_stored(std::forward<T>(value)))) {}
 
   template <class T>
   bool is() const noexcept {

@@ -28,7 +28,31 @@ constexpr int kMessagesPerTurn = 64;
 // sit idle hold no coroutine frame.
 constexpr std::uint64_t kParkAfter = 16;
 
+// The cell whose on_message() runs on this thread (run_sync), the target of its last send,
+// and the outbox it gathers into (one per thread: a nested call flushes the outer's first).
+thread_local actor_cell* gathering_cell = nullptr;
+thread_local const endpoint* last_target = nullptr;
+thread_local outbox thread_box;
+
 }  // namespace
+
+struct actor_cell::gathering {
+  actor_cell* outer;
+  explicit gathering(actor_cell* cell) noexcept : outer(gathering_cell) {
+    // Nested (simpleSystemBase runs other actors inside a blocking call of this one): what
+    // the outer call gathered goes first, since the nested run may wait for it.
+    if (outer) outer->flush_gathered();
+    gathering_cell = cell;
+    last_target = nullptr;
+  }
+  ~gathering() {
+    gathering_cell->flush_gathered();
+    gathering_cell = outer;
+    last_target = nullptr;
+  }
+  gathering(const gathering&) = delete;
+  gathering& operator=(const gathering&) = delete;
+};
 
 actor_cell::actor_cell(system_core& core, std::uint64_t id, const actor_type* type,
                        const std::string& type_name, Requirements requirements,
@@ -125,6 +149,24 @@ bool actor_cell::deliver(envelope&& e) {
   return true;
 }
 
+std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (exited_) return 0;
+    const std::uint32_t first = busy_ ? mail_chunk::kLargest : mail_chunk::kFirst;
+    for (std::size_t i = 0; i < n; ++i) incoming_.push_back(std::move(items[i]), spare_, first);
+    has_mail_.store(true, std::memory_order_relaxed);
+    const loop_state now = state_.load(std::memory_order_relaxed);
+    if (now == loop_state::idle || now == loop_state::parked) {
+      state_.store(loop_state::scheduled, std::memory_order_relaxed);
+      wake = true;
+    }
+  }
+  if (wake) core_.runs().schedule(this);
+  return n;
+}
+
 void actor_cell::run_scheduled() {
   // Scheduled: neither deliver() nor the loop touches waiter_ until it is resumed here.
   state_.store(loop_state::running, std::memory_order_relaxed);
@@ -162,7 +204,12 @@ bool actor_cell::run_sync(envelope& out, first_step& step, std::exception_ptr& e
     }
     ++received_;
     try {
-      if (!actor_->on_message(out.message, out.sender)) {
+      bool handled_here;
+      {
+        gathering sends(this);
+        handled_here = actor_->on_message(out.message, out.sender);
+      }
+      if (!handled_here) {
         step = first_step::receive;
         return false;
       }
@@ -195,8 +242,75 @@ void actor_cell::forget_child(const ActorAddress& child) {
 }
 
 void actor_cell::send(const ActorAddress& to, Message message) {
-  core_.send(address_, to, std::move(message));
+  if (gathering_cell == this) {
+    // The primary thread, inside on_message(): only it sets out_, so it reads it unlocked.
+    if (to.endpoint() == last_target && last_target) {
+      gather(to, envelope{std::move(message), address_, envelope_kind::user, 0});
+      return;
+    }
+    if (out_) flush_gathered();  // sends to another target go in order
+    send_now(to, std::move(message));
+    last_target = to.endpoint();
+    return;
+  }
+  if (out_.load(std::memory_order_relaxed)) {
+    // Another thread of the actor while on_message() gathers: a send that happens after one
+    // of the gathered ones (the user synchronised with it) must queue behind it. A null out_
+    // seen here means nothing gathered happened before this send, or it was delivered.
+    std::unique_lock lock(out_lock_);
+    if (outbox* box = out_.load(std::memory_order_relaxed)) {
+      if (!to) {
+        lock.unlock();
+        core_.send(address_, to, std::move(message));  // throws InvalidActorAddress
+        return;
+      }
+      if (box->add(to, envelope{std::move(message), address_, envelope_kind::user, 0})) {
+        flush_locked(*box);
+      }
+      return;
+    }
+  }
+  send_now(to, std::move(message));
+}
+
+void actor_cell::send_now(const ActorAddress& to, Message&& message) {
+  // system_core::send, one call and one Message move shorter.
+  if (!to) core_.send(address_, to, std::move(message));  // throws InvalidActorAddress
+  envelope e{std::move(message), address_, envelope_kind::user, 0};
+  if (!to.endpoint()->deliver(std::move(e))) core_.dead_letter(to, std::move(e));
   sent_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void actor_cell::gather(const ActorAddress& to, envelope&& e) {
+  std::lock_guard lock(out_lock_);
+  outbox* box = out_.load(std::memory_order_relaxed);
+  if (!box) {
+    box = &thread_box;
+    out_.store(box, std::memory_order_relaxed);
+  }
+  if (box->add(to, std::move(e))) flush_locked(*box);
+}
+
+void actor_cell::flush_locked(outbox& box) {
+  sent_.fetch_add(box.size(), std::memory_order_relaxed);
+  box.flush([this](const ActorAddress& to, envelope&& e) { core_.dead_letter(to, std::move(e)); });
+}
+
+void actor_cell::flush_gathered() noexcept {
+  if (!out_.load(std::memory_order_relaxed)) return;
+  std::lock_guard lock(out_lock_);
+  try {
+    flush_locked(*out_.load(std::memory_order_relaxed));
+  } catch (...) {
+    core_.log(LogLevel::critical, describe() + " lost messages it sent: " +
+                                      describe_exception(std::current_exception()));
+  }
+  out_.store(nullptr, std::memory_order_relaxed);
+}
+
+void flush_gathered_sends_here() noexcept {
+  if (gathering_cell) gathering_cell->flush_gathered();
+  last_target = nullptr;
 }
 
 const Capabilities& actor_cell::capabilities() {

@@ -31,6 +31,7 @@
 
 #include "core/endpoint.hpp"
 #include "core/mailbox.hpp"
+#include "core/outbox.hpp"
 #include "core/run_queue.hpp"
 #include "core/spin_lock.hpp"
 #include "thespian/actor.hpp"
@@ -108,6 +109,8 @@ class actor_cell final : public endpoint, public runnable {
   void abandon();
 
   bool deliver(envelope&& e) override;
+  // All of them under one lock, or none (0) once the actor has exited.
+  std::size_t deliver_some(envelope* items, std::size_t n) override;
   // The coroutine thread that runs the receive loop: the stack of asio frames (loop, receive(),
   // whatever receive awaits) that one actor executes, owned by whoever resumes it next.
   using loop_thread = asio::detail::awaitable_thread<asio::any_io_executor>;
@@ -161,6 +164,14 @@ class actor_cell final : public endpoint, public runnable {
   // actors need. true: done (the actor went idle or yielded its turn; `this` may already run
   // elsewhere). false: `out` needs a coroutine activation, to start with `step`.
   bool run_sync(envelope& out, first_step& step, std::exception_ptr& error);
+  // Sends of the running on_message(): the first to a target is delivered at once (a reply
+  // costs nothing more), a second one in a row to the same target starts gathering.
+  struct gathering;
+  friend void flush_gathered_sends_here() noexcept;
+  void gather(const ActorAddress& to, envelope&& e);
+  void send_now(const ActorAddress& to, Message&& message);
+  void flush_gathered() noexcept;
+  void flush_locked(outbox& box);  // needs out_lock_
   // One activation of the receive loop: the bottom frame of an asio coroutine thread of its
   // own (an entry point, as co_spawn makes, without co_spawn's extra frames and hand-offs).
   // It starts with what run_sync handed over, handles mail until there is none, then ends
@@ -227,6 +238,10 @@ class actor_cell final : public endpoint, public runnable {
   std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_
   bool exited_ = false;
   std::atomic<std::uint64_t> sent_{0};
+  // The outbox of the on_message() call running now (on the primary thread), while it holds
+  // gathered sends: a send from another thread of the actor goes there too, behind them.
+  spin_lock out_lock_;
+  std::atomic<outbox*> out_{nullptr};  // changed under out_lock_, by the primary thread
 
   // Primary thread only.
   std::unique_ptr<Actor> actor_;

@@ -3,6 +3,7 @@
 // from any thread and says whether the endpoint took the message.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,6 +22,14 @@ class endpoint : public std::enable_shared_from_this<endpoint> {
   // Thread-safe. false: the endpoint is gone (exited actor, closed context, answered ask) and
   // the caller must dead-letter the message.
   virtual bool deliver(envelope&& e) = 0;
+  // Thread-safe. Delivers a prefix of items[0, n) in order (moving from them) and returns its
+  // length; items[result], when result < n, was refused (the caller dead-letters it and may
+  // go on with the rest). An actor's cell takes all of them under one lock.
+  virtual std::size_t deliver_some(envelope* items, std::size_t n) {
+    std::size_t done = 0;
+    while (done < n && deliver(std::move(items[done]))) ++done;
+    return done;
+  }
 
   // What ActorAddress::to_string() prints; stable for the endpoint's life.
   virtual std::string describe() const;

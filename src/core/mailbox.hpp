@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "core/envelope.hpp"
+#include "thespian/detail/small_pool.hpp"
 
 namespace thespian::detail {
 
@@ -34,15 +35,20 @@ struct mail_chunk {
 
   envelope* items() noexcept { return std::launder(reinterpret_cast<envelope*>(this + 1)); }
 
+  static std::size_t bytes(std::uint32_t capacity) noexcept {
+    return sizeof(mail_chunk) + capacity * sizeof(envelope);
+  }
   static mail_chunk* make(std::uint32_t capacity) {
-    void* memory = ::operator new(sizeof(mail_chunk) + capacity * sizeof(envelope));
+    void* memory = small_allocate(bytes(capacity));
     return new (memory) mail_chunk{nullptr, capacity, 0, 0};
   }
+  // Frees an emptied chunk.
+  static void release(mail_chunk* c) noexcept { small_deallocate(c, bytes(c->capacity)); }
   // Destroys what is left in `c` (may be null) and frees it.
   static void destroy(mail_chunk* c) noexcept {
     if (!c) return;
     for (std::uint32_t i = c->begin; i < c->end; ++i) c->items()[i].~envelope();
-    ::operator delete(c);
+    release(c);
   }
 };
 static_assert(sizeof(mail_chunk) % alignof(envelope) == 0);
@@ -104,7 +110,7 @@ class mail_queue {
       if (!head_->next) return false;
       mail_chunk* done = head_;
       head_ = head_->next;
-      ::operator delete(done);  // emptied: nothing left to destroy
+      mail_chunk::release(done);  // emptied: nothing left to destroy
     }
     return false;
   }

@@ -5,6 +5,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 
+#include "core/outbox.hpp"
 #include "system/base_driver.hpp"
 
 namespace thespian::detail {
@@ -19,6 +20,7 @@ class caller_driver final : public base_driver {
   // io_context until pred() holds. The work guard keeps run_one_until from returning early
   // while the actor's loop is parked with nothing outstanding.
   bool wait_until(const std::function<bool()>& pred, clock::time_point deadline) override {
+    flush_gathered_sends_here();  // called from inside an actor: what it waits for may need them
     while (!pred()) {
       if (clock::now() >= deadline) return false;
       if (context_.stopped()) return pred();

@@ -12,6 +12,7 @@
 
 #include <asio/executor_work_guard.hpp>
 
+#include "core/outbox.hpp"
 #include "system/base_driver.hpp"
 
 namespace thespian::detail {
@@ -29,6 +30,7 @@ class multithread_driver final : public base_driver {
   ~multithread_driver() override { stop(); }
 
   bool wait_until(const std::function<bool()>& pred, clock::time_point deadline) override {
+    flush_gathered_sends_here();  // called from inside an actor: what it waits for may need them
     std::unique_lock lock(mutex_);
     // Announced before the check under the lock: a notify() after this either sees blocked_
     // (and signals under mutex_, so not before the wait starts) or its change is seen by pred.

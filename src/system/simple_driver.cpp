@@ -1,5 +1,6 @@
 // simpleSystemBase's driver: no threads of its own. Actors run on the calling thread during
 // tell/ask/listen/status, until they are quiet or the caller's wait is over.
+#include "core/outbox.hpp"
 #include "system/base_driver.hpp"
 
 #include <asio/post.hpp>
@@ -15,6 +16,7 @@ class simple_driver final : public base_driver {
       : context_(context), run_limit_(run_limit) {}
 
   bool wait_until(const std::function<bool()>& pred, clock::time_point deadline) override {
+    flush_gathered_sends_here();  // called from inside an actor: what it waits for may need them
     while (!pred()) {
       if (clock::now() >= deadline) return false;
       if (context_.stopped()) context_.restart();

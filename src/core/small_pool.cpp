@@ -1,0 +1,207 @@
+// Implements small_pool (include/thespian/detail/small_pool.hpp): per-thread free lists by
+// size class, batches of kBatch blocks exchanged with one shared depot under a mutex. Every
+// block is its own operator-new allocation of its class's size, so whatever the pool does not
+// keep (above the depot's cap, after a thread's cache is gone, under ASan) is freed with plain
+// operator delete.
+#include "thespian/detail/small_pool.hpp"
+
+#include <pthread.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace thespian::detail {
+namespace {
+
+// Size classes: 16-byte steps to 128, then coarser to kSmallPoolMax.
+constexpr std::array<std::uint32_t, 20> kClassSize{16,  32,  48,  64,  80,  96,  112,
+                                                   128, 160, 192, 224, 256, 320, 384,
+                                                   448, 512, 640, 768, 896, 1024};
+constexpr std::size_t kClasses = kClassSize.size();
+static_assert(kClassSize.back() == kSmallPoolMax);
+
+// class_of[(bytes + 15) / 16]: the smallest class that holds `bytes`.
+constexpr auto kClassOf = [] {
+  std::array<std::uint8_t, kSmallPoolMax / 16 + 1> table{};
+  std::size_t c = 0;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    while (kClassSize[c] < i * 16) ++c;
+    table[i] = static_cast<std::uint8_t>(c);
+  }
+  return table;
+}();
+
+// Blocks a thread moves to or from the depot at once, and what it keeps before giving back.
+constexpr std::uint32_t kBatch = 64;
+constexpr std::uint32_t kKeep = 2 * kBatch;
+// Beyond this many bytes in the depot, returned batches go back to operator delete. Enough
+// for a burst of ~100k small messages in flight (eight senders bursting into one actor: with
+// 1 MiB, most of such a burst went through glibc again and fan-in took 1.6x as long), few
+// enough that an idle system keeps at most this much that malloc_trim could have returned.
+constexpr std::size_t kDepotCap = std::size_t{16} << 20;
+
+struct free_block {
+  free_block* next;
+};
+
+struct batch {
+  free_block* head;
+  std::uint32_t count;
+};
+
+void free_list(free_block* head) noexcept {
+  while (head) {
+    free_block* next = head->next;
+    ::operator delete(head);
+    head = next;
+  }
+}
+
+// Never destroyed: threads that outlive static destruction may still free into it.
+struct depot {
+  std::mutex mutex;
+  std::array<std::vector<batch>, kClasses> batches;
+  // batches[c].size(), read without the mutex: a thread that finds none left takes operator
+  // new's block without locking (a backlog larger than the depot otherwise took the mutex for
+  // every allocation).
+  std::array<std::atomic<std::size_t>, kClasses> available{};
+  std::size_t bytes = 0;
+
+  bool take(std::size_t c, batch& out) {
+    if (available[c].load(std::memory_order_relaxed) == 0) return false;
+    std::lock_guard lock(mutex);
+    if (batches[c].empty()) return false;
+    out = batches[c].back();
+    batches[c].pop_back();
+    available[c].store(batches[c].size(), std::memory_order_relaxed);
+    bytes -= std::size_t{out.count} * kClassSize[c];
+    return true;
+  }
+  void give(std::size_t c, batch b) noexcept {
+    {
+      std::lock_guard lock(mutex);
+      const std::size_t size = std::size_t{b.count} * kClassSize[c];
+      if (bytes + size <= kDepotCap) {
+        try {
+          batches[c].push_back(b);
+          available[c].store(batches[c].size(), std::memory_order_relaxed);
+          bytes += size;
+          return;
+        } catch (...) {
+          // no room to remember it: free it below
+        }
+      }
+    }
+    free_list(b.head);
+  }
+};
+
+depot* make_depot();
+
+depot& the_depot() {
+  static depot* d = make_depot();
+  return *d;
+}
+
+// A fork while another thread holds the depot's mutex would leave the child's copy locked for
+// good (the multi-process bases fork): like malloc's own locks, it is held across fork().
+void lock_depot() noexcept { the_depot().mutex.lock(); }
+void unlock_depot() noexcept { the_depot().mutex.unlock(); }
+
+depot* make_depot() {
+  auto* d = new depot;
+  ::pthread_atfork(lock_depot, unlock_depot, unlock_depot);
+  return d;
+}
+
+struct thread_cache {
+  std::array<free_block*, kClasses> head{};
+  std::array<std::uint32_t, kClasses> count{};
+};
+
+// The calling thread's cache: made on first use, given back to the depot at thread exit.
+// After that (other thread-local destructors freeing messages) the thread bypasses the pool.
+thread_local thread_cache* cache = nullptr;
+thread_local bool cache_gone = false;
+
+struct cache_owner {
+  thread_cache storage;
+  cache_owner() noexcept { cache = &storage; }
+  ~cache_owner() {
+    cache = nullptr;
+    cache_gone = true;
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      if (storage.head[c]) the_depot().give(c, batch{storage.head[c], storage.count[c]});
+    }
+  }
+};
+
+thread_cache* my_cache() {
+  if (cache) [[likely]] return cache;
+  if (cache_gone) return nullptr;
+  thread_local cache_owner owner;
+  return cache;
+}
+
+// Moves the first kBatch blocks of the thread's list for class c into a batch.
+batch split_batch(thread_cache& tc, std::size_t c) noexcept {
+  free_block* head = tc.head[c];
+  free_block* last = head;
+  for (std::uint32_t i = 1; i < kBatch; ++i) last = last->next;
+  tc.head[c] = last->next;
+  tc.count[c] -= kBatch;
+  last->next = nullptr;
+  return batch{head, kBatch};
+}
+
+}  // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+// Under ASan every block is its own allocation, so use-after-free and leaks stay visible.
+void* small_allocate(std::size_t bytes) { return ::operator new(bytes); }
+void small_deallocate(void* p, std::size_t) noexcept { ::operator delete(p); }
+#else
+
+void* small_allocate(std::size_t bytes) {
+  if (bytes > kSmallPoolMax) return ::operator new(bytes);
+  const std::size_t c = kClassOf[(bytes + 15) / 16];
+  thread_cache* tc = my_cache();
+  if (!tc) return ::operator new(kClassSize[c]);
+  free_block* b = tc->head[c];
+  if (!b) [[unlikely]] {
+    batch refill;
+    if (!the_depot().take(c, refill)) return ::operator new(kClassSize[c]);
+    b = refill.head;
+    tc->count[c] = refill.count;
+  }
+  tc->head[c] = b->next;
+  --tc->count[c];
+  return b;
+}
+
+void small_deallocate(void* p, std::size_t bytes) noexcept {
+  if (bytes > kSmallPoolMax) {
+    ::operator delete(p);
+    return;
+  }
+  const std::size_t c = kClassOf[(bytes + 15) / 16];
+  thread_cache* tc = my_cache();
+  if (!tc) {
+    ::operator delete(p);
+    return;
+  }
+  auto* b = static_cast<free_block*>(p);
+  b->next = tc->head[c];
+  tc->head[c] = b;
+  if (++tc->count[c] > kKeep) [[unlikely]] {
+    the_depot().give(c, split_batch(*tc, c));
+  }
+}
+
+#endif
+
+}  // namespace thespian::detail
