@@ -94,7 +94,7 @@ class channel {
   // send that must wait keeps running it (run_io_once) instead of blocking.
   virtual bool io_runs_on_this_thread() const { return false; }
   // That thread only: runs one handler of the channel's io_context (blocking until one is
-  // ready). false when the io_context is stopped and will run nothing any more.
+  // ready). false when nothing ran: the io_context is stopped or out of work for good.
   virtual bool run_io_once() { return false; }
 
   // For plain threads: submit(), blocking while the peer's queue is above its high-water mark.

@@ -165,10 +165,11 @@ struct stream_channel<Protocol>::impl {
   }
 
   // settings.io, on its runner thread: one handler, with run_io's reporting of exceptions.
+  // false when nothing ran: the io_context is stopped or out of work (it never runs again).
   bool run_once() {
     if (io.stopped()) return false;
     try {
-      io.run_one();
+      return io.run_one() > 0;
     } catch (const std::exception& e) {
       settings.report(absl::StrFormat("a handler on the I/O thread threw: %s", e.what()));
     } catch (...) {
