@@ -377,6 +377,60 @@ std::int64_t free_port() {
   }
 }
 
+constexpr int creating_threads = 4;
+
+struct measurements {
+  double sequential_s = 0, concurrent_s = 0, in_actor_s = 0, pingpong_us = 0, ask_us = 0;
+  tree_cpu cpu0, cpu1, cpu2, cpu3;
+};
+
+// The rows that need the system; non-zero when one failed (main shuts the system down anyway:
+// a multiprocTCPBase admin would otherwise stay, a daemon, after the program).
+int measure(thespian::ActorSystem& sys, int rounds, int actors, measurements& m) {
+  // Each phase's CPU runs until its actors are gone and reaped: a process's whole life.
+  m.cpu0 = measure_tree_cpu();
+  m.sequential_s = create_from_outside(sys, actors, 1);
+  wait_for_actor_count(sys, 0);
+  m.cpu1 = measure_tree_cpu();
+  m.concurrent_s = create_from_outside(sys, actors, creating_threads);
+  wait_for_actor_count(sys, 0);
+  m.cpu2 = measure_tree_cpu();
+  auto spawner = sys.create_actor<Spawner>();
+  auto spawned = sys.ask(spawner, SpawnMany{actors}, std::chrono::seconds(120));
+  if (!spawned || !spawned->is<Done>()) {
+    std::fprintf(stderr, "creation by an actor did not finish\n");
+    return 1;
+  }
+  m.in_actor_s = spawned->as<Done>().nanoseconds / 1e9;
+  sys.tell(spawner, thespian::ActorExitRequest{});
+  wait_for_actor_count(sys, 0);
+  m.cpu3 = measure_tree_cpu();
+
+  if (rounds > 0) {
+    auto a = sys.create_actor<Player>();
+    auto b = sys.create_actor<Player>();
+    // Ask from outside: median of single round trips.
+    std::vector<double> asks;
+    for (int i = 0; i < rounds; ++i) {
+      const auto t = clock_type::now();
+      if (!sys.ask(a, std::string("x"), std::chrono::seconds(10))) {
+        std::fprintf(stderr, "ask timed out\n");
+        return 1;
+      }
+      asks.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t).count());
+    }
+    // Actor to actor: `rounds` round trips between two actor processes.
+    auto done = sys.ask(a, PingPong{b, rounds}, std::chrono::seconds(60));
+    if (!done || !done->is<Done>()) {
+      std::fprintf(stderr, "ping-pong did not finish\n");
+      return 1;
+    }
+    m.pingpong_us = done->as<Done>().nanoseconds / 1000.0 / rounds;
+    m.ask_us = median(asks);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   thespian::serve_actor_process(argc, argv);
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 2000;
@@ -400,50 +454,19 @@ int main(int argc, char** argv) {
   if (routing == "admin-routing") caps["Admin Routing"] = true;
   if (routing == "outbound-only") caps["Outbound Only"] = true;
   thespian::ActorSystem sys(base, caps);
-  constexpr int creating_threads = 4;
-  // Each phase's CPU runs until its actors are gone and reaped: a process's whole life.
-  const tree_cpu cpu0 = measure_tree_cpu();
-  const double sequential_s = create_from_outside(sys, actors, 1);
-  wait_for_actor_count(sys, 0);
-  const tree_cpu cpu1 = measure_tree_cpu();
-  const double concurrent_s = create_from_outside(sys, actors, creating_threads);
-  wait_for_actor_count(sys, 0);
-  const tree_cpu cpu2 = measure_tree_cpu();
-  auto spawner = sys.create_actor<Spawner>();
-  auto spawned = sys.ask(spawner, SpawnMany{actors}, std::chrono::seconds(120));
-  if (!spawned || !spawned->is<Done>()) {
-    std::fprintf(stderr, "creation by an actor did not finish\n");
-    return 1;
-  }
-  const double in_actor_s = spawned->as<Done>().nanoseconds / 1e9;
-  sys.tell(spawner, thespian::ActorExitRequest{});
-  wait_for_actor_count(sys, 0);
-  const tree_cpu cpu3 = measure_tree_cpu();
-
-  double pingpong_us = 0, ask_us = 0;
-  if (rounds > 0) {
-    auto a = sys.create_actor<Player>();
-    auto b = sys.create_actor<Player>();
-    // Ask from outside: median of single round trips.
-    std::vector<double> asks;
-    for (int i = 0; i < rounds; ++i) {
-      const auto t = clock_type::now();
-      if (!sys.ask(a, std::string("x"), std::chrono::seconds(10))) {
-        std::fprintf(stderr, "ask timed out\n");
-        return 1;
-      }
-      asks.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t).count());
-    }
-    // Actor to actor: `rounds` round trips between two actor processes.
-    auto done = sys.ask(a, PingPong{b, rounds}, std::chrono::seconds(60));
-    if (!done || !done->is<Done>()) {
-      std::fprintf(stderr, "ping-pong did not finish\n");
-      return 1;
-    }
-    pingpong_us = done->as<Done>().nanoseconds / 1000.0 / rounds;
-    ask_us = median(asks);
+  measurements m{};
+  int failed = 1;
+  try {
+    failed = measure(sys, rounds, actors, m);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "the bench failed: %s\n", e.what());
   }
   sys.shutdown();
+  if (failed != 0) return failed;
+  const double pingpong_us = m.pingpong_us, ask_us = m.ask_us;
+  const double sequential_s = m.sequential_s, concurrent_s = m.concurrent_s,
+               in_actor_s = m.in_actor_s;
+  const tree_cpu &cpu0 = m.cpu0, &cpu1 = m.cpu1, &cpu2 = m.cpu2, &cpu3 = m.cpu3;
 
   std::printf("%s%s%s (%d round trips, %d actors)\n", base.c_str(), routing.empty() ? "" : " + ",
               routing.c_str(), rounds, actors);

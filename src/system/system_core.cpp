@@ -114,7 +114,13 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
       base_(base),
       options_(std::move(options)),
       log_(std::make_shared<log_hub>(options_)),
-      context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps)) : 1),
+      // An actor process's (member) is the locking default, not 1: with 1, asio keeps what a
+      // handler posts in a queue private to that handler until it returns, and a blocking send
+      // inside the actor's handler runs the io_context (channel::send), which must see what the
+      // handler posted before (a connect, the rest of a write).
+      context_(base == "multithreadBase" ? static_cast<int>(thread_count_from(caps))
+               : role_ == process_role::member ? ASIO_CONCURRENCY_HINT_DEFAULT
+                                               : 1),
       runs_(context_, base == "multithreadBase" ? thread_count_from(caps) : 1),
       caller_runs_(base == "multithreadBase" || base == "simpleSystemBase") {
   next_endpoint_id_.store(endpoint_base);

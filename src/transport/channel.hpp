@@ -90,8 +90,23 @@ class channel {
   // it returns no handler runs any more.
   virtual void close() = 0;
 
+  // True on the thread that runs this channel's I/O itself (transport_settings::io), where a
+  // send that must wait keeps running it (run_io_once) instead of blocking.
+  virtual bool io_runs_on_this_thread() const { return false; }
+  // That thread only: runs one handler of the channel's io_context (blocking until one is
+  // ready). false when nothing ran: the io_context is stopped or out of work for good.
+  virtual bool run_io_once() { return false; }
+
   // For plain threads: submit(), blocking while the peer's queue is above its high-water mark.
+  // On the thread that runs the channel's I/O (io_runs_on_this_thread), waiting keeps running
+  // it: ACKs are read, incoming frames delivered (to mailboxes: an actor whose handler is
+  // waiting here is not re-entered, it sees them after its handler returns), so that two such
+  // processes flooding each other both make progress.
   void send(const Endpoint& peer, frame f, outcome_handler on_outcome) {
+    if (io_runs_on_this_thread()) {
+      send_running_io(peer, std::move(f), std::move(on_outcome));
+      return;
+    }
     // One per thread, reused (a mutex and a condition variable built and destroyed per message
     // were ~30 instructions of every pipelined send): the thread blocks below until the
     // handler has run whenever it may run, so no two sends of a thread ever share it.
@@ -115,6 +130,37 @@ class channel {
     std::unique_lock lock(w->mutex);
     w->cv.wait(lock, [w] { return w->done; });
     if (std::exception_ptr error = std::exchange(w->error, nullptr)) std::rethrow_exception(error);
+  }
+
+  // send() on the thread that runs the I/O. The waiter is shared: a stopped io_context ends
+  // the wait while the parked frame may still be admitted or refused later.
+  void send_running_io(const Endpoint& peer, frame f, outcome_handler on_outcome) {
+    struct waiter {
+      std::mutex mutex;
+      bool done = false;
+      std::exception_ptr error;
+    };
+    auto w = std::make_shared<waiter>();
+    auto how = submit(peer, std::move(f), std::move(on_outcome), [w, this](std::exception_ptr e) {
+      {
+        std::lock_guard lock(w->mutex);
+        w->done = true;
+        w->error = e;
+      }
+      // Refused from another thread (peer_gone): wake the runner to look again.
+      if (!io_runs_on_this_thread()) asio::post(get_executor(), [] {});
+    });
+    if (how == admission::admitted) return;
+    for (;;) {
+      {
+        std::lock_guard lock(w->mutex);
+        if (w->done) break;
+      }
+      if (!run_io_once()) {
+        throw channel_closed("send: the I/O of this channel stopped while the send waited for room");
+      }
+    }
+    if (w->error) std::rethrow_exception(w->error);
   }
 
   // For coroutines and other completion tokens: completes with void(std::exception_ptr) once

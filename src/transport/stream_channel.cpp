@@ -77,8 +77,11 @@ struct stream_channel<Protocol>::impl {
   struct peer_link {
     peer_link(impl* owner, endpoint_type peer)
         : owner(owner), peer(peer),
+          // On settings.io a batch would wait for the sending handler to return (the flush is
+          // a handler of the same thread): a handler that then blocks or runs long would hold
+          // back what it sent before, so each send writes at once there.
           queue(owner->settings, describe(peer), outbound_queue::framing::stream,
-                /*batch_while_in_flight=*/true),
+                /*batch_while_in_flight=*/owner->settings.io == nullptr),
           socket(owner->io), backoff_timer(owner->io) {}
 
     impl* owner;
@@ -106,7 +109,9 @@ struct stream_channel<Protocol>::impl {
   };
 
   impl(transport_settings s, deliver_handler d)
-      : settings(std::move(s)), deliver(std::move(d)), work(io.get_executor()), sweep_timer(io),
+      : settings(std::move(s)), deliver(std::move(d)),
+        io(settings.io != nullptr ? *settings.io : own_io.emplace(1)), work(io.get_executor()),
+        sweep_timer(io),
         ack_template(control_frame_bytes(frame_kind::ack)),
         nack_template(control_frame_bytes(frame_kind::nack)) {
     settings.validate();
@@ -114,8 +119,15 @@ struct stream_channel<Protocol>::impl {
 
   transport_settings settings;
   deliver_handler deliver;
-  asio::io_context io{1};
+  // The channel's own io_context, run by its I/O thread; none when it runs on settings.io
+  // (whose runner thread is then "the I/O thread" everywhere in this file).
+  std::optional<asio::io_context> own_io;
+  asio::io_context& io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
+  // On settings.io: coroutines and posted handlers of this channel not finished yet. close()
+  // runs the io_context until none is left, since they use this impl (with an io_context of
+  // its own, destroying it destroys them unrun).
+  std::atomic<std::size_t> live{0};
   std::optional<acceptor_type> acceptor;
   std::optional<endpoint_type> reverse_to;  // the reverse constructor's peer
   std::uint64_t reverse_key = 0;
@@ -139,12 +151,42 @@ struct stream_channel<Protocol>::impl {
   stream_channel_statistics stats;
 
   void start() {
-    if (acceptor) asio::co_spawn(io, accept_loop(this), asio::detached);
-    if (reverse_to) {
-      asio::co_spawn(io, dial_and_serve(this, *reverse_to, reverse_key), asio::detached);
+    if (acceptor) spawn(accept_loop(this));
+    if (reverse_to) spawn(dial_and_serve(this, *reverse_to, reverse_key));
+    spawn(sweep_loop(this));
+    if (own_io) thread = std::thread([this] { run_io(); });
+  }
+
+  // co_spawn and post on the channel's io_context, counted in `live`.
+  template <class Awaitable>
+  void spawn(Awaitable a) {
+    live.fetch_add(1);
+    asio::co_spawn(io, std::move(a), [this](std::exception_ptr) { live.fetch_sub(1); });
+  }
+  template <class F>
+  void post(F f) {
+    live.fetch_add(1);
+    asio::post(io, [this, f = std::move(f)]() mutable {
+      struct finished {
+        impl* self;
+        ~finished() { self->live.fetch_sub(1); }
+      } done{this};
+      f();
+    });
+  }
+
+  // settings.io, on its runner thread: one handler, with run_io's reporting of exceptions.
+  // false when nothing ran: the io_context is stopped or out of work (it never runs again).
+  bool run_once() {
+    if (io.stopped()) return false;
+    try {
+      return io.run_one() > 0;
+    } catch (const std::exception& e) {
+      settings.report(absl::StrFormat("a handler on the I/O thread threw: %s", e.what()));
+    } catch (...) {
+      settings.report("a handler on the I/O thread threw a non-standard exception");
     }
-    asio::co_spawn(io, sweep_loop(this), asio::detached);
-    thread = std::thread([this] { run_io(); });
+    return true;
   }
 
   // An exception out of a handler (an outcome or deliver handler that threw) is reported and
@@ -187,7 +229,7 @@ struct stream_channel<Protocol>::impl {
       link->connecting.store(false);
       return;
     }
-    asio::co_spawn(io, connect_loop(this, link), asio::detached);
+    spawn(connect_loop(this, link));
   }
 
   // --- sending ------------------------------------------------------------------------------
@@ -203,12 +245,11 @@ struct stream_channel<Protocol>::impl {
       if (error == 0) continue;
       if (error == EAGAIN || error == EWOULDBLOCK) {
         // Socket buffer full: the I/O thread finishes this batch and keeps the turn going.
-        asio::co_spawn(link->owner->io, finish_write(link->owner, link, written, generation),
-                       asio::detached);
+        link->owner->spawn(finish_write(link->owner, link, written, generation));
         return;
       }
       link->queue.release_turn();
-      asio::post(link->owner->io, [owner = link->owner, link, generation, error] {
+      link->owner->post([owner = link->owner, link, generation, error] {
         owner->connection_lost(link, generation,
                                absl::StrFormat("write failed: %s", std::strerror(error)));
       });
@@ -332,7 +373,7 @@ struct stream_channel<Protocol>::impl {
     link->queue.set_connected(true);
     link->ever_connected.store(true);
     link->connecting.store(false);
-    asio::co_spawn(io, read_acks(this, link, link->generation), asio::detached);
+    spawn(read_acks(this, link, link->generation));
     if (link->queue.try_take_turn()) transmit(link);
   }
 
@@ -424,7 +465,7 @@ struct stream_channel<Protocol>::impl {
         std::lock_guard lock(self->stats_mutex);
         ++self->stats.connections_accepted;
       }
-      asio::co_spawn(self->io, serve(self, connection), asio::detached);
+      self->spawn(serve(self, connection));
     }
   }
 
@@ -708,7 +749,7 @@ admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
   if (action == outbound_queue::transmit_action::write_now) {
     impl::transmit(std::move(link));
   } else if (action == outbound_queue::transmit_action::schedule_flush) {
-    asio::post(impl_->io, [link = std::move(link)] {
+    impl_->post([link = std::move(link)] {
       if (link->queue.begin_flush()) impl::transmit(link);
     });
   } else if (action == outbound_queue::transmit_action::connect) {
@@ -720,6 +761,18 @@ admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
 template <class Protocol>
 void stream_channel<Protocol>::close() {
   std::lock_guard lock(impl_->close_mutex);
+  if (!impl_->own_io) {
+    // On settings.io, from its runner thread: shut down here, then run the io_context until
+    // every coroutine of this channel has ended (a stopped one runs nothing: they stay
+    // unrun, and are destroyed unrun with the io_context).
+    if (!impl_->closed.exchange(true)) impl_->shutdown();
+    while (impl_->live.load() > 0 && impl_->run_once()) {
+    }
+    if constexpr (std::is_same_v<Protocol, asio::local::stream_protocol>) {
+      if (impl_->acceptor) ::unlink(impl_->local.path().c_str());
+    }
+    return;
+  }
   if (!impl_->closed.exchange(true)) {
     asio::post(impl_->io, [self = impl_.get()] { self->shutdown(); });
   }
@@ -727,6 +780,16 @@ void stream_channel<Protocol>::close() {
   if constexpr (std::is_same_v<Protocol, asio::local::stream_protocol>) {
     if (impl_->acceptor) ::unlink(impl_->local.path().c_str());
   }
+}
+
+template <class Protocol>
+bool stream_channel<Protocol>::io_runs_on_this_thread() const {
+  return !impl_->own_io && std::this_thread::get_id() == impl_->settings.io_runner;
+}
+
+template <class Protocol>
+bool stream_channel<Protocol>::run_io_once() {
+  return impl_->run_once();
 }
 
 template <class Protocol>
@@ -749,7 +812,7 @@ void stream_channel<Protocol>::dial_now(const endpoint_type& peer) {
   auto link = impl_->find_link(peer);
   if (!link) return;
   // The timer belongs to the I/O thread; cancelling it ends the back-off wait early.
-  asio::post(impl_->io, [link] { link->backoff_timer.cancel(); });
+  impl_->post([link] { link->backoff_timer.cancel(); });
 }
 
 template <class Protocol>
@@ -766,7 +829,7 @@ void stream_channel<Protocol>::adopt(const endpoint_type& peer, int fd) {
     ::close(fd);
     return;
   }
-  asio::post(impl_->io, [self = impl_.get(), link, fd] {
+  impl_->post([self = impl_.get(), link, fd] {
     if (self->closed.load()) {
       ::close(fd);
       return;

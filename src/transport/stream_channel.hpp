@@ -15,7 +15,8 @@
 // data frames and read ACK/NACKs, the peer delivers and answers.
 //
 // Threads: the channel owns one I/O thread (accepts, reads, ACKs, reconnects, timeouts, deliver
-// and outcome handlers). Sends come from any thread: each frame is encoded into the sending
+// and outcome handlers), or runs on an io_context its owner's thread runs
+// (transport_settings::io: an actor process's, shared with its actor). Sends come from any thread: each frame is encoded into the sending
 // thread's reused buffer and copied next to the peer's other unsent frames; the thread that
 // finds the peer's transmit turn free writes them all (up to max_in_flight unacknowledged) in
 // one send, and hands the rest to the I/O thread only when the socket buffer is full.
@@ -61,8 +62,11 @@ class stream_channel final : public channel<typename Protocol::endpoint> {
   asio::any_io_executor get_executor() override;
   admission submit(const endpoint_type& peer, frame f, outcome_handler on_outcome,
                    admitted_handler on_admitted) override;
-  // Must not be called from a handler running on this channel's I/O thread.
+  // Must not be called from a handler running on this channel's I/O thread. On
+  // settings.io: only from its runner thread, which it runs until the channel's work is done.
   void close() override;
+  bool io_runs_on_this_thread() const override;
+  bool run_io_once() override;
 
   // Any thread: `peer` will never be reachable again (the caller knows, e.g. its process was
   // reported dead); every message to it whose outcome is not known gets no_such_target now.

@@ -7,8 +7,13 @@
 #include <cstddef>
 #include <functional>
 #include <string_view>
+#include <thread>
 
 #include "transport/frame.hpp"
+
+namespace asio {
+class io_context;
+}
 
 namespace thespian::transport {
 
@@ -53,6 +58,14 @@ struct transport_settings {
   // Where protocol errors and connection losses are reported (the system points it at its log).
   // Called from a channel's I/O thread. Empty: standard error.
   std::function<void(std::string_view)> log;
+  // A stream channel runs on this io_context, run by the thread `io_runner`, instead of on an
+  // I/O thread of its own (an actor process: its actor and its channels share one thread, so
+  // a frame read is handled without a hand-off between threads). The owner keeps `io` alive
+  // and running until the channel is destroyed, and closes the channel on that thread. A
+  // blocking send on that thread runs `io` while it waits (channel::send). Datagram channels
+  // ignore it.
+  asio::io_context* io = nullptr;
+  std::thread::id io_runner;
 
   // The defaults above with every THESPIAN_* variable that is set applied. A value that is not a
   // positive integer, or marks that are not low_water < high_water <= hard_limit, throw

@@ -72,7 +72,12 @@ class EchoEverything : public thespian::Actor {
  public:
   asio::awaitable<void> receive(Message m, ActorAddress from) override {
     if (from) send(from, m);
-    if (m.is<thespian::ActorExitRequest>()) std::this_thread::sleep_for(300ms);
+    if (m.is<thespian::ActorExitRequest>()) {
+      // Waits on a timer, not in sleep_for: the one thread of an actor process also carries
+      // its I/O, so a sleeping handler would hold back the echo (its connect) until it returns.
+      asio::steady_timer linger(co_await asio::this_coro::executor, std::chrono::milliseconds(300));
+      co_await linger.async_wait(asio::use_awaitable);
+    }
     co_return;
   }
 };

@@ -92,6 +92,9 @@ int actor_process_entry(process::host_context& context) {
   auto core = std::make_shared<system_core>(
       spec.base, spec.capabilities, options_logging_to(spec.logging), process_role::member,
       core_id, how.via_admin ? request.endpoint_id : 0);
+  // One thread: this one runs the actor (caller_driver) and, before any channel exists, the
+  // channels are put on the same io_context (a frame read is a handler of the actor's thread).
+  transport.run_on(core->context());
   try {
     core->join_admin(spec.admin_system_id, how.via_admin ? routed_control_id(request.endpoint_id)
                                                          : control_endpoint_id);
@@ -115,9 +118,11 @@ int actor_process_entry(process::host_context& context) {
   core->driver().wait_until([&core] { return core->actor_count() == 0; },
                             std::chrono::steady_clock::time_point::max());
   transport.flush(std::chrono::steady_clock::now() + flush_limit);
-  // Closing the route joins its I/O thread, which acknowledges what it delivered before it
-  // ends: a sender must not see a delivered message (an exit request) as lost.
+  // Closing the route finishes its connections' work (on this thread), which acknowledges
+  // what it delivered: a sender must not see a delivered message (an exit request) as lost.
   transport.detach(request.system_id);
+  // The channels run on the core's io_context, which goes with the core.
+  transport.close_channels();
   answer(context.socket, process::bootstrap_reply::outcome::ready, "exited");
   return process::host_exit_ok;
 }

@@ -2,6 +2,7 @@
 // actor from outside is a correlated ask to it, and so is shutting the system down.
 #include "system/multiproc/link.hpp"
 
+#include <atomic>
 #include <future>
 
 #include <asio/io_context.hpp>
@@ -29,6 +30,32 @@ constexpr auto shutdown_limit = std::chrono::seconds(15);
 // A blocking correlated ask from a plain thread; nullopt on timeout.
 std::optional<Message> ask_blocking(system_core& core, const ActorAddress& to, Message request,
                                     std::chrono::nanoseconds timeout) {
+  if (core.role() == process_role::member) {
+    // An actor process: this thread (its actor's) also reads the answer from its channels
+    // (node::run_on), so it waits by running the io_context (caller_driver) rather than
+    // blocking; the actor is not re-entered meanwhile (it is busy in this call).
+    struct state {
+      std::atomic<bool> done{false};
+      std::exception_ptr error;
+      std::optional<Message> reply;
+    };
+    auto s = std::make_shared<state>();
+    std::weak_ptr<system_core> weak = core.shared_from_this();
+    core.start_async_ask(to, std::move(request), timeout,
+                         [s, weak](std::exception_ptr error, std::optional<Message> reply) {
+                           s->error = error;
+                           s->reply = std::move(reply);
+                           s->done.store(true);
+                           // A UDP channel answers on a thread of its own.
+                           if (auto core = weak.lock()) core->driver().notify();
+                         });
+    // The ask's own timer ends it at `timeout`; the margin only guards against a lost timer.
+    core.driver().wait_until([s] { return s->done.load(); },
+                             deadline_after(timeout + std::chrono::seconds(5)));
+    if (!s->done.load()) return std::nullopt;
+    if (s->error) std::rethrow_exception(s->error);
+    return std::move(s->reply);
+  }
   auto answer = std::make_shared<std::promise<std::optional<Message>>>();
   auto result = answer->get_future();
   core.start_async_ask(to, std::move(request), timeout,

@@ -8,7 +8,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <thread>
 #include <variant>
 
 #include <absl/strings/str_format.h>
@@ -26,9 +28,12 @@ namespace {
 // Set while a channel's I/O thread runs one of our handlers (a delivery or an outcome).
 thread_local bool in_channel_handler = false;
 
+// Restores what it found: in an actor process, a handler may run inside another one's wait
+// (a blocking send runs the I/O, channel::send).
 struct channel_handler_scope {
+  bool outer = in_channel_handler;
   channel_handler_scope() { in_channel_handler = true; }
-  ~channel_handler_scope() { in_channel_handler = false; }
+  ~channel_handler_scope() { in_channel_handler = outer; }
 };
 
 // Set while a listener's I/O thread delivers an incoming frame. A frame the admin relays from
@@ -120,6 +125,12 @@ struct node::impl {
   std::condition_variable flight_done;
   std::size_t in_flight = 0;
 
+  // An actor process (run_on): the io_context its stream channels run on, the thread that
+  // runs it, and whether its channels are gone (close_channels).
+  asio::io_context* shared_io = nullptr;
+  std::thread::id io_runner;
+  std::atomic<bool> released{false};
+
   // Each made on first use: a process of the queue base never needs the TCP channel's I/O
   // thread, nor one of the TCP base the UNIX one's (a thread less to start per actor process).
   std::once_flag unix_once;
@@ -131,6 +142,7 @@ struct node::impl {
     std::call_once(unix_once, [this] {
       outgoing = std::make_unique<transport::unix_channel>(settings());
     });
+    if (!outgoing) throw transport::channel_closed("this process's channels are closed");
     return *outgoing;
   }
 
@@ -138,6 +150,7 @@ struct node::impl {
     std::call_once(tcp_once, [this] {
       outgoing_tcp = std::make_unique<transport::tcp_channel>(settings());
     });
+    if (!outgoing_tcp) throw transport::channel_closed("this process's channels are closed");
     return *outgoing_tcp;
   }
 
@@ -184,6 +197,8 @@ struct node::impl {
 
   transport::transport_settings settings() {
     auto s = transport::transport_settings::from_environment();
+    s.io = shared_io;
+    s.io_runner = io_runner;
     // An actor process's route is never reused: once it refuses, its actor is gone.
     s.peers_never_return = true;
     // Dialling an actor that is still starting is routine here: keep such lines out of stderr.
@@ -264,8 +279,9 @@ namespace {
 bool deliver_incoming(node& self, transport::frame&& f) {
   channel_handler_scope in_handler;
   struct listener_scope {
+    bool outer = in_listener_delivery;
     listener_scope() { in_listener_delivery = true; }
-    ~listener_scope() { in_listener_delivery = false; }
+    ~listener_scope() { in_listener_delivery = outer; }
   } in_listener;
   endpoint* target = f.target.endpoint();
   if (target == nullptr || dynamic_cast<remote_endpoint*>(target) != nullptr) return false;
@@ -393,7 +409,7 @@ void node::mark_dead(std::uint64_t system_id, std::uint64_t endpoint_id) {
     if (!impl_->dead.insert(impl_->dead_key_of(system_id, endpoint_id)).second) return;
     // A routed system's route is its admin's, which lives on (remove_relay fails what waited
     // for the process in the admin).
-    if (impl_->routed.contains(system_id)) return;
+    if (impl_->routed.contains(system_id) || impl_->released.load()) return;
   }
   // Messages already waiting for that process (a child that never started, say) fail now.
   impl_->with_route(system_id, [](auto& channel, const auto& peer) {
@@ -402,6 +418,7 @@ void node::mark_dead(std::uint64_t system_id, std::uint64_t endpoint_id) {
 }
 
 void node::route_opened(std::uint64_t system_id) {
+  if (impl_->released.load()) return;
   impl_->with_route(system_id, [](auto& channel, const auto& peer) { channel.dial_now(peer); });
 }
 
@@ -418,7 +435,10 @@ bool node::is_dead(std::uint64_t system_id, std::uint64_t endpoint_id) const {
 bool node::send(endpoint& to, envelope&& e) { return send_via(to.system_id(), to, std::move(e)); }
 
 bool node::send_via(std::uint64_t route, endpoint& to, envelope&& e) {
-  if (e.kind != envelope_kind::user || is_dead(to.system_id(), to.id())) return false;
+  if (e.kind != envelope_kind::user || impl_->released.load() ||
+      is_dead(to.system_id(), to.id())) {
+    return false;
+  }
   transport::frame f;
   f.kind = transport::frame_kind::data;
   f.target = ActorAddress(to.shared_from_this());
@@ -478,8 +498,43 @@ bool node::send_via(std::uint64_t route, endpoint& to, envelope&& e) {
 }
 
 bool node::flush(std::chrono::steady_clock::time_point deadline) {
+  if (impl_->shared_io != nullptr && std::this_thread::get_id() == impl_->io_runner) {
+    // The outcomes come from the I/O this thread runs (a UDP channel's from its own thread:
+    // hence the short slices).
+    for (;;) {
+      {
+        std::lock_guard lock(impl_->flight_mutex);
+        if (impl_->in_flight == 0) return true;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline || impl_->shared_io->stopped()) return false;
+      impl_->shared_io->run_one_until(std::min(deadline, now + std::chrono::milliseconds(5)));
+    }
+  }
   std::unique_lock lock(impl_->flight_mutex);
   return impl_->flight_done.wait_until(lock, deadline, [this] { return impl_->in_flight == 0; });
+}
+
+void node::run_on(asio::io_context& io) {
+  impl_->shared_io = &io;
+  impl_->io_runner = std::this_thread::get_id();
+}
+
+void node::close_channels() {
+  if (impl_->shared_io == nullptr) return;
+  impl_->released.store(true);
+  std::map<std::uint64_t, listener> listeners;
+  {
+    std::lock_guard lock(impl_->mutex);
+    listeners.swap(impl_->listeners);
+    impl_->locals.clear();
+  }
+  listeners.clear();
+  // Not the UDP one: it has a thread of its own.
+  std::call_once(impl_->unix_once, [] {});
+  std::call_once(impl_->tcp_once, [] {});
+  impl_->outgoing.reset();
+  impl_->outgoing_tcp.reset();
 }
 
 }  // namespace thespian::detail::multiproc

@@ -22,6 +22,8 @@
 #include <mutex>
 #include <set>
 
+#include <asio/io_context.hpp>
+
 #include "core/endpoint.hpp"
 #include "system/multiproc/system_route.hpp"
 
@@ -86,6 +88,16 @@ class node {
 
   // Waits until every message this process sent has its outcome, or the deadline passes.
   bool flush(std::chrono::steady_clock::time_point deadline);
+
+  // --- An actor process: one thread for its actor and its I/O
+  // Before the first channel is made: this node's stream channels (listeners and outgoing)
+  // run on `io`, run by the calling thread, instead of on I/O threads of their own. Delivering
+  // an incoming frame is then a handler of the actor's own io_context. A send or flush() on
+  // that thread that must wait keeps running `io` (channel::send).
+  void run_on(asio::io_context& io);
+  // That thread, before `io` goes away: closes and destroys every stream channel (running `io`
+  // until their work is done); messages sent from then on are dead letters.
+  void close_channels();
 
   struct impl;
   ~node();
