@@ -18,8 +18,9 @@ class caller_driver final : public base_driver {
 
   // Only the thread that runs the process: it runs the io_context until pred() holds. Also
   // from inside a handler (a nested run: the actor's blocking create of a globally named
-  // actor waits here, link.cpp); the actor is not re-entered, being busy in that handler. The work guard keeps run_one_until from returning early
-  // while the actor's loop is parked with nothing outstanding.
+  // actor waits here, link.cpp); the actor is not re-entered, being busy in that handler.
+  // The work guard keeps run_one_until from returning early while the actor's loop is parked
+  // with nothing outstanding.
   bool wait_until(const std::function<bool()>& pred, clock::time_point deadline) override {
     flush_gathered_sends_here();  // called from inside an actor: what it waits for may need them
     while (!pred()) {
