@@ -132,21 +132,8 @@ void actor_cell::abandon() {
 }
 
 bool actor_cell::deliver(envelope&& e) {
-  bool wake = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (exited_) return false;
-    incoming_.push_back(std::move(e), spare_,
-                        busy_ ? mail_chunk::kLargest : mail_chunk::kFirst);
-    has_mail_.store(true, std::memory_order_relaxed);
-    const loop_state now = state_.load(std::memory_order_relaxed);
-    if (now == loop_state::idle || now == loop_state::parked) {
-      state_.store(loop_state::scheduled, std::memory_order_relaxed);
-      wake = true;
-    }
-  }
-  if (wake) core_.runs().schedule(this);
-  return true;
+  // One envelope: the same path as a gathered run (e stays the caller's when refused).
+  return deliver_some(&e, 1) == 1;
 }
 
 std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {

@@ -79,17 +79,21 @@ bool acknowledged(udp::socket& s, std::set<std::uint64_t> wanted) {
   return true;
 }
 
+// A UDP channel receiving, and a plain socket that sends it hand-made datagrams for `target`.
+struct raw_datagrams {
+  raw_datagrams() { raw.non_blocking(true); }
+  inbox received;
+  udp_channel receiver{loopback, received.handler(), quick_settings()};
+  asio::io_context io;
+  udp::socket raw{io, loopback};
+  decltype(unit_support::make_recording_endpoint()) target = unit_support::make_recording_endpoint();
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(transport_udp_channel)
 
-BOOST_AUTO_TEST_CASE(reordered_and_duplicated_datagrams_are_delivered_once_in_sequence_order) {
-  inbox received;
-  udp_channel receiver(loopback, received.handler(), quick_settings());
-  asio::io_context io;
-  udp::socket raw(io, loopback);
-  raw.non_blocking(true);
-  auto target = unit_support::make_recording_endpoint();
+BOOST_FIXTURE_TEST_CASE(reordered_and_duplicated_datagrams_are_delivered_once_in_sequence_order, raw_datagrams) {
   for (std::uint64_t sequence : {102, 101, 100, 101, 104, 103, 102}) {
     raw.send_to(asio::buffer(datagram(ActorAddress(target), sequence, 100)), receiver.local_endpoint());
   }
@@ -126,13 +130,8 @@ BOOST_AUTO_TEST_CASE(a_gap_that_never_fills_is_given_up_after_the_transmit_timeo
   BOOST_TEST(received.texts().back() == "m203");
 }
 
-BOOST_AUTO_TEST_CASE(a_gap_its_sender_gave_up_is_skipped_at_once) {
-  inbox received;
-  udp_channel receiver(loopback, received.handler(), quick_settings());  // 5 min transmit timeout
-  asio::io_context io;
-  udp::socket raw(io, loopback);
-  raw.non_blocking(true);
-  auto target = unit_support::make_recording_endpoint();
+BOOST_FIXTURE_TEST_CASE(a_gap_its_sender_gave_up_is_skipped_at_once, raw_datagrams) {
+  // The receiver's own transmit timeout (the default, 5 min) never expires here.
   raw.send_to(asio::buffer(datagram(ActorAddress(target), 300, 300)), receiver.local_endpoint());
   raw.send_to(asio::buffer(datagram(ActorAddress(target), 302, 301)), receiver.local_endpoint());
   // The sender failed 301 and 302 (transmit timeout) and now awaits nothing older than 303.
@@ -179,15 +178,9 @@ BOOST_AUTO_TEST_CASE(datagrams_are_acknowledged_and_a_gone_target_answered_nack)
   BOOST_TEST(sender.queue_depth(receiver.local_endpoint()) == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(each_answer_is_a_well_formed_ack_or_nack_naming_its_datagram) {
+BOOST_FIXTURE_TEST_CASE(each_answer_is_a_well_formed_ack_or_nack_naming_its_datagram, raw_datagrams) {
   // Answers are a control frame encoded once with each sequence stamped in: a fresh decoder
   // must accept every one, with the kind and sequence of the datagram it answers.
-  inbox received;
-  udp_channel receiver(loopback, received.handler(), quick_settings());
-  asio::io_context io;
-  udp::socket raw(io, loopback);
-  raw.non_blocking(true);
-  auto target = unit_support::make_recording_endpoint();
   const std::array<std::pair<std::uint64_t, const char*>, 4> sent{
       {{5, "kept"}, {6, "gone"}, {7, "kept"}, {0x0102030405060708ULL, "gone"}}};
   for (const auto& [sequence, text] : sent) {
@@ -257,13 +250,7 @@ BOOST_AUTO_TEST_CASE(an_unanswered_datagram_is_sent_again_until_acknowledged) {
   BOOST_TEST(sender.statistics().retransmits >= 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_duplicate_datagram_is_delivered_once_and_answered_again) {
-  inbox received;
-  udp_channel receiver(loopback, received.handler(), quick_settings());
-  asio::io_context io;
-  udp::socket raw(io, loopback);
-  raw.non_blocking(true);
-  auto target = unit_support::make_recording_endpoint();
+BOOST_FIXTURE_TEST_CASE(a_duplicate_datagram_is_delivered_once_and_answered_again, raw_datagrams) {
   frame f = text_frame(ActorAddress(target), "once");
   f.sequence = 77;
   const std::string bytes = thespian::transport::encode_frame(f, 1 << 16);
@@ -318,13 +305,7 @@ BOOST_AUTO_TEST_CASE(a_malformed_datagram_is_dropped_and_the_channel_keeps_servi
 
 // The channel decodes every datagram with one decoder: what a refused datagram left in it must
 // not reach the next one.
-BOOST_AUTO_TEST_CASE(a_datagram_with_part_of_a_frame_or_bytes_after_it_is_dropped_and_the_next_delivered) {
-  inbox received;
-  udp_channel receiver(loopback, received.handler(), quick_settings());
-  asio::io_context io;
-  udp::socket raw(io, loopback);
-  raw.non_blocking(true);
-  auto target = unit_support::make_recording_endpoint();
+BOOST_FIXTURE_TEST_CASE(a_datagram_with_part_of_a_frame_or_bytes_after_it_is_dropped_and_the_next_delivered, raw_datagrams) {
   const std::string first = datagram(ActorAddress(target), 1, 1);
   const std::string second = datagram(ActorAddress(target), 2, 1);
   raw.send_to(asio::buffer(first.data(), first.size() / 2), receiver.local_endpoint());
