@@ -35,6 +35,8 @@ constexpr std::size_t remembered_sequences = 1 << 16;
 // A sender whose window jumps further ahead than this is a new incarnation (its sequences start
 // from its clock in nanoseconds), not one that gave up that many messages.
 constexpr std::uint64_t new_incarnation_jump = std::uint64_t{1} << 32;
+// The receive buffer each channel asks for (see open_socket).
+constexpr int udp_receive_buffer_request = 4 << 20;
 
 std::string describe(const asio::ip::udp::endpoint& e) {
   std::ostringstream os;
@@ -64,6 +66,12 @@ asio::ip::udp::socket open_socket(asio::io_context& io, const asio::ip::udp::end
   if (settings.peers_never_return) {
     socket.set_option(asio::detail::socket_option::boolean<SOL_IP, IP_RECVERR>(true));
   }
+  // A burst from a few senders (max_in_flight datagrams each, ~1 KiB of kernel accounting
+  // apiece even when small) overflows the default 208 KiB receive buffer of a socket whose
+  // thread is descheduled for a moment; each datagram dropped there costs its sender a
+  // retransmit after retransmit_initial, doubling. The kernel caps the request at
+  // net.core.rmem_max (its default is the 208 KiB), so this helps only where that allows.
+  socket.set_option(asio::socket_base::receive_buffer_size(udp_receive_buffer_request));
   socket.bind(bind_to);
   return socket;
 }
