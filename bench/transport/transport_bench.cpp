@@ -6,7 +6,7 @@
 // draining 64 KiB at a time). Pipelined runs are measured with max_in_flight at the default
 // (transport_settings: 256) and at another window (950 unless given). Usage:
 // transport_bench [round_trips] [messages] [repeats] [only] [in_flight]; the best of `repeats`
-// runs is printed.
+// runs is printed, and for round trips also the median of each repeat's channel/raw ratio.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -220,25 +220,41 @@ bool wanted(const char* transport, const char* part) {
   return only.empty() || (std::string(transport) + "-" + part).find(only) != std::string::npos;
 }
 
+// On a loaded machine the best raw run and the best channel run may come from quiet moments far
+// apart; each repeat's channel/raw ratio pairs two runs measured back to back, and their median
+// is printed next to the ratio of the bests.
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+void print_round_trip(const char* name, double raw_rt, double ch_rt, const std::vector<double>& paired) {
+  std::printf("%-5s round trip   raw %9.0f ns   channel %9.0f ns   channel/raw %5.2fx  "
+              "paired median %5.2fx  (goal <= 1.50x)\n",
+              name, raw_rt, ch_rt, ch_rt / raw_rt, median(paired));
+}
+
 template <class Protocol>
 void run(const fixture& fx, std::size_t round_trip_count, std::size_t message_count, int repeats) {
   const char* name = protocol_traits<Protocol>::name;
   double raw_rt = 1e30, ch_rt = 1e30, raw_tp = 0, ch_tp = 0, ch_tp_default = 0;
+  std::vector<double> paired;
   const bool rt = wanted(name, "round-trip-raw") || wanted(name, "round-trip-channel");
   const bool tp = wanted(name, "pipelined-raw") || wanted(name, "pipelined-channel") ||
                   wanted(name, "pipelined-default-channel");
   for (int r = 0; r < repeats; ++r) {
-    if (wanted(name, "round-trip-raw")) raw_rt = std::min(raw_rt, raw_round_trip_ns<Protocol>(fx, round_trip_count));
-    if (wanted(name, "round-trip-channel")) ch_rt = std::min(ch_rt, channel_round_trip_ns<Protocol>(fx, round_trip_count));
+    double raw_now = 0, ch_now = 0;
+    if (wanted(name, "round-trip-raw")) raw_rt = std::min(raw_rt, raw_now = raw_round_trip_ns<Protocol>(fx, round_trip_count));
+    if (wanted(name, "round-trip-channel")) ch_rt = std::min(ch_rt, ch_now = channel_round_trip_ns<Protocol>(fx, round_trip_count));
+    if (raw_now > 0 && ch_now > 0) paired.push_back(ch_now / raw_now);
     if (wanted(name, "pipelined-raw")) raw_tp = std::max(raw_tp, raw_throughput<Protocol>(fx, message_count));
     if (wanted(name, "pipelined-channel")) ch_tp = std::max(ch_tp, channel_throughput<Protocol>(fx, message_count, pipelined_in_flight));
     if (wanted(name, "pipelined-default-channel")) ch_tp_default = std::max(ch_tp_default, channel_throughput<Protocol>(fx, message_count, default_in_flight));
   }
   if (!rt && !tp) return;
-  if (rt) {
-    std::printf("%-5s round trip   raw %9.0f ns   channel %9.0f ns   channel/raw %5.2fx  (goal <= 1.50x)\n",
-                name, raw_rt, ch_rt, ch_rt / raw_rt);
-  }
+  if (rt) print_round_trip(name, raw_rt, ch_rt, paired);
   if (tp) {
     std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight)%s\n",
                 name, raw_tp, ch_tp, ch_tp / raw_tp, pipelined_in_flight,
@@ -294,12 +310,15 @@ double channel_udp_round_trip_ns(const fixture& fx, std::size_t n) {
 void run_udp(const fixture& fx, std::size_t round_trip_count, int repeats) {
   if (!wanted("udp", "round-trip-raw") && !wanted("udp", "round-trip-channel")) return;
   double raw_rt = 1e30, ch_rt = 1e30;
+  std::vector<double> paired;
   for (int r = 0; r < repeats; ++r) {
-    raw_rt = std::min(raw_rt, raw_udp_round_trip_ns(fx, round_trip_count));
-    ch_rt = std::min(ch_rt, channel_udp_round_trip_ns(fx, round_trip_count));
+    const double raw_now = raw_udp_round_trip_ns(fx, round_trip_count);
+    const double ch_now = channel_udp_round_trip_ns(fx, round_trip_count);
+    raw_rt = std::min(raw_rt, raw_now);
+    ch_rt = std::min(ch_rt, ch_now);
+    paired.push_back(ch_now / raw_now);
   }
-  std::printf("%-5s round trip   raw %9.0f ns   channel %9.0f ns   channel/raw %5.2fx  (goal <= 1.50x)\n",
-              "udp", raw_rt, ch_rt, ch_rt / raw_rt);
+  print_round_trip("udp", raw_rt, ch_rt, paired);
   std::fflush(stdout);
 }
 

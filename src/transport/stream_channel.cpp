@@ -25,6 +25,7 @@
 #include <absl/strings/str_format.h>
 #include <asio/experimental/as_tuple.hpp>
 
+#include "transport/drained_read.hpp"
 #include "transport/outbound_queue.hpp"
 
 namespace thespian::transport {
@@ -402,7 +403,7 @@ struct stream_channel<Protocol>::impl {
     std::string why = "closed by the peer";
     for (;;) {
       const std::span<char> room = decoder.prepare(chunk);
-      auto [ec, n] = co_await link->socket.async_read_some(asio::buffer(room.data(), room.size()), as_tuple_awaitable);
+      auto [ec, n] = co_await link->socket.async_read_some(drain_buffer(room.data(), room.size()), as_tuple_awaitable);
       if (ec) {
         if (ec != asio::error::eof) why = ec.message();
         break;
@@ -485,7 +486,9 @@ struct stream_channel<Protocol>::impl {
     for (;;) {
       // Read in place into the decoder's buffer: no copy between the socket and cereal.
       const std::span<char> room = decoder.prepare(self->settings.read_chunk);
-      auto [ec, n] = co_await connection->socket.async_read_some(asio::buffer(room.data(), room.size()), as_tuple_awaitable);
+      // A short read drained the socket: the next one waits for data without a recv first
+      // (drained_read.hpp).
+      auto [ec, n] = co_await connection->socket.async_read_some(drain_buffer(room.data(), room.size()), as_tuple_awaitable);
       if (ec) {
         if (ec == asio::error::eof) {
           if (auto e = decoder.finish()) error = absl::StrFormat("%s: %s", to_string(e->kind), e->detail);

@@ -23,6 +23,7 @@
 #include <absl/strings/str_format.h>
 #include <asio/experimental/as_tuple.hpp>
 
+#include "transport/drained_read.hpp"
 #include "transport/frame_decoder.hpp"
 #include "transport/outbound_queue.hpp"
 
@@ -198,11 +199,18 @@ struct udp_channel::impl {
     if (!batch.empty() && batch.front().bytes.capacity() > 4096) batch.clear();
   }
 
+  // Reads up to two datagrams per wake-up; when fewer came the socket was drained, and the next
+  // read waits in the reactor without a recv that could only answer EAGAIN (drained_read.hpp).
   static asio::awaitable<void> receive_loop(impl* self) {
     std::vector<char> buffer(max_udp_frame_size + 1);
+    std::vector<char> second_buffer(max_udp_frame_size + 1);
+    more_datagram more;
+    // With IP_RECVERR a short recvmmsg may hide an error it keeps for the next call.
+    const bool trust_empty = !self->settings.peers_never_return;
     endpoint_type from;
     for (;;) {
-      auto [ec, n] = co_await self->socket.async_receive_from(asio::buffer(buffer), from, as_tuple_awaitable);
+      const datagram_pair room(asio::buffer(buffer), asio::buffer(second_buffer), &more, trust_empty);
+      auto [ec, n] = co_await self->socket.async_receive_from(room, from, as_tuple_awaitable);
       if (self->closed.load()) co_return;
       if (ec) {
         if (ec == asio::error::operation_aborted) co_return;
@@ -213,9 +221,12 @@ struct udp_channel::impl {
       }
       {
         std::lock_guard lock(self->stats_mutex);
-        ++self->stats.datagrams_received;
+        self->stats.datagrams_received += more.present ? 2 : 1;
       }
       self->handle_datagram(from, std::span<const char>(buffer.data(), n));
+      if (more.present && !self->closed.load()) {
+        self->handle_datagram(more.from, std::span<const char>(second_buffer.data(), more.size));
+      }
     }
   }
 

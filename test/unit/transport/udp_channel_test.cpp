@@ -1,7 +1,8 @@
 // Loopback tests of the UDP channel (src/transport/udp_channel.hpp): ACK/NACK per datagram,
 // retransmission of unanswered datagrams, duplicates delivered once (and answered again),
 // oversized messages refused at the sender, malformed datagrams dropped without harm, and
-// per-sender order kept over reordered and duplicated datagrams (the reorder buffer, its gaps).
+// per-sender order kept over reordered and duplicated datagrams (the reorder buffer, its gaps),
+// and bursts read two datagrams at a time answered to the right sender.
 #include <boost/test/unit_test.hpp>
 
 #include <array>
@@ -106,6 +107,38 @@ BOOST_FIXTURE_TEST_CASE(reordered_and_duplicated_datagrams_are_delivered_once_in
   BOOST_TEST(stats.duplicates_dropped == 2u);  // the second 101 and the second 102
   BOOST_TEST(stats.gaps_skipped == 0u);
   BOOST_TEST(received.size() == 5u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_burst_from_two_senders_is_answered_to_each_and_delivered_in_order_per_sender, raw_datagrams) {
+  // The channel reads up to two datagrams per wake-up: the second one's sender must be its
+  // own, whichever of the pair it came in, and nothing queued behind a pair may wait unread.
+  udp::socket other{io, loopback};
+  other.non_blocking(true);
+  constexpr std::uint64_t count = 40;
+  for (std::uint64_t sequence = 1; sequence <= count; ++sequence) {
+    raw.send_to(asio::buffer(datagram(ActorAddress(target), sequence, 1)), receiver.local_endpoint());
+    other.send_to(asio::buffer(datagram(ActorAddress(target), 1000 + sequence, 1001)),
+                  receiver.local_endpoint());
+  }
+  std::set<std::uint64_t> first, second;
+  for (std::uint64_t sequence = 1; sequence <= count; ++sequence) {
+    first.insert(sequence);
+    second.insert(1000 + sequence);
+  }
+  BOOST_TEST_REQUIRE(acknowledged(raw, first));
+  BOOST_TEST_REQUIRE(acknowledged(other, second));
+  BOOST_TEST_REQUIRE(received.wait_for(2 * count));
+  std::vector<std::string> from_first, from_second;
+  for (const std::string& text : received.texts()) {
+    (text.size() >= 5 ? from_second : from_first).push_back(text);
+  }
+  BOOST_TEST_REQUIRE(from_first.size() == count);
+  BOOST_TEST_REQUIRE(from_second.size() == count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    BOOST_TEST(from_first[i] == absl::StrCat("m", i + 1));
+    BOOST_TEST(from_second[i] == absl::StrCat("m", 1001 + i));
+  }
+  BOOST_TEST(receiver.statistics().duplicates_dropped == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_gap_that_never_fills_is_given_up_after_the_transmit_timeout_and_counted) {
