@@ -133,12 +133,8 @@ void actor_cell::abandon() {
   address_ = ActorAddress{};
 }
 
-bool actor_cell::deliver(envelope&& e) {
-  // One envelope: the same path as a gathered run (e stays the caller's when refused).
-  return deliver_some(&e, 1) == 1;
-}
-
-std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
+[[gnu::always_inline]] inline std::size_t actor_cell::take_delivery(envelope* items,
+                                                                    std::size_t n) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -163,6 +159,15 @@ std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
   }
   if (wake) core_.runs().schedule(this);
   return n;
+}
+
+bool actor_cell::deliver(envelope&& e) {
+  // One envelope: the same path as a gathered run (e stays the caller's when refused).
+  return take_delivery(&e, 1) == 1;
+}
+
+std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
+  return take_delivery(items, n);
 }
 
 void actor_cell::run_scheduled() {
