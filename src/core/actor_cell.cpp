@@ -116,6 +116,8 @@ void actor_cell::abandon() {
     incoming_.clear();
     mail_chunk::destroy(spare_);
     spare_ = nullptr;
+    direct_ = envelope{};
+    has_direct_ = false;
   }
   loop.reset();
   if (rare_) rare_->wakeups.clear();
@@ -131,20 +133,25 @@ void actor_cell::abandon() {
   address_ = ActorAddress{};
 }
 
-bool actor_cell::deliver(envelope&& e) {
-  // One envelope: the same path as a gathered run (e stays the caller's when refused).
-  return deliver_some(&e, 1) == 1;
-}
-
-std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
+[[gnu::always_inline]] inline std::size_t actor_cell::take_delivery(envelope* items,
+                                                                    std::size_t n) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (exited_) return 0;
-    const std::uint32_t first = busy_ ? mail_chunk::kLargest : mail_chunk::kFirst;
-    for (std::size_t i = 0; i < n; ++i) incoming_.push_back(std::move(items[i]), spare_, first);
-    has_mail_.store(true, std::memory_order_relaxed);
     const loop_state now = state_.load(std::memory_order_relaxed);
+    std::size_t i = 0;
+    if (now == loop_state::idle && n > 0) {
+      // Idle: nothing is queued anywhere, so this is the oldest mail (see direct_).
+      direct_ = std::move(items[0]);
+      has_direct_ = true;
+      i = 1;
+    }
+    if (i < n) {
+      const std::uint32_t first = busy_ ? mail_chunk::kLargest : mail_chunk::kFirst;
+      for (; i < n; ++i) incoming_.push_back(std::move(items[i]), spare_, first);
+      has_mail_.store(true, std::memory_order_relaxed);
+    }
     if (now == loop_state::idle || now == loop_state::parked) {
       state_.store(loop_state::scheduled, std::memory_order_relaxed);
       wake = true;
@@ -152,6 +159,15 @@ std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
   }
   if (wake) core_.runs().schedule(this);
   return n;
+}
+
+bool actor_cell::deliver(envelope&& e) {
+  // One envelope: the same path as a gathered run (e stays the caller's when refused).
+  return take_delivery(&e, 1) == 1;
+}
+
+std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
+  return take_delivery(items, n);
 }
 
 void actor_cell::run_scheduled() {
@@ -237,6 +253,7 @@ void actor_cell::send(const ActorAddress& to, Message message) {
     }
     if (out_) flush_gathered();  // sends to another target go in order
     send_now(to, std::move(message));
+    ++sent_here_;  // the primary thread's own counter
     last_target = to.endpoint();
     return;
   }
@@ -258,6 +275,7 @@ void actor_cell::send(const ActorAddress& to, Message message) {
     }
   }
   send_now(to, std::move(message));
+  sent_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void actor_cell::send_now(const ActorAddress& to, Message&& message) {
@@ -265,7 +283,6 @@ void actor_cell::send_now(const ActorAddress& to, Message&& message) {
   if (!to) core_.send(address_, to, std::move(message));  // throws InvalidActorAddress
   envelope e{std::move(message), address_, envelope_kind::user, 0};
   if (!to.endpoint()->deliver(std::move(e))) core_.dead_letter(to, std::move(e));
-  sent_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void actor_cell::gather(const ActorAddress& to, envelope&& e) {
@@ -369,8 +386,13 @@ bool actor_cell::go_idle() {
 }
 
 bool actor_cell::next_or_idle(envelope& out) {
+  if (has_direct_) {
+    out = std::move(direct_);
+    has_direct_ = false;
+    return true;
+  }
   if (take_held(out)) return true;
-  if (batch_.pop(out)) return true;
+  if (!batch_.empty() && batch_.pop(out)) return true;  // empty(): inline, pop() is not
   // A young actor's chunks go when it goes idle (most actors handle a message or two and then
   // wait); a busy one keeps one as the spare, so that a message costs no allocation. batch_
   // must be settled before the lock: once idle, another thread may run the cell.
@@ -392,8 +414,8 @@ bool actor_cell::next_or_idle(envelope& out) {
     busy_ = !young;
   }
   // From here on, when idle, nothing of the cell is touched.
-  mail_chunk::destroy(done);
-  mail_chunk::destroy(spare);
+  if (done) mail_chunk::destroy(done);
+  if (spare) mail_chunk::destroy(spare);
   return !idle && batch_.pop(out);
 }
 
@@ -699,11 +721,14 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
 
 void actor_cell::finish_exit() {
   mail_queue left;
+  std::optional<envelope> direct;  // none expected: an activation takes it first
   {
     std::lock_guard lock(mutex_);
     exited_ = true;
     left.swap(incoming_);
     has_mail_.store(false, std::memory_order_relaxed);
+    if (has_direct_) direct.emplace(std::move(direct_));
+    has_direct_ = false;
   }
   if (rare_) {
     for (auto& [tag, timer] : rare_->wakeups) timer->cancel();
@@ -715,6 +740,7 @@ void actor_cell::finish_exit() {
   actor_.reset();
   // In arrival order: held back during an ask (from its read index: what is before it was
   // handled), then the batch taken from the mailbox, then what came after it.
+  if (direct && direct->kind == envelope_kind::user) core_.dead_letter(address_, std::move(*direct));
   if (rare_) {
     for (std::size_t i = rare_->held_next; i < rare_->held.size(); ++i) {
       envelope& e = rare_->held[i];
@@ -751,7 +777,7 @@ ActorStatus actor_cell::status() const {
   }
   {
     std::lock_guard lock(mutex_);
-    s.pending_messages = incoming_.size();
+    s.pending_messages = incoming_.size() + (has_direct_ ? 1 : 0);
   }
   s.pending_messages += batch_.size();
   if (rare_) {
@@ -759,7 +785,7 @@ ActorStatus actor_cell::status() const {
     s.pending_wakeups = rare_->wakeups.size();
   }
   s.received = received_;
-  s.sent = sent_.load(std::memory_order_relaxed);
+  s.sent = sent_.load(std::memory_order_relaxed) + sent_here_;
   return s;
 }
 

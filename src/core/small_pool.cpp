@@ -140,11 +140,15 @@ struct cache_owner {
   }
 };
 
-[[maybe_unused]] thread_cache* my_cache() {  // unused under ASan (below)
-  if (cache) [[likely]] return cache;
+[[maybe_unused, gnu::noinline]] thread_cache* make_cache() {
   if (cache_gone) return nullptr;
   thread_local cache_owner owner;
   return cache;
+}
+
+[[maybe_unused]] thread_cache* my_cache() {  // unused under ASan (below)
+  if (cache) [[likely]] return cache;
+  return make_cache();
 }
 
 // Moves the first kBatch blocks of the thread's list for class c into a batch.
@@ -166,18 +170,32 @@ void* small_allocate(std::size_t bytes) { return ::operator new(bytes); }
 void small_deallocate(void* p, std::size_t) noexcept { ::operator delete(p); }
 #else
 
+namespace {
+
+// The slow paths, out of line: kept in the fast paths, they made the compiler save and restore
+// six registers on every call (~15 instructions of each message's allocation and free).
+[[gnu::noinline]] void* allocate_slow(std::size_t c, thread_cache* tc) {
+  if (!tc) return ::operator new(kClassSize[c]);
+  batch refill;
+  if (!the_depot().take(c, refill)) return ::operator new(kClassSize[c]);
+  free_block* b = refill.head;
+  tc->head[c] = b->next;
+  tc->count[c] = refill.count - 1;
+  return b;
+}
+
+[[gnu::noinline]] void give_batch(thread_cache& tc, std::size_t c) noexcept {
+  the_depot().give(c, split_batch(tc, c));
+}
+
+}  // namespace
+
 void* small_allocate(std::size_t bytes) {
   if (bytes > kSmallPoolMax) return ::operator new(bytes);
   const std::size_t c = kClassOf[(bytes + 15) / 16];
   thread_cache* tc = my_cache();
-  if (!tc) return ::operator new(kClassSize[c]);
-  free_block* b = tc->head[c];
-  if (!b) [[unlikely]] {
-    batch refill;
-    if (!the_depot().take(c, refill)) return ::operator new(kClassSize[c]);
-    b = refill.head;
-    tc->count[c] = refill.count;
-  }
+  free_block* b = tc ? tc->head[c] : nullptr;
+  if (!b) [[unlikely]] return allocate_slow(c, tc);
   tc->head[c] = b->next;
   --tc->count[c];
   return b;
@@ -197,9 +215,7 @@ void small_deallocate(void* p, std::size_t bytes) noexcept {
   auto* b = static_cast<free_block*>(p);
   b->next = tc->head[c];
   tc->head[c] = b;
-  if (++tc->count[c] > kKeep) [[unlikely]] {
-    the_depot().give(c, split_batch(*tc, c));
-  }
+  if (++tc->count[c] > kKeep) [[unlikely]] give_batch(*tc, c);
 }
 
 #endif

@@ -11,7 +11,15 @@ namespace thespian::detail {
 
 class spin_lock {
  public:
+  // The uncontended case inline (one exchange); the waiting loop out of line.
   void lock() noexcept {
+    if (!locked_.exchange(true, std::memory_order_acquire)) [[likely]] return;
+    lock_contended();
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  [[gnu::noinline]] void lock_contended() noexcept {
     for (int spins = 0; locked_.exchange(true, std::memory_order_acquire); ++spins) {
       while (locked_.load(std::memory_order_relaxed)) {
         if (++spins >= kSpinsBeforeYield) {
@@ -24,9 +32,6 @@ class spin_lock {
       }
     }
   }
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
- private:
   static constexpr int kSpinsBeforeYield = 64;
   std::atomic<bool> locked_{false};
 };
