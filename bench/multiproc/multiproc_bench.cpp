@@ -14,6 +14,9 @@
 // (every actor-to-actor message then goes through the admin's relay).
 // Each creation row also gives the CPU per actor of each process involved over the actors' whole
 // life (start, one message, exit, reap), from /proc; the raw fork row gives its own CPU.
+// The raw and ping-pong rows are means over consecutive round trips (one preemption on a busy
+// machine weighs on all of them); a further line gives the medians of the single round trips,
+// and the ask median against the raw median.
 // round_trips 0 skips the round-trip rows (creation only).
 // Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase] [routing]
 #include <dirent.h>
@@ -55,7 +58,8 @@ struct Ball {
 };
 struct Done {
   std::int64_t nanoseconds = 0;
-  template <class A> void serialize(A& ar) { ar(nanoseconds); }
+  std::int64_t median_nanoseconds = 0;  // of the single round trips (ping-pong only)
+  template <class A> void serialize(A& ar) { ar(nanoseconds, median_nanoseconds); }
 };
 
 // Answers every Ball; with a PingPong, serves `rounds` balls to the partner and reports the time.
@@ -64,12 +68,22 @@ class Player : public thespian::Actor {
   asio::awaitable<void> receive(Message m, ActorAddress from) override {
     if (const auto* start = m.get<PingPong>()) {
       report_to_ = from;
-      started_ = clock_type::now();
+      started_ = last_ = clock_type::now();
+      round_trips_.clear();
+      round_trips_.reserve(static_cast<std::size_t>(start->rounds));
       send(start->partner, Ball{start->rounds});
     } else if (const auto* ball = m.get<Ball>()) {
+      if (report_to_) {
+        const auto now = clock_type::now();
+        round_trips_.push_back(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - last_).count());
+        last_ = now;
+      }
       if (report_to_ && ball->left <= 1) {
+        std::sort(round_trips_.begin(), round_trips_.end());
         send(report_to_, Done{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  clock_type::now() - started_).count()});
+                                  clock_type::now() - started_).count(),
+                              round_trips_[round_trips_.size() / 2]});
         report_to_ = ActorAddress{};
       } else if (report_to_) {
         send(from, Ball{ball->left - 1});
@@ -84,7 +98,8 @@ class Player : public thespian::Actor {
 
  private:
   ActorAddress report_to_;
-  clock_type::time_point started_;
+  clock_type::time_point started_, last_;
+  std::vector<std::int64_t> round_trips_;
 };
 
 struct SpawnMany {
@@ -123,8 +138,14 @@ class Spawner : public thespian::Actor {
 // Waits (bounded) until the admin counts no more than `left` actors.
 void wait_for_actor_count(thespian::ActorSystem& sys, std::size_t left) {
   const auto deadline = clock_type::now() + std::chrono::seconds(60);
-  while (sys.status().actor_count > left && clock_type::now() < deadline) {
+  std::size_t count = 0;
+  while ((count = sys.status().actor_count) > left && clock_type::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Said, not hidden in a slow run: an actor whose end the admin missed stalled phases so.
+  if (count > left) {
+    std::fprintf(stderr, "the admin still counts %zu actors after 60 s (expected %zu)\n", count,
+                 left);
   }
 }
 
@@ -292,8 +313,9 @@ void udp_pair(int sv[2]) {
 
 enum class raw_kind { unix_socket, tcp, udp };
 
-// Raw floor: 64 bytes there and back between two processes, in µs.
-double raw_round_trip_us(int rounds, raw_kind kind) {
+// Raw floor: 64 bytes there and back between two processes, in µs: the mean, and in
+// `median_us` the median of the single round trips.
+double raw_round_trip_us(int rounds, raw_kind kind, double& median_us) {
   int sv[2];
   if (kind == raw_kind::tcp) {
     tcp_pair(sv);
@@ -314,7 +336,10 @@ double raw_round_trip_us(int rounds, raw_kind kind) {
     ::_exit(0);
   }
   ::close(sv[1]);
+  std::vector<double> each;
+  each.reserve(static_cast<std::size_t>(rounds));
   const auto start = clock_type::now();
+  auto last = start;
   for (int i = 0; i < rounds; ++i) {
     if (::write(sv[0], buf.data(), buf.size()) <= 0) std::abort();
     std::size_t got = 0;
@@ -323,8 +348,12 @@ double raw_round_trip_us(int rounds, raw_kind kind) {
       if (n <= 0) std::abort();
       got += static_cast<std::size_t>(n);
     }
+    const auto now = clock_type::now();
+    each.push_back(std::chrono::duration<double, std::micro>(now - last).count());
+    last = now;
   }
   const double us = std::chrono::duration<double, std::micro>(clock_type::now() - start).count();
+  median_us = median(std::move(each));
   ::close(sv[0]);
   ::waitpid(child, nullptr, 0);
   return us / rounds;
@@ -381,6 +410,7 @@ constexpr int creating_threads = 4;
 
 struct measurements {
   double sequential_s = 0, concurrent_s = 0, in_actor_s = 0, pingpong_us = 0, ask_us = 0;
+  double pingpong_median_us = 0;
   tree_cpu cpu0, cpu1, cpu2, cpu3;
 };
 
@@ -426,6 +456,7 @@ int measure(thespian::ActorSystem& sys, int rounds, int actors, measurements& m)
       return 1;
     }
     m.pingpong_us = done->as<Done>().nanoseconds / 1000.0 / rounds;
+    m.pingpong_median_us = done->as<Done>().median_nanoseconds / 1000.0;
     m.ask_us = median(asks);
   }
   return 0;
@@ -441,7 +472,8 @@ int main(int argc, char** argv) {
                                                      : raw_kind::unix_socket;
   const std::string routing = argc > 4 ? argv[4] : "";
   // The raw floor first, while this program is single-threaded (it forks).
-  const double raw_us = rounds > 0 ? raw_round_trip_us(rounds, kind) : 0;
+  double raw_median_us = 0;
+  const double raw_us = rounds > 0 ? raw_round_trip_us(rounds, kind, raw_median_us) : 0;
   const double raw_cpu_before =
       process_cpu_seconds(RUSAGE_SELF) + process_cpu_seconds(RUSAGE_CHILDREN);
   const double raw_forks = raw_fork_rate(actors);
@@ -475,6 +507,9 @@ int main(int argc, char** argv) {
                 kind == raw_kind::tcp ? "TCP " : kind == raw_kind::udp ? "UDP " : "UNIX", raw_us);
     std::printf("  actor-to-actor ping-pong round trip:              %8.1f us  (%.2fx raw)\n",
                 pingpong_us, pingpong_us / raw_us);
+    std::printf("  medians: raw %.1f us, ping-pong %.1f us (%.2fx raw), ask (%.2fx raw)\n",
+                raw_median_us, m.pingpong_median_us, m.pingpong_median_us / raw_median_us,
+                ask_us / raw_median_us);
     std::printf("  ask from outside, median:                         %8.1f us  (%.2fx raw)\n",
                 ask_us, ask_us / raw_us);
   }

@@ -21,7 +21,8 @@ class exit_watcher : public std::enable_shared_from_this<exit_watcher> {
   // after cancel() or when the executor's context is destroyed first.
   using handler = std::function<void(std::error_code ec, const exit_status& status)>;
 
-  // Starts watching at once; `on_exit` runs once, on `executor`. The watcher owns `child`
+  // Starts watching at once; `on_exit` runs once, on `executor` (run by one thread: a wake-up
+  // that finds the process still running waits again, see arm()). The watcher owns `child`
   // (and so kills and reaps it if it is destroyed before the process ended).
   static std::shared_ptr<exit_watcher> start(asio::any_io_executor executor, child_process child,
                                              handler on_exit);
@@ -36,6 +37,7 @@ class exit_watcher : public std::enable_shared_from_this<exit_watcher> {
 
  private:
   void wait(handler on_exit);
+  void arm(std::shared_ptr<handler> on_exit);
 
   child_process child_;
   asio::posix::stream_descriptor pidfd_;
