@@ -471,6 +471,12 @@ int main(int argc, char** argv) {
                         : base == "multiprocUDPBase" ? raw_kind::udp
                                                      : raw_kind::unix_socket;
   const std::string routing = argc > 4 ? argv[4] : "";
+  if (rounds < 0 || actors < 1) {
+    // Each creation phase waits for its actors' answers: with none it would wait in vain.
+    std::fprintf(stderr, "multiproc_bench: round_trips must be >= 0 and actors >= 1 (got %d and %d)\n",
+                 rounds, actors);
+    return 2;
+  }
   // The raw floor first, while this program is single-threaded (it forks).
   double raw_median_us = 0;
   const double raw_us = rounds > 0 ? raw_round_trip_us(rounds, kind, raw_median_us) : 0;
