@@ -143,7 +143,7 @@ class actor_cell final : public endpoint, public runnable {
   // The body of deliver() and deliver_some(), inlined into both (actor_cell.cpp only): a single
   // send, the common case, makes one call fewer.
   inline std::size_t take_delivery(envelope* items, std::size_t n);
-    // `co_await park_loop{this}` in a coroutine of the loop parks it until mail arrives. It
+  // `co_await park_loop{this}` in a coroutine of the loop parks it until mail arrives. It
   // suspends through asio's "run after suspend" hook and keeps the loop's awaitable_thread in
   // waiter_: no initiation frame and no completion handler are made per wait, which is what a
   // ping-pong pair does on every message.
