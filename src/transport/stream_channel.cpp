@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -32,6 +33,12 @@ namespace thespian::transport {
 namespace {
 
 constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+
+// How long a connection that is ending (a write failed, or its peer's process ended) waits for
+// its reader to reach the end of the stream before it is closed from here. The peer's end is
+// normally closed already: the wait is for our reader, unless some other process still holds
+// the peer's socket.
+constexpr std::chrono::milliseconds ending_connection_grace{1000};
 
 template <class Endpoint>
 std::string describe(const Endpoint& e) {
@@ -83,7 +90,7 @@ struct stream_channel<Protocol>::impl {
           // back what it sent before, so each send writes at once there.
           queue(owner->settings, describe(peer), outbound_queue::framing::stream,
                 /*batch_while_in_flight=*/owner->settings.io == nullptr),
-          socket(owner->io), backoff_timer(owner->io) {}
+          socket(owner->io), backoff_timer(owner->io), ending_timer(owner->io) {}
 
     impl* owner;
     const endpoint_type peer;
@@ -91,9 +98,18 @@ struct stream_channel<Protocol>::impl {
     std::atomic<bool> connecting{false};
     std::atomic<bool> ever_connected{false};  // peers_never_return: a refusal then means gone
     std::atomic<bool> reverse_only{false};    // await_dial_from: never dialled, only adopted
+    // peer_gone: the peer's process has ended. Its connection is then read to its end, not
+    // dropped, since ACKs it wrote before it ended may still be unread.
+    std::atomic<bool> gone{false};
+    std::mutex gone_mutex;
+    std::string gone_reason;  // under gone_mutex
     // I/O thread only.
     socket_type socket;
     asio::steady_timer backoff_timer;
+    // end_after_reading: the connection waiting for its end of stream, and the bound of that
+    // wait.
+    std::uint64_t ending_generation = 0;
+    asio::steady_timer ending_timer;
     std::uint64_t generation = 0;
     // The descriptor other threads write to, -1 while there is no connection.
     std::mutex write_mutex;
@@ -251,8 +267,8 @@ struct stream_channel<Protocol>::impl {
       }
       link->queue.release_turn();
       link->owner->post([owner = link->owner, link, generation, error] {
-        owner->connection_lost(link, generation,
-                               absl::StrFormat("write failed: %s", std::strerror(error)));
+        owner->end_after_reading(link, generation,
+                                 absl::StrFormat("write failed: %s", std::strerror(error)));
       });
       return;
     }
@@ -289,7 +305,7 @@ struct stream_channel<Protocol>::impl {
         link->socket, asio::buffer(batch.data() + skip, batch.size() - skip), as_tuple_awaitable);
     if (ec) {
       link->queue.release_turn();
-      self->connection_lost(link, generation, absl::StrFormat("write failed: %s", ec.message()));
+      self->end_after_reading(link, generation, absl::StrFormat("write failed: %s", ec.message()));
       co_return;
     }
     transmit(link);
@@ -373,6 +389,8 @@ struct stream_channel<Protocol>::impl {
     }
     link->queue.set_connected(true);
     link->ever_connected.store(true);
+    // A connection to a gone peer's endpoint is to a new peer (a new process took its port).
+    link->gone.store(false);
     link->connecting.store(false);
     spawn(read_acks(this, link, link->generation));
     if (link->queue.try_take_turn()) transmit(link);
@@ -388,6 +406,19 @@ struct stream_channel<Protocol>::impl {
     }
     std::error_code ignored;
     link->socket.close(ignored);
+    link->ending_timer.cancel();
+    if (link->gone.load()) {
+      // Everything the ended peer wrote has been read (this is its end of stream, or the
+      // grace ran out): what it did not acknowledge, it never will. No redial.
+      std::string reason;
+      {
+        std::lock_guard lock(link->gone_mutex);
+        reason = link->gone_reason;
+      }
+      link->queue.set_connected(false);
+      link->queue.peer_gone(reason).run();
+      return;
+    }
     const std::string reason =
         absl::StrFormat("connection to %s lost (%s) before the message was acknowledged",
                         describe(link->peer), why);
@@ -396,14 +427,68 @@ struct stream_channel<Protocol>::impl {
     if (!closed.load() && !link->queue.idle()) ensure_connecting(link);
   }
 
+  // I/O thread. The connection of `generation` is ending: a write to it failed, or its peer's
+  // process ended. Answers the peer wrote before that may still be unread (an ACK of a message
+  // it took just before it closed), so the connection is not dropped here: its reader goes on
+  // to the end of the stream, and connection_lost runs from there. Should that end not come
+  // (another process still holding the peer's socket), the grace bounds the wait.
+  void end_after_reading(const std::shared_ptr<peer_link>& link, std::uint64_t generation,
+                         std::string why) {
+    if (closed.load() || generation != link->generation || !link->socket.is_open()) return;
+    if (link->ending_generation == generation) return;  // already waiting for its end
+    link->ending_generation = generation;
+    // The reader may be waiting for an epoll edge that will not come: drain_buffer takes a
+    // short read as "drained", but an end of stream that came in the same edge as the last
+    // bytes is still queued behind them. Cancelling its read makes it look at the socket.
+    std::error_code ignored;
+    link->socket.cancel(ignored);
+    link->ending_timer.expires_after(ending_connection_grace);
+    live.fetch_add(1);
+    link->ending_timer.async_wait([this, link, generation, why = std::move(why)](std::error_code ec) {
+      struct finished {
+        impl* self;
+        ~finished() { self->live.fetch_sub(1); }
+      } done{this};
+      if (ec || closed.load()) return;
+      connection_lost(link, generation, why + "; the peer did not close the connection");
+    });
+  }
+
   static asio::awaitable<void> read_acks(impl* self, std::shared_ptr<peer_link> link,
                                          std::uint64_t generation) {
     frame_decoder decoder(self->settings.max_stream_frame);
     const std::size_t chunk = std::min<std::size_t>(self->settings.read_chunk, 64 << 10);
     std::string why = "closed by the peer";
+    bool look_directly = false;  // the connection is ending: recv until the socket is empty
     for (;;) {
       const std::span<char> room = decoder.prepare(chunk);
-      auto [ec, n] = co_await link->socket.async_read_some(drain_buffer(room.data(), room.size()), as_tuple_awaitable);
+      std::error_code ec;
+      std::size_t n = 0;
+      if (look_directly) {
+        const ssize_t got = ::recv(link->socket.native_handle(), room.data(), room.size(), MSG_DONTWAIT);
+        if (got > 0) {
+          n = static_cast<std::size_t>(got);
+        } else if (got == 0) {
+          ec = asio::error::eof;
+        } else if (errno == EINTR) {
+          continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          look_directly = false;  // still open: new bytes or its end raise an edge again
+          continue;
+        } else {
+          ec = std::error_code(errno, std::system_category());
+        }
+      } else {
+        auto [read_ec, read_n] = co_await link->socket.async_read_some(drain_buffer(room.data(), room.size()), as_tuple_awaitable);
+        if (read_ec == asio::error::operation_aborted && !self->closed.load() &&
+            link->ending_generation == generation && generation == link->generation &&
+            link->socket.is_open()) {
+          look_directly = true;  // end_after_reading cancelled the read
+          continue;
+        }
+        ec = read_ec;
+        n = read_n;
+      }
       if (ec) {
         if (ec != asio::error::eof) why = ec.message();
         break;
@@ -660,6 +745,7 @@ struct stream_channel<Protocol>::impl {
       }
       link->socket.close(ignored);
       link->backoff_timer.cancel();
+      link->ending_timer.cancel();
       link->queue.close("the channel was closed").run();
     }
     work.reset();
@@ -807,7 +893,21 @@ void stream_channel<Protocol>::peer_gone(const endpoint_type& peer, const std::s
   if (!link) return;
   // From now on a refused redial means gone too, so the dialling loop stops at its next try.
   link->ever_connected.store(true);
-  link->queue.peer_gone(reason).run();
+  {
+    std::lock_guard lock(link->gone_mutex);
+    link->gone_reason = reason;
+  }
+  link->gone.store(true);
+  if (!link->queue.connected()) {
+    // No connection holds unread answers: what waits has no way left to the peer.
+    link->queue.peer_gone(reason).run();
+    return;
+  }
+  // Its ACKs may still sit unread in the socket: failing those messages now would report
+  // messages the peer took as never delivered. connection_lost fails the rest at its end.
+  impl_->post([self = impl_.get(), link] {
+    self->end_after_reading(link, link->generation, "its process ended");
+  });
 }
 
 template <class Protocol>

@@ -69,7 +69,9 @@ class stream_channel final : public channel<typename Protocol::endpoint> {
   bool run_io_once() override;
 
   // Any thread: `peer` will never be reachable again (the caller knows, e.g. its process was
-  // reported dead); every message to it whose outcome is not known gets no_such_target now.
+  // reported dead); every message to it whose outcome is not known gets no_such_target: at
+  // once without a connection, else once the connection's remaining answers are read (ACKs
+  // the peer wrote before it ended still count), at its end of stream.
   void peer_gone(const endpoint_type& peer, const std::string& reason);
   // Any thread: `peer` listens now (the caller was told): a dial waiting out its back-off
   // after a refusal tries again at once.

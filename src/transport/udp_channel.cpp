@@ -239,17 +239,23 @@ struct udp_channel::impl {
     std::vector<endpoint_type> unreachable_peers;
     for (int round = 0; round < 16; ++round) {
       read_errors(unreachable_peers);
-      std::error_code ec;
-      endpoint_type from;
-      for (;;) {
-        const std::size_t n = socket.receive_from(asio::buffer(buffer), from, 0, ec);
-        if (ec) break;
-        count(&udp_channel_statistics::datagrams_received);
-        handle_datagram(from, std::span<const char>(buffer.data(), n));
-      }
-      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (drain_received(buffer)) break;
     }
     for (const auto& peer : unreachable_peers) unreachable(peer);
+  }
+
+  // Handles every datagram already in the socket (I/O thread), without waiting for more. True
+  // when it was drained; false when a receive failed (an error the error queue may name).
+  bool drain_received(std::vector<char>& buffer) {
+    std::error_code ec;
+    endpoint_type from;
+    for (;;) {
+      const std::size_t n = socket.receive_from(asio::buffer(buffer), from, 0, ec);
+      if (ec) break;
+      count(&udp_channel_statistics::datagrams_received);
+      handle_datagram(from, std::span<const char>(buffer.data(), n));
+    }
+    return ec == asio::error::would_block || ec == asio::error::try_again;
   }
 
   // Drains the socket's error queue (I/O thread): each "port unreachable" names the peer a
@@ -608,7 +614,14 @@ void udp_channel::peer_gone(const endpoint_type& peer, const std::string& reason
   if (!link) return;
   // From now on "port unreachable" means gone too, however recently it was first tried.
   link->ever_answered.store(true);
-  link->queue.peer_gone(reason).run();
+  // An ACK the peer sent just before it ended may wait unread in the socket: the I/O thread
+  // handles what is there first, so a message the peer took is not reported as lost.
+  asio::post(impl_->io, [self = impl_.get(), link, reason] {
+    if (self->closed.load()) return;  // shutdown failed what waited
+    std::vector<char> buffer(max_udp_frame_size + 1);
+    self->drain_received(buffer);
+    link->queue.peer_gone(reason).run();
+  });
 }
 
 void udp_channel::dial_now(const endpoint_type& peer) {

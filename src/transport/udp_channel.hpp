@@ -67,7 +67,9 @@ class udp_channel final : public channel<asio::ip::udp::endpoint> {
   void close() override;
 
   // Any thread: `peer` will never be reachable again (the caller knows, e.g. its process was
-  // reported dead); every message to it whose outcome is not known gets no_such_target now.
+  // reported dead); every message to it whose outcome is not known gets no_such_target, on
+  // the I/O thread once the datagrams already received are handled (an ACK the peer sent
+  // before it ended still counts).
   void peer_gone(const endpoint_type& peer, const std::string& reason);
   // Any thread: `peer` listens now (the caller was told): what waits for its answer is sent
   // again at once, without waiting out the retransmit back-off.

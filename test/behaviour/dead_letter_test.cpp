@@ -124,7 +124,9 @@ BOOST_AUTO_TEST_CASE(last_registered_handler_wins) {
   register_handler(sys, second, second_letters);
   auto mortal = exited_actor(sys);
   sys.tell(mortal, "for the current handler");
-  BOOST_TEST(reply_as<DeadLetter>(second_letters.listen(patience)).dead_address == mortal);
+  const auto dead = reply_as<DeadLetter>(second_letters.listen(patience));
+  BOOST_CHECK_MESSAGE(dead.dead_address == mortal, "a dead letter of " << text_of(dead.dead_message)
+                                                       << " to " << dead.dead_address.to_string());
   BOOST_TEST(!first_letters.listen(brief).has_value());
 }
 
@@ -139,7 +141,9 @@ BOOST_AUTO_TEST_CASE(deregistration_from_a_handler_that_is_not_current_is_ignore
   BOOST_TEST(current_handler(sys) == second);
   auto mortal = exited_actor(sys);
   sys.tell(mortal, "still handled");
-  BOOST_TEST(reply_as<DeadLetter>(second_letters.listen(patience)).dead_address == mortal);
+  const auto dead = reply_as<DeadLetter>(second_letters.listen(patience));
+  BOOST_CHECK_MESSAGE(dead.dead_address == mortal, "a dead letter of " << text_of(dead.dead_message)
+                                                       << " to " << dead.dead_address.to_string());
 }
 
 BOOST_AUTO_TEST_CASE(deregistration_from_the_current_handler_stops_delivery) {

@@ -101,6 +101,8 @@ class manual_peer {
     }
     return last;
   }
+  // Refuses further connections; the accepted one stays open.
+  void stop_listening() { acceptor_.close(); }
   // Bytes that arrived and are not part of a frame returned by read_frames yet.
   std::size_t unread_bytes() { return socket_.available() + decoder_.buffered_bytes(); }
   void acknowledge_through(std::uint64_t sequence) {
@@ -238,6 +240,108 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(the_sender_reconnects_after_the_peer_restarts, Kin
     BOOST_TEST(unit_support::contains(down.at(0).reason, "lost"));
   }
   BOOST_TEST(sender.statistics().connects == 2u);
+}
+
+// A peer reported gone (its process ended) may have acknowledged messages in its last moments:
+// those ACKs sit unread in the socket when the report comes. The sender's I/O runs on this
+// thread here, so nothing is read until the test runs it: the report comes first, always.
+template <class Kind>
+void gone_peer_case(bool peer_closes) {
+  Kind kind;
+  auto peer = std::make_unique<manual_peer<Kind>>(kind.listen_endpoint());
+  const auto at = peer->endpoint();
+  asio::io_context io;
+  transport_settings s = quick_settings();
+  s.io = &io;
+  s.io_runner = std::this_thread::get_id();
+  s.peers_never_return = true;
+  outcomes results(2), after(1);  // before the channel, which may report to them as it closes
+  typename Kind::channel sender(s);
+  auto target = unit_support::make_recording_endpoint();
+  sender.send(at, text_frame(ActorAddress(target), "taken"), results.handler(0));
+  sender.send(at, text_frame(ActorAddress(target), "not taken"), results.handler(1));
+  io.poll();
+  BOOST_TEST_REQUIRE(peer->accept());
+  BOOST_TEST_REQUIRE(eventually([&] {
+    io.poll();
+    return sender.in_flight(at) == 2u;
+  }));
+  const std::uint64_t last = peer->read_frames(2);
+  peer->acknowledge_through(last - 1);  // the first only
+  if (peer_closes) {
+    peer.reset();  // its process ends: the kernel closes its sockets
+  } else {
+    peer->stop_listening();  // its process ends, but something else holds its connection
+  }
+
+  sender.peer_gone(at, "its process has ended");
+  BOOST_TEST(results.count() == 0u);  // nothing decided before the unread answers are read
+  BOOST_TEST_REQUIRE(eventually([&] {
+    io.poll();
+    return results.wait_for(2, 0ms);
+  }));
+  BOOST_TEST((results.at(0).status == send_status::delivered));
+  BOOST_TEST((results.at(1).status == send_status::no_such_target));
+  BOOST_TEST(unit_support::contains(results.at(1).reason, "its process has ended"));
+  BOOST_TEST(results.times_reported(0) == 1u);
+  BOOST_TEST(results.times_reported(1) == 1u);
+
+  // Later sends to it are refused the same way, not dialled for ever.
+  sender.send(at, text_frame(ActorAddress(target), "after"), after.handler(0));
+  BOOST_TEST_REQUIRE(eventually([&] {
+    io.poll();
+    return after.wait_for(1, 0ms);
+  }));
+  BOOST_TEST((after.at(0).status == send_status::no_such_target));
+  sender.close();
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_gone_peers_unread_acknowledgements_still_count, Kind, kinds) {
+  gone_peer_case<Kind>(/*peer_closes=*/true);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_gone_peer_whose_socket_stays_open_is_closed_after_a_grace, Kind, kinds) {
+  gone_peer_case<Kind>(/*peer_closes=*/false);
+}
+
+// A peer acknowledges a message and closes: the next write fails, and the ACK is still unread.
+// The failed write must not drop the connection before its reader has taken that ACK.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_failed_write_does_not_lose_the_acknowledgements_before_it, Kind, kinds) {
+  Kind kind;
+  auto peer = std::make_unique<manual_peer<Kind>>(kind.listen_endpoint());
+  const auto at = peer->endpoint();
+  asio::io_context io;
+  transport_settings s = quick_settings();
+  s.io = &io;
+  s.io_runner = std::this_thread::get_id();
+  s.peers_never_return = true;
+  outcomes results(3);
+  typename Kind::channel sender(s);
+  auto target = unit_support::make_recording_endpoint();
+  sender.send(at, text_frame(ActorAddress(target), "taken"), results.handler(0));
+  io.poll();
+  BOOST_TEST_REQUIRE(peer->accept());
+  BOOST_TEST_REQUIRE(eventually([&] {
+    io.poll();
+    return sender.in_flight(at) == 1u;
+  }));
+  peer->acknowledge_through(peer->read_frames(1));
+  peer.reset();  // closes: a TCP peer answers the next segment with a reset
+  // Written at once on this thread, without running the I/O: the first may still go out
+  // (TCP), the second then fails.
+  sender.send(at, text_frame(ActorAddress(target), "after the close 1"), results.handler(1));
+  sender.send(at, text_frame(ActorAddress(target), "after the close 2"), results.handler(2));
+  BOOST_TEST_REQUIRE(eventually([&] {
+    io.poll();
+    return results.wait_for(3, 0ms);
+  }));
+  BOOST_TEST((results.at(0).status == send_status::delivered));
+  BOOST_TEST((results.at(1).status != send_status::delivered));
+  BOOST_TEST((results.at(2).status != send_status::delivered));
+  // Judged at the end of the stream (or a reset), not when the grace for it ran out.
+  BOOST_TEST(!unit_support::contains(results.at(1).reason, "did not close"), results.at(1).reason);
+  BOOST_TEST(!unit_support::contains(results.at(2).reason, "did not close"), results.at(2).reason);
+  sender.close();
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(senders_block_at_the_high_water_mark_resume_at_low_and_fail_at_the_hard_limit, Kind, kinds) {
