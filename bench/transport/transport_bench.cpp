@@ -258,7 +258,9 @@ bool write_all(int fd, const void* data, std::size_t size) {
 // ~9% of the samples in shared_ptr releases, split between the two threads); two processes each
 // have their own. The child keeps the target alive and known (remember_endpoint), as a process
 // whose actor receives the messages does, reports its endpoint, then, once told the run is over,
-// how many frames it delivered.
+// how many frames it delivered. On this VM it measured no faster than the one-process run
+// (2026-12-06, docs/benchmarks.md): what the shared counts cost, the switches between two
+// address spaces cost too.
 template <class Protocol>
 double channel_throughput_two_processes(const fixture& fx, std::size_t n, std::size_t max_in_flight) {
   using channel = thespian::transport::stream_channel<Protocol>;
@@ -301,15 +303,12 @@ double channel_throughput_two_processes(const fixture& fx, std::size_t n, std::s
   ::close(to_child[0]);
   endpoint_type peer;
   std::size_t size = 0;
-  if (!read_all(to_parent[0], &size, sizeof(size)) || size > peer.capacity()) {
+  if (!read_all(to_parent[0], &size, sizeof(size)) || size > peer.capacity() ||
+      !read_all(to_parent[0], peer.data(), size)) {
     std::fprintf(stderr, "the receiving child did not report its endpoint\n");
     std::exit(1);
   }
-  peer.resize(size);
-  if (!read_all(to_parent[0], peer.data(), size)) {
-    std::fprintf(stderr, "the receiving child did not report its endpoint\n");
-    std::exit(1);
-  }
+  peer.resize(size);  // after the bytes: a UNIX endpoint's resize() reads its path's last byte
   double rate = 0;
   {
     channel sender(bench_settings(max_in_flight));
