@@ -4,11 +4,13 @@
 // socket baseline measured in the same run: blocking send/recv of the very same frame bytes
 // (round trip: frame out, ACK-sized answer back; throughput: one send() per frame, the reader
 // draining 64 KiB at a time). Pipelined runs are measured with max_in_flight at the default
-// (transport_settings: 256) and at another window (950 unless given). Usage:
+// (transport_settings: 256) and at another window (950 unless given), and at the default window
+// with the receiving channel in a forked child process (as between two actor processes). Usage:
 // transport_bench [round_trips] [messages] [repeats] [only] [in_flight]; the best of `repeats`
 // runs is printed, and for round trips also the median of each repeat's channel/raw ratio.
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +19,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <asio.hpp>
 
@@ -183,16 +188,26 @@ double channel_round_trip_ns(const fixture& fx, std::size_t n) {
   return ns;
 }
 
+// A counter on a cache line of its own. The receiving thread bumps one, the sender's I/O thread
+// the other; next to each other or to the sending thread's locals (the channels' pointers, read
+// on every send) each bump moved a line between the cores: perf put ~10% of all samples of the
+// pipelined run in the receiver's one-line deliver handler before they were apart.
+struct alignas(64) line_counter {
+  std::atomic<std::size_t> value{0};
+};
+
 template <class Protocol>
 double channel_throughput(const fixture& fx, std::size_t n, std::size_t max_in_flight) {
   using channel = thespian::transport::stream_channel<Protocol>;
-  std::atomic<std::size_t> delivered{0};
+  line_counter delivered_line;
+  std::atomic<std::size_t>& delivered = delivered_line.value;
   channel receiver(protocol_traits<Protocol>::listen(), [&](frame&&) {
     delivered.fetch_add(1, std::memory_order_relaxed);
     return true;
   }, bench_settings());
   channel sender(bench_settings(max_in_flight));
-  std::atomic<std::size_t> acknowledged{0};
+  line_counter acknowledged_line;
+  std::atomic<std::size_t>& acknowledged = acknowledged_line.value;
   const auto peer = receiver.local_endpoint();
   const auto start = bench_clock::now();
   for (std::size_t i = 0; i < n; ++i) {
@@ -213,8 +228,121 @@ double channel_throughput(const fixture& fx, std::size_t n, std::size_t max_in_f
   return static_cast<double>(n) / elapsed;
 }
 
+// Reads or writes exactly `size` bytes of a pipe; false at EOF or on an error.
+bool read_all(int fd, void* data, std::size_t size) {
+  auto* p = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t got = ::read(fd, p, size);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got;
+    size -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
+bool write_all(int fd, const void* data, std::size_t size) {
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t put = ::write(fd, p, size);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) return false;
+    p += put;
+    size -= static_cast<std::size_t>(put);
+  }
+  return true;
+}
+
+// channel_throughput with the receiving channel in a child process, as between two actor
+// processes. In one process the receiver resolves each frame's target to the very endpoint the
+// sending thread's frames hold, so both cores bump its reference count on every message (perf:
+// ~9% of the samples in shared_ptr releases, split between the two threads); two processes each
+// have their own. The child keeps the target alive and known (remember_endpoint), as a process
+// whose actor receives the messages does, reports its endpoint, then, once told the run is over,
+// how many frames it delivered. On this VM it measured no faster than the one-process run
+// (2026-12-06, docs/benchmarks.md): what the shared counts cost, the switches between two
+// address spaces cost too.
+template <class Protocol>
+double channel_throughput_two_processes(const fixture& fx, std::size_t n, std::size_t max_in_flight) {
+  using channel = thespian::transport::stream_channel<Protocol>;
+  using endpoint_type = typename Protocol::endpoint;
+  int to_parent[2];
+  int to_child[2];
+  if (::pipe(to_parent) != 0 || ::pipe(to_child) != 0) {
+    std::perror("pipe");
+    std::exit(1);
+  }
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) {
+    std::perror("fork");
+    std::exit(1);
+  }
+  if (child == 0) {
+    ::close(to_parent[0]);
+    ::close(to_child[1]);
+    thespian::detail::remember_endpoint(fx.target);
+    std::size_t delivered = 0;  // the I/O thread's alone until the channel is closed
+    {
+      channel receiver(protocol_traits<Protocol>::listen(), [&delivered](frame&&) {
+        ++delivered;
+        return true;
+      }, bench_settings());
+      const endpoint_type at = receiver.local_endpoint();
+      const std::size_t size = at.size();
+      char done = 0;
+      if (!write_all(to_parent[1], &size, sizeof(size)) || !write_all(to_parent[1], at.data(), size) ||
+          !read_all(to_child[0], &done, 1)) {
+        ::_exit(1);
+      }
+      receiver.close();
+      if constexpr (std::is_same_v<Protocol, asio::local::stream_protocol>) ::unlink(at.path().c_str());
+    }
+    ::_exit(write_all(to_parent[1], &delivered, sizeof(delivered)) ? 0 : 1);
+  }
+  ::close(to_parent[1]);
+  ::close(to_child[0]);
+  endpoint_type peer;
+  std::size_t size = 0;
+  if (!read_all(to_parent[0], &size, sizeof(size)) || size > peer.capacity() ||
+      !read_all(to_parent[0], peer.data(), size)) {
+    std::fprintf(stderr, "the receiving child did not report its endpoint\n");
+    std::exit(1);
+  }
+  peer.resize(size);  // after the bytes: a UNIX endpoint's resize() reads its path's last byte
+  double rate = 0;
+  {
+    channel sender(bench_settings(max_in_flight));
+    line_counter acknowledged_line;
+    std::atomic<std::size_t>& acknowledged = acknowledged_line.value;
+    const auto start = bench_clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      sender.send(peer, fx.sample(), [&acknowledged](send_outcome o) {
+        if (o.status != send_status::delivered) {
+          std::fprintf(stderr, "pipelined send failed: %s\n", o.reason.c_str());
+          std::exit(1);
+        }
+        acknowledged.fetch_add(1, std::memory_order_release);
+      });
+    }
+    while (acknowledged.load(std::memory_order_acquire) < n) std::this_thread::yield();
+    rate = static_cast<double>(n) / seconds_since(start);
+  }
+  const char done = 1;
+  std::size_t delivered = 0;
+  const bool reported = write_all(to_child[1], &done, 1) && read_all(to_parent[0], &delivered, sizeof(delivered));
+  ::close(to_child[1]);
+  ::close(to_parent[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!reported || delivered != n || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "the receiving child delivered %zu of %zu (exit status %d)\n", delivered, n, status);
+    std::exit(1);
+  }
+  return rate;
+}
+
 // Which parts run: all, or only those whose "<transport>-<part>-<raw|channel>" name (e.g.
-// tcp-pipelined-channel, tcp-pipelined-default-channel, unix-round-trip) contains the fourth argument; handy under a profiler.
+// tcp-pipelined-channel, tcp-pipelined-default-channel, tcp-pipelined-2proc-channel, unix-round-trip) contains the fourth argument; handy under a profiler.
 std::string only;
 bool wanted(const char* transport, const char* part) {
   return only.empty() || (std::string(transport) + "-" + part).find(only) != std::string::npos;
@@ -239,11 +367,11 @@ void print_round_trip(const char* name, double raw_rt, double ch_rt, const std::
 template <class Protocol>
 void run(const fixture& fx, std::size_t round_trip_count, std::size_t message_count, int repeats) {
   const char* name = protocol_traits<Protocol>::name;
-  double raw_rt = 1e30, ch_rt = 1e30, raw_tp = 0, ch_tp = 0, ch_tp_default = 0;
+  double raw_rt = 1e30, ch_rt = 1e30, raw_tp = 0, ch_tp = 0, ch_tp_default = 0, ch_tp_two = 0;
   std::vector<double> paired;
   const bool rt = wanted(name, "round-trip-raw") || wanted(name, "round-trip-channel");
   const bool tp = wanted(name, "pipelined-raw") || wanted(name, "pipelined-channel") ||
-                  wanted(name, "pipelined-default-channel");
+                  wanted(name, "pipelined-default-channel") || wanted(name, "pipelined-2proc-channel");
   for (int r = 0; r < repeats; ++r) {
     double raw_now = 0, ch_now = 0;
     if (wanted(name, "round-trip-raw")) raw_rt = std::min(raw_rt, raw_now = raw_round_trip_ns<Protocol>(fx, round_trip_count));
@@ -252,6 +380,7 @@ void run(const fixture& fx, std::size_t round_trip_count, std::size_t message_co
     if (wanted(name, "pipelined-raw")) raw_tp = std::max(raw_tp, raw_throughput<Protocol>(fx, message_count));
     if (wanted(name, "pipelined-channel")) ch_tp = std::max(ch_tp, channel_throughput<Protocol>(fx, message_count, pipelined_in_flight));
     if (wanted(name, "pipelined-default-channel")) ch_tp_default = std::max(ch_tp_default, channel_throughput<Protocol>(fx, message_count, default_in_flight));
+    if (wanted(name, "pipelined-2proc-channel")) ch_tp_two = std::max(ch_tp_two, channel_throughput_two_processes<Protocol>(fx, message_count, default_in_flight));
   }
   if (!rt && !tp) return;
   if (rt) print_round_trip(name, raw_rt, ch_rt, paired);
@@ -261,6 +390,8 @@ void run(const fixture& fx, std::size_t round_trip_count, std::size_t message_co
                 std::string(name) == "tcp" ? "  (goal >= 3M msg/s)" : "");
     std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight, the default)\n",
                 name, raw_tp, ch_tp_default, ch_tp_default / raw_tp, default_in_flight);
+    std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight, receiver in a child process)\n",
+                name, raw_tp, ch_tp_two, ch_tp_two / raw_tp, default_in_flight);
   }
   std::fflush(stdout);
 }

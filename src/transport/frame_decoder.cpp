@@ -57,7 +57,26 @@ struct payload_reader {
   bool taken = false;
 };
 
-std::uint64_t get_le(const char* in, std::size_t width) {
+// Every width is a constant at its call: inlined, a little-endian host reads it with one load.
+// (As a byte loop, which the compiler did not turn into loads, it was ~120 instructions a frame.)
+[[gnu::always_inline]] inline std::uint64_t get_le(const char* in, std::size_t width) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (width == 8) {
+      std::uint64_t v;
+      std::memcpy(&v, in, sizeof(v));
+      return v;
+    }
+    if (width == 4) {
+      std::uint32_t v;
+      std::memcpy(&v, in, sizeof(v));
+      return v;
+    }
+    if (width == 2) {
+      std::uint16_t v;
+      std::memcpy(&v, in, sizeof(v));
+      return v;
+    }
+  }
   std::uint64_t value = 0;
   for (std::size_t i = 0; i < width; ++i) {
     value |= std::uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);

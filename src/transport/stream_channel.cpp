@@ -82,7 +82,7 @@ struct stream_channel<Protocol>::impl {
   using acceptor_type = typename Protocol::acceptor;
 
   // The outgoing connection to one peer and its queue.
-  struct peer_link {
+  struct peer_link : std::enable_shared_from_this<peer_link> {
     peer_link(impl* owner, endpoint_type peer)
         : owner(owner), peer(peer),
           // On settings.io a batch would wait for the sending handler to return (the flush is
@@ -816,33 +816,39 @@ admission stream_channel<Protocol>::submit(const endpoint_type& peer, frame f,
   encode_frame_into(f, impl_->settings.max_stream_frame, scratch);
   // The link this thread used last, when it is for the same channel and peer: a stream of sends
   // to one peer skips the peers' lock and map. Links are never removed from a live channel, so
-  // a cached one is the one link_for() would return; closing is checked as link_for() does.
+  // a cached one is the one link_for() would return, alive as long as this channel (whose
+  // serial no other channel ever has); closing is checked as link_for() does. A plain pointer:
+  // a weak_ptr's lock() and the release after it were two atomic read-modify-writes on every
+  // send; a shared_ptr is made only for the rarer sends that write or schedule a flush.
   struct last_link {
     std::uint64_t channel = 0;
     endpoint_type peer{};
-    std::weak_ptr<typename impl::peer_link> link;
+    typename impl::peer_link* link = nullptr;
   };
   thread_local last_link last;
-  std::shared_ptr<typename impl::peer_link> link;
+  typename impl::peer_link* link = nullptr;
+  std::shared_ptr<typename impl::peer_link> owned;
   if (last.channel == impl_->serial && same_endpoint(last.peer, peer) && !impl_->closed.load()) {
-    link = last.link.lock();
-  }
-  if (!link) {
-    link = impl_->link_for(peer);
+    link = last.link;
+  } else {
+    owned = impl_->link_for(peer);
+    link = owned.get();
     last = last_link{impl_->serial, peer, link};
   }
   auto action = outbound_queue::transmit_action::none;
   const admission how =
       link->queue.submit(scratch, std::move(on_outcome), std::move(on_admitted), action);
   if (scratch.capacity() > (std::size_t{1} << 20)) std::string().swap(scratch);  // after a big frame
+  if (action == outbound_queue::transmit_action::none) return how;
+  if (!owned) owned = link->shared_from_this();
   if (action == outbound_queue::transmit_action::write_now) {
-    impl::transmit(std::move(link));
+    impl::transmit(std::move(owned));
   } else if (action == outbound_queue::transmit_action::schedule_flush) {
-    impl_->post([link = std::move(link)] {
+    impl_->post([link = std::move(owned)] {
       if (link->queue.begin_flush()) impl::transmit(link);
     });
   } else if (action == outbound_queue::transmit_action::connect) {
-    impl_->ensure_connecting(link);
+    impl_->ensure_connecting(owned);
   }
   return how;
 }
