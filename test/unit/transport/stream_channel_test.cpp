@@ -6,6 +6,7 @@
 
 #include <boost/mpl/list.hpp>
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -242,6 +243,32 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(the_sender_reconnects_after_the_peer_restarts, Kin
   BOOST_TEST(sender.statistics().connects == 2u);
 }
 
+// A sender whose I/O runs only when the test polls `io` on this thread: nothing is read from
+// its sockets until the test says so.
+transport_settings polled_settings(asio::io_context& io) {
+  transport_settings s = quick_settings();
+  s.io = &io;
+  s.io_runner = std::this_thread::get_id();
+  s.peers_never_return = true;
+  return s;
+}
+
+// Runs `io` until `done` holds; false if it still does not at the deadline.
+bool poll_until(asio::io_context& io, const std::function<bool()>& done) {
+  return eventually([&] {
+    io.poll();
+    return done();
+  });
+}
+
+// Lets `sender` connect to `peer` and write until `n` messages wait for their answers.
+template <class Kind, class Channel>
+bool written_and_unanswered(manual_peer<Kind>& peer, Channel& sender, asio::io_context& io,
+                            const typename Kind::protocol::endpoint& at, std::size_t n) {
+  io.poll();
+  return peer.accept() && poll_until(io, [&] { return sender.in_flight(at) == n; });
+}
+
 // A peer reported gone (its process ended) may have acknowledged messages in its last moments:
 // those ACKs sit unread in the socket when the report comes. The sender's I/O runs on this
 // thread here, so nothing is read until the test runs it: the report comes first, always.
@@ -251,21 +278,12 @@ void gone_peer_case(bool peer_closes) {
   auto peer = std::make_unique<manual_peer<Kind>>(kind.listen_endpoint());
   const auto at = peer->endpoint();
   asio::io_context io;
-  transport_settings s = quick_settings();
-  s.io = &io;
-  s.io_runner = std::this_thread::get_id();
-  s.peers_never_return = true;
   outcomes results(2), after(1);  // before the channel, which may report to them as it closes
-  typename Kind::channel sender(s);
+  typename Kind::channel sender(polled_settings(io));
   auto target = unit_support::make_recording_endpoint();
   sender.send(at, text_frame(ActorAddress(target), "taken"), results.handler(0));
   sender.send(at, text_frame(ActorAddress(target), "not taken"), results.handler(1));
-  io.poll();
-  BOOST_TEST_REQUIRE(peer->accept());
-  BOOST_TEST_REQUIRE(eventually([&] {
-    io.poll();
-    return sender.in_flight(at) == 2u;
-  }));
+  BOOST_TEST_REQUIRE(written_and_unanswered(*peer, sender, io, at, 2));
   const std::uint64_t last = peer->read_frames(2);
   peer->acknowledge_through(last - 1);  // the first only
   if (peer_closes) {
@@ -276,10 +294,7 @@ void gone_peer_case(bool peer_closes) {
 
   sender.peer_gone(at, "its process has ended");
   BOOST_TEST(results.count() == 0u);  // nothing decided before the unread answers are read
-  BOOST_TEST_REQUIRE(eventually([&] {
-    io.poll();
-    return results.wait_for(2, 0ms);
-  }));
+  BOOST_TEST_REQUIRE(poll_until(io, [&] { return results.wait_for(2, 0ms); }));
   BOOST_TEST((results.at(0).status == send_status::delivered));
   BOOST_TEST((results.at(1).status == send_status::no_such_target));
   BOOST_TEST(unit_support::contains(results.at(1).reason, "its process has ended"));
@@ -288,10 +303,7 @@ void gone_peer_case(bool peer_closes) {
 
   // Later sends to it are refused the same way, not dialled for ever.
   sender.send(at, text_frame(ActorAddress(target), "after"), after.handler(0));
-  BOOST_TEST_REQUIRE(eventually([&] {
-    io.poll();
-    return after.wait_for(1, 0ms);
-  }));
+  BOOST_TEST_REQUIRE(poll_until(io, [&] { return after.wait_for(1, 0ms); }));
   BOOST_TEST((after.at(0).status == send_status::no_such_target));
   sender.close();
 }
@@ -311,30 +323,18 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_failed_write_does_not_lose_the_acknowledgements_
   auto peer = std::make_unique<manual_peer<Kind>>(kind.listen_endpoint());
   const auto at = peer->endpoint();
   asio::io_context io;
-  transport_settings s = quick_settings();
-  s.io = &io;
-  s.io_runner = std::this_thread::get_id();
-  s.peers_never_return = true;
   outcomes results(3);
-  typename Kind::channel sender(s);
+  typename Kind::channel sender(polled_settings(io));
   auto target = unit_support::make_recording_endpoint();
   sender.send(at, text_frame(ActorAddress(target), "taken"), results.handler(0));
-  io.poll();
-  BOOST_TEST_REQUIRE(peer->accept());
-  BOOST_TEST_REQUIRE(eventually([&] {
-    io.poll();
-    return sender.in_flight(at) == 1u;
-  }));
+  BOOST_TEST_REQUIRE(written_and_unanswered(*peer, sender, io, at, 1));
   peer->acknowledge_through(peer->read_frames(1));
   peer.reset();  // closes: a TCP peer answers the next segment with a reset
   // Written at once on this thread, without running the I/O: the first may still go out
   // (TCP), the second then fails.
   sender.send(at, text_frame(ActorAddress(target), "after the close 1"), results.handler(1));
   sender.send(at, text_frame(ActorAddress(target), "after the close 2"), results.handler(2));
-  BOOST_TEST_REQUIRE(eventually([&] {
-    io.poll();
-    return results.wait_for(3, 0ms);
-  }));
+  BOOST_TEST_REQUIRE(poll_until(io, [&] { return results.wait_for(3, 0ms); }));
   BOOST_TEST((results.at(0).status == send_status::delivered));
   BOOST_TEST((results.at(1).status != send_status::delivered));
   BOOST_TEST((results.at(2).status != send_status::delivered));
