@@ -196,19 +196,12 @@ struct alignas(64) line_counter {
   std::atomic<std::size_t> value{0};
 };
 
-template <class Protocol>
-double channel_throughput(const fixture& fx, std::size_t n, std::size_t max_in_flight) {
-  using channel = thespian::transport::stream_channel<Protocol>;
-  line_counter delivered_line;
-  std::atomic<std::size_t>& delivered = delivered_line.value;
-  channel receiver(protocol_traits<Protocol>::listen(), [&](frame&&) {
-    delivered.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }, bench_settings());
-  channel sender(bench_settings(max_in_flight));
+// Sends `n` samples from `sender` to `peer` back to back and waits for every ACK; seconds taken.
+// A send that is not delivered ends the bench.
+template <class Channel, class Endpoint>
+double send_pipelined(Channel& sender, const Endpoint& peer, const fixture& fx, std::size_t n) {
   line_counter acknowledged_line;
   std::atomic<std::size_t>& acknowledged = acknowledged_line.value;
-  const auto peer = receiver.local_endpoint();
   const auto start = bench_clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     sender.send(peer, fx.sample(), [&acknowledged](send_outcome o) {
@@ -220,7 +213,20 @@ double channel_throughput(const fixture& fx, std::size_t n, std::size_t max_in_f
     });
   }
   while (acknowledged.load(std::memory_order_acquire) < n) std::this_thread::yield();
-  const double elapsed = seconds_since(start);
+  return seconds_since(start);
+}
+
+template <class Protocol>
+double channel_throughput(const fixture& fx, std::size_t n, std::size_t max_in_flight) {
+  using channel = thespian::transport::stream_channel<Protocol>;
+  line_counter delivered_line;
+  std::atomic<std::size_t>& delivered = delivered_line.value;
+  channel receiver(protocol_traits<Protocol>::listen(), [&](frame&&) {
+    delivered.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }, bench_settings());
+  channel sender(bench_settings(max_in_flight));
+  const double elapsed = send_pipelined(sender, receiver.local_endpoint(), fx, n);
   if (delivered.load() != n) {
     std::fprintf(stderr, "delivered %zu of %zu\n", delivered.load(), n);
     std::exit(1);
@@ -312,20 +318,7 @@ double channel_throughput_two_processes(const fixture& fx, std::size_t n, std::s
   double rate = 0;
   {
     channel sender(bench_settings(max_in_flight));
-    line_counter acknowledged_line;
-    std::atomic<std::size_t>& acknowledged = acknowledged_line.value;
-    const auto start = bench_clock::now();
-    for (std::size_t i = 0; i < n; ++i) {
-      sender.send(peer, fx.sample(), [&acknowledged](send_outcome o) {
-        if (o.status != send_status::delivered) {
-          std::fprintf(stderr, "pipelined send failed: %s\n", o.reason.c_str());
-          std::exit(1);
-        }
-        acknowledged.fetch_add(1, std::memory_order_release);
-      });
-    }
-    while (acknowledged.load(std::memory_order_acquire) < n) std::this_thread::yield();
-    rate = static_cast<double>(n) / seconds_since(start);
+    rate = static_cast<double>(n) / send_pipelined(sender, peer, fx, n);
   }
   const char done = 1;
   std::size_t delivered = 0;
