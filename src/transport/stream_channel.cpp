@@ -17,9 +17,11 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <system_error>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -65,6 +67,28 @@ bool same_endpoint(const Endpoint& a, const Endpoint& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
   } else {
     return a == b;
+  }
+}
+
+// One non-blocking recv straight on a socket, for when Asio's reactor would wait for an epoll
+// edge that may not come: after a short read the reactor takes the socket as drained
+// (drained_read.hpp), but an end of stream that arrived in the same edge as the last bytes is
+// still queued behind them. `would_block`: the socket is empty, and whatever comes next raises
+// a new edge.
+struct direct_read {
+  std::error_code ec;
+  std::size_t n = 0;
+  bool would_block = false;
+};
+
+direct_read read_directly(int fd, std::span<char> room) {
+  for (;;) {
+    const ssize_t got = ::recv(fd, room.data(), room.size(), MSG_DONTWAIT);
+    if (got > 0) return {{}, static_cast<std::size_t>(got), false};
+    if (got == 0) return {asio::error::eof, 0, false};
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return {{}, 0, true};
+    return {std::error_code(errno, std::system_category()), 0, false};
   }
 }
 
@@ -568,12 +592,29 @@ struct stream_channel<Protocol>::impl {
     std::string answers;
     std::string error;
     bool first_frame = true;
+    bool look_directly = false;
     for (;;) {
       // Read in place into the decoder's buffer: no copy between the socket and cereal.
       const std::span<char> room = decoder.prepare(self->settings.read_chunk);
       // A short read drained the socket: the next one waits for data without a recv first
-      // (drained_read.hpp).
-      auto [ec, n] = co_await connection->socket.async_read_some(drain_buffer(room.data(), room.size()), as_tuple_awaitable);
+      // (drained_read.hpp). But a peer that ends inside a frame often has its last bytes and
+      // its end of stream arrive in one epoll edge, and no edge would come for the end: so
+      // after a short read that left a frame incomplete, look with a direct recv first (one
+      // that may answer EAGAIN, only then). Between frames no look is needed: the ACK we
+      // write makes a peer that has ended answer with a reset, which raises an edge.
+      std::error_code ec;
+      std::size_t n = 0;
+      bool read = false;
+      if (look_directly) {
+        look_directly = false;
+        const direct_read direct = read_directly(connection->socket.native_handle(), room);
+        read = !direct.would_block;
+        ec = direct.ec;
+        n = direct.n;
+      }
+      if (!read) {
+        std::tie(ec, n) = co_await connection->socket.async_read_some(drain_buffer(room.data(), room.size()), as_tuple_awaitable);
+      }
       if (ec) {
         if (ec == asio::error::eof) {
           if (auto e = decoder.finish()) error = absl::StrFormat("%s: %s", to_string(e->kind), e->detail);
@@ -581,6 +622,7 @@ struct stream_channel<Protocol>::impl {
         break;
       }
       decoder.commit(n);
+      const bool short_read = n < room.size();
       bool delivered_any = false;
       std::uint64_t delivered_through = 0;
       for (;;) {
@@ -624,6 +666,7 @@ struct stream_channel<Protocol>::impl {
           self->append_control(answers, self->nack_template, sequence);
         }
       }
+      look_directly = short_read && decoder.buffered_bytes() > 0;
       if (delivered_any) self->append_control(answers, self->ack_template, delivered_through);
       if (!answers.empty()) {
         // Usually the socket takes the answers at once; wait for room only when it does not.

@@ -490,6 +490,35 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_bytes_close_only_their_own_connection, K
   BOOST_TEST(sender.statistics().connects == 1u);  // the good connection was never disturbed
 }
 
+// A peer that ends inside a frame: its last bytes and its end of stream usually reach the
+// socket before the channel's reader wakes, so one wake-up brings both. The channel must still
+// see the end, count the truncated frame and close the connection, not wait for more bytes.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_peer_that_ends_inside_a_frame_is_closed_as_truncated, Kind, kinds) {
+  Kind kind;
+  inbox received;
+  typename Kind::channel receiver(kind.listen_endpoint(), received.handler(), quick_settings());
+  auto target = unit_support::make_recording_endpoint();
+  const std::string bytes =
+      thespian::transport::encode_frame(text_frame(ActorAddress(target), "cut short"), 1 << 20);
+  constexpr int peers = 20;
+  for (int i = 0; i < peers; ++i) {
+    asio::io_context io;
+    typename Kind::protocol::socket raw(io);
+    raw.connect(receiver.local_endpoint());
+    // A whole frame first, and its ACK back: the reader is then waiting for new bytes.
+    asio::write(raw, asio::buffer(bytes));
+    std::array<char, 64> ack;
+    BOOST_TEST_REQUIRE(raw.read_some(asio::buffer(ack)) > 0u);
+    asio::write(raw, asio::buffer(bytes.data(), bytes.size() / 2));
+    raw.close();
+  }
+  BOOST_TEST(eventually([&] { return receiver.statistics().connections_closed_on_error == peers; }));
+  const auto stats = receiver.statistics();
+  BOOST_TEST(stats.connections_closed_on_error == std::uint64_t{peers});
+  BOOST_TEST(stats.decoded.errors_of(thespian::transport::frame_error::truncated) == std::uint64_t{peers});
+  BOOST_TEST(received.texts().size() == std::size_t{peers});
+}
+
 BOOST_AUTO_TEST_CASE(a_50_mib_message_arrives_intact_over_tcp) {
   inbox received;
   thespian::transport::tcp_channel receiver({asio::ip::make_address("127.0.0.1"), 0}, received.handler(), quick_settings());
