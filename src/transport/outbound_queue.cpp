@@ -111,7 +111,7 @@ void outbound_queue::enqueue_locked(std::string_view bytes, outcome_handler&& on
   e.on_outcome = std::move(on_outcome);
   e.deadline = coarse_now_not_before() + settings_.transmit_timeout;
   e.size = bytes.size();
-  e.bytes = std::move(datagram_bytes);
+  if (framing_ == framing::datagram) e.bytes = std::move(datagram_bytes);  // a stream keeps none
   ++outstanding_;
 }
 
