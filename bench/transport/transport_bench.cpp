@@ -4,7 +4,7 @@
 // socket baseline measured in the same run: blocking send/recv of the very same frame bytes
 // (round trip: frame out, ACK-sized answer back; throughput: one send() per frame, the reader
 // draining 64 KiB at a time). Pipelined runs are measured with max_in_flight at the default
-// (transport_settings: 256) and at another window (950 unless given), and at the default window
+// (transport_settings: 448) and at another window (950 unless given), and at the default window
 // with the receiving channel in a forked child process (as between two actor processes). Usage:
 // transport_bench [round_trips] [messages] [repeats] [only] [in_flight]; the best of `repeats`
 // runs is printed, and for round trips also the median of each repeat's channel/raw ratio.

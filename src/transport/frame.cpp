@@ -61,9 +61,15 @@ class appending_sink final : public std::streambuf {
   std::size_t total_ = 0;
 };
 
+// On a little-endian host the low `width` bytes of the value, copied: one store once inlined
+// with a constant width (the compiler did not merge the byte loop's stores).
 void put_le(char* out, std::uint64_t value, std::size_t width) {
-  for (std::size_t i = 0; i < width; ++i) {
-    out[i] = static_cast<char>(static_cast<unsigned char>(value >> (8 * i)));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out, &value, width);
+  } else {
+    for (std::size_t i = 0; i < width; ++i) {
+      out[i] = static_cast<char>(static_cast<unsigned char>(value >> (8 * i)));
+    }
   }
 }
 

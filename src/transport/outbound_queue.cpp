@@ -4,7 +4,9 @@
 #include <time.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
+#include <cstring>
 #include <limits>
 
 #include <absl/strings/str_format.h>
@@ -96,14 +98,20 @@ void outbound_queue::enqueue_locked(std::string_view bytes, outcome_handler&& on
   }
   const std::uint64_t sequence = next_sequence_++;
   if (bytes.size() >= frame_header_size) {
-    for (int i = 0; i < 8; ++i) frame_start[16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
+    // The header's little-endian sequence: one store on a little-endian host (the compiler
+    // did not merge the byte loop's eight).
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(frame_start + 16, &sequence, sizeof(sequence));
+    } else {
+      for (int i = 0; i < 8; ++i) frame_start[16 + i] = static_cast<char>(static_cast<unsigned char>(sequence >> (8 * i)));
+    }
   }
   entry& e = entries_.push_slot();  // a reset entry: every field is set here
   e.sequence = sequence;
   e.on_outcome = std::move(on_outcome);
   e.deadline = coarse_now_not_before() + settings_.transmit_timeout;
   e.size = bytes.size();
-  e.bytes = std::move(datagram_bytes);
+  if (framing_ == framing::datagram) e.bytes = std::move(datagram_bytes);  // a stream keeps none
   ++outstanding_;
 }
 

@@ -19,6 +19,7 @@
 
 #include <absl/container/inlined_vector.h>
 
+#include "core/spin_lock.hpp"
 #include "transport/channel.hpp"
 #include "transport/transport_settings.hpp"
 
@@ -29,8 +30,16 @@ class pending_notifications {
  public:
   // A handler that throws is reported through settings.report() and the others still run.
   explicit pending_notifications(const transport_settings* settings = nullptr) : settings_(settings) {}
-  pending_notifications(pending_notifications&&) = default;
-  pending_notifications& operator=(pending_notifications&&) = default;
+  // A moved-from one is empty: a moved-from InlinedVector keeps its inline elements (moved-from,
+  // empty handlers), which the destructor's run() would then call.
+  pending_notifications(pending_notifications&& other) noexcept
+      : outcomes_(std::move(other.outcomes_)), delivered_(std::move(other.delivered_)),
+        admitted_(std::move(other.admitted_)), settings_(other.settings_) {
+    other.outcomes_.clear();
+    other.delivered_.clear();
+    other.admitted_.clear();
+  }
+  pending_notifications& operator=(pending_notifications&&) = delete;
   ~pending_notifications() { run(); }
 
   void outcome(outcome_handler h, send_outcome o) { outcomes_.emplace_back(std::move(h), std::move(o)); }
@@ -240,7 +249,12 @@ class outbound_queue {
   const transport_settings& settings_;
   const std::string peer_;
   const framing framing_;
-  mutable std::mutex mutex_;
+  // A spin lock, not a std::mutex: the sending thread holds it for a few hundred instructions
+  // per message while the I/O thread takes it several times per batch; with a mutex, a
+  // collision put the I/O thread to sleep in futex() and cost a wake-up (and the sender a
+  // futex wake in its unlock) on the path the next batch waits on. Its longest sections
+  // (an ACK for a window of messages) are a few microseconds.
+  mutable detail::spin_lock mutex_;
   std::uint64_t next_sequence_ = 1;
   // Every message whose outcome is not known, oldest first: the first in_flight_ were written
   // (sending marks them by moving the boundary, without moving entries), the rest are unsent.

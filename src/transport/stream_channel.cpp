@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <absl/container/inlined_vector.h>
 #include <absl/strings/str_format.h>
 #include <asio/experimental/as_tuple.hpp>
 
@@ -484,6 +485,7 @@ struct stream_channel<Protocol>::impl {
     const std::size_t chunk = std::min<std::size_t>(self->settings.read_chunk, 64 << 10);
     std::string why = "closed by the peer";
     bool look_directly = false;  // the connection is ending: recv until the socket is empty
+    absl::InlinedVector<pending_notifications, 2> answered;
     for (;;) {
       const std::span<char> room = decoder.prepare(chunk);
       std::error_code ec;
@@ -519,6 +521,11 @@ struct stream_channel<Protocol>::impl {
       }
       decoder.commit(n);
       bool broken = false;
+      // The outcomes of this read, run once the next batch is written: while the peer waits for
+      // that batch (the window is full whenever an ACK arrives under load), it does not also wait
+      // for every acknowledged message's handler (a pipelined run's 448 of them) and for the
+      // wake-up of a sender parked at the high-water mark.
+      answered.clear();
       for (;;) {
         decode_result r = decoder.next();
         if (r.needs_more()) break;
@@ -530,9 +537,9 @@ struct stream_channel<Protocol>::impl {
         }
         const frame& f = r.value();
         if (f.kind == frame_kind::ack) {
-          link->queue.acknowledge_through(f.sequence).run();
+          answered.push_back(link->queue.acknowledge_through(f.sequence));
         } else if (f.kind == frame_kind::nack) {
-          link->queue.refuse(f.sequence).run();
+          answered.push_back(link->queue.refuse(f.sequence));
         } else {
           why = "protocol error from the peer: a data frame on an outgoing connection";
           broken = true;
@@ -541,6 +548,7 @@ struct stream_channel<Protocol>::impl {
       }
       // Room freed by the answers may have admitted parked senders' messages: write them.
       if (link->queue.try_take_turn()) transmit(link);
+      for (auto& outcomes : answered) outcomes.run();  // in the order the answers came
       if (broken) {
         std::lock_guard lock(self->stats_mutex);
         ++self->stats.connections_closed_on_error;

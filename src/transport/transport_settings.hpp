@@ -27,8 +27,11 @@ struct transport_settings {
   // Messages written to a peer and not acknowledged yet, at most (Thespian's "20 in flight");
   // the rest wait in the queue until ACKs make room. Bounds what a lost connection can fail
   // and how far a sender runs ahead of its peer; pipelined throughput is at most
-  // max_in_flight messages per round trip.
-  std::size_t max_in_flight = 256;  // THESPIAN_MAX_IN_FLIGHT     (Thespian: MAX_PENDING_TRANSMITS = 20)
+  // max_in_flight messages per round trip. 448: a full window of small frames (up to ~146
+  // bytes, a 64-byte message's is 134) fits one 64 KiB read of the receiver, so it costs one
+  // read, one ACK and one wake-up of each thread (docs/benchmarks.md, branch transport6: 256
+  // was ~10% more CPU per message; windows past one read cost more wake-ups, not fewer).
+  std::size_t max_in_flight = 448;  // THESPIAN_MAX_IN_FLIGHT     (Thespian: MAX_PENDING_TRANSMITS = 20)
   // A message not acknowledged this long after send() fails with send_status::failed.
   std::chrono::milliseconds transmit_timeout{std::chrono::minutes(5)};  // THESPIAN_TRANSMIT_TIMEOUT_MS
   // Reconnect back-off: first retry after reconnect_initial, doubling up to reconnect_max.

@@ -559,7 +559,7 @@ BOOST_AUTO_TEST_CASE(settings_have_thespian_defaults_and_thespian_environment_ov
   BOOST_TEST(d.high_water == 950u);
   BOOST_TEST(d.low_water == 780u);
   BOOST_TEST(d.hard_limit == 1050u);
-  BOOST_TEST(d.max_in_flight == 256u);  // raised from Thespian's 20: see docs/design.md
+  BOOST_TEST(d.max_in_flight == 448u);  // raised from Thespian's 20: see docs/design.md
   {
     unit_support::env_guard high("THESPIAN_QUEUE_HIGH_WATER", "20");
     unit_support::env_guard low("THESPIAN_QUEUE_LOW_WATER", "10");
