@@ -19,6 +19,7 @@
 
 #include "channel_test_support.hpp"
 #include "transport/frame_decoder.hpp"
+#include "transport/outbound_queue.hpp"
 #include "transport/stream_channel.hpp"
 #include "transport/transport_settings.hpp"
 
@@ -595,6 +596,30 @@ BOOST_AUTO_TEST_CASE(settings_have_thespian_defaults_and_thespian_environment_ov
     unit_support::env_guard low("THESPIAN_QUEUE_LOW_WATER", "2000");
     BOOST_CHECK_THROW(transport_settings::from_environment(), thespian::ActorSystemException);
   }
+}
+
+// The ACK reader keeps a read's outcomes (moved into a vector) until the next batch is written.
+// A moved-from set of notifications must run nothing: an InlinedVector moved from keeps its
+// inline elements, moved-from (empty) handlers, which its destructor called.
+BOOST_AUTO_TEST_CASE(moved_notifications_run_each_handler_once) {
+  using thespian::transport::pending_notifications;
+  int delivered = 0;
+  int admitted = 0;
+  {
+    pending_notifications first;
+    first.delivered([&delivered](send_outcome o) {
+      if (o.status == send_status::delivered) ++delivered;
+    });
+    first.admitted([&admitted](std::exception_ptr e) {
+      if (!e) ++admitted;
+    }, nullptr);
+    pending_notifications second(std::move(first));
+    std::vector<pending_notifications> kept;
+    kept.push_back(std::move(second));
+    BOOST_TEST(delivered == 0);  // nothing runs before the last holder runs or goes
+  }
+  BOOST_TEST(delivered == 1);
+  BOOST_TEST(admitted == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
