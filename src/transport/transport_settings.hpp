@@ -31,6 +31,7 @@ struct transport_settings {
   // bytes, a 64-byte message's is 134) fits one 64 KiB read of the receiver, so it costs one
   // read, one ACK and one wake-up of each thread (docs/benchmarks.md, branch transport6: 256
   // was ~10% more CPU per message; windows past one read cost more wake-ups, not fewer).
+  // Datagram channels cap it at 256 (a window must fit a UDP receive buffer).
   std::size_t max_in_flight = 448;  // THESPIAN_MAX_IN_FLIGHT     (Thespian: MAX_PENDING_TRANSMITS = 20)
   // A message not acknowledged this long after send() fails with send_status::failed.
   std::chrono::milliseconds transmit_timeout{std::chrono::minutes(5)};  // THESPIAN_TRANSMIT_TIMEOUT_MS

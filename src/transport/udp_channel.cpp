@@ -39,6 +39,17 @@ constexpr std::uint64_t new_incarnation_jump = std::uint64_t{1} << 32;
 // The receive buffer each channel asks for (see open_socket).
 constexpr int udp_receive_buffer_request = 4 << 20;
 
+// A window of datagrams must fit the receiver's buffer even at Debian's default limit (416 KiB
+// as the kernel counts it, ~1 KiB per datagram however small): 256 does, the streams' default
+// window of 448 (sized to one 64 KiB stream read) does not, and every datagram dropped there
+// costs a retransmit. A larger setting is capped to this for datagrams.
+constexpr std::size_t max_datagrams_in_flight = 256;
+
+transport_settings datagram_settings(transport_settings s) {
+  s.max_in_flight = std::min(s.max_in_flight, max_datagrams_in_flight);
+  return s;
+}
+
 std::string describe(const asio::ip::udp::endpoint& e) {
   std::ostringstream os;
   os << e;
@@ -127,7 +138,7 @@ struct udp_channel::impl {
   };
 
   impl(const endpoint_type& bind_to, deliver_handler d, transport_settings s)
-      : settings(std::move(s)), deliver(std::move(d)), work(io.get_executor()),
+      : settings(datagram_settings(std::move(s))), deliver(std::move(d)), work(io.get_executor()),
         socket(open_socket(io, bind_to, settings)), sweep_timer(io),
         first_sequence(static_cast<std::uint64_t>(
             std::chrono::system_clock::now().time_since_epoch().count())) {
