@@ -491,19 +491,13 @@ struct stream_channel<Protocol>::impl {
       std::error_code ec;
       std::size_t n = 0;
       if (look_directly) {
-        const ssize_t got = ::recv(link->socket.native_handle(), room.data(), room.size(), MSG_DONTWAIT);
-        if (got > 0) {
-          n = static_cast<std::size_t>(got);
-        } else if (got == 0) {
-          ec = asio::error::eof;
-        } else if (errno == EINTR) {
-          continue;
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        const direct_read direct = read_directly(link->socket.native_handle(), room);
+        if (direct.would_block) {
           look_directly = false;  // still open: new bytes or its end raise an edge again
           continue;
-        } else {
-          ec = std::error_code(errno, std::system_category());
         }
+        ec = direct.ec;
+        n = direct.n;
       } else {
         auto [read_ec, read_n] = co_await link->socket.async_read_some(drain_buffer(room.data(), room.size()), as_tuple_awaitable);
         if (read_ec == asio::error::operation_aborted && !self->closed.load() &&
