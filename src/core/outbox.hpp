@@ -8,6 +8,7 @@
 // actor's other threads may send meanwhile, and their sends must queue behind its own).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -64,6 +65,19 @@ class outbox {
   };
   std::vector<envelope> items_;
   std::vector<run> runs_;
+};
+
+// Where the on_message() call running on a thread gathers: its own sends, added by that thread
+// alone and without a lock (one atomic exchange fewer per gathered message), and the sends the
+// actor's other threads make meanwhile, under the gathering cell's out_lock_. The thread
+// delivers its own first and then the others' at each flush, and flushes before it adds one
+// while others are waiting (has_foreign): a send of another thread that happened before one
+// of the thread's own (the user synchronised the two) is delivered before it, and one that
+// happened after a gathered send is delivered after it.
+struct gather_area {
+  outbox own;
+  outbox foreign;  // under the gathering cell's out_lock_
+  std::atomic<bool> has_foreign{false};
 };
 
 // Delivers what the on_message() call running on this thread has gathered, if any. Called
