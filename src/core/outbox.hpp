@@ -4,8 +4,9 @@
 // so eight actors bursting into one (fan-in) take the sink's mailbox lock, and move its cache
 // lines between threads, once per run instead of once per message.
 //
-// Not thread-safe: actor_cell guards the outbox it is gathering into with its out_lock_ (the
-// actor's other threads may send meanwhile, and their sends must queue behind its own).
+// Not thread-safe: the gathering thread alone touches its own outbox (gather_area::own); the
+// actor's other threads, which may send meanwhile and must queue behind it, use the second
+// one (gather_area::foreign) under the cell's out_lock_.
 #pragma once
 
 #include <atomic>
