@@ -173,8 +173,11 @@ class actor_cell final : public endpoint, public runnable {
   friend void flush_gathered_sends_here() noexcept;
   void gather(const ActorAddress& to, envelope&& e);
   void send_now(const ActorAddress& to, Message&& message);
-  void flush_gathered() noexcept;
-  void flush_locked(outbox& box);  // needs out_lock_
+  inline void flush_gathered() noexcept;
+  // The rest of flush_gathered() (delivers and ends the gathering), out of line.
+  [[gnu::noinline]] void flush_area(gather_area& area) noexcept;
+  void flush_own(gather_area& area);            // the primary thread
+  void flush_foreign_locked(gather_area& area);  // needs out_lock_
   // One activation of the receive loop: the bottom frame of an asio coroutine thread of its
   // own (an entry point, as co_spawn makes, without co_spawn's extra frames and hand-offs).
   // It starts with what run_sync handed over, handles mail until there is none, then ends
@@ -250,10 +253,12 @@ class actor_cell final : public endpoint, public runnable {
   // Sends from other threads of the actor (and the coroutine path); sends from on_message()
   // on the primary thread count in sent_here_, a plain counter (no atomic add per message).
   std::atomic<std::uint64_t> sent_{0};
-  // The outbox of the on_message() call running now (on the primary thread), while it holds
-  // gathered sends: a send from another thread of the actor goes there too, behind them.
+  // Where the on_message() call running now (on the primary thread) gathers, while it holds
+  // gathered sends: a send from another thread of the actor goes to its `foreign` outbox
+  // (under out_lock_), delivered behind them.
   spin_lock out_lock_;
-  std::atomic<outbox*> out_{nullptr};  // changed under out_lock_, by the primary thread
+  // Set by the primary thread alone; cleared by it under out_lock_ (once `foreign` is empty).
+  std::atomic<gather_area*> out_{nullptr};
 
   // Primary thread only.
   std::unique_ptr<Actor> actor_;

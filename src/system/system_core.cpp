@@ -345,9 +345,11 @@ ActorAddress system_core::create_actor(std::string_view type_name, Requirements 
 
 ActorAddress system_core::spawn(const actor_type& type, const std::string& type_name,
                                 Requirements req, std::string global_name, actor_cell* parent) {
-  if (auto unmet = unmet_requirement(type, *capabilities_snapshot(), req)) {
-    throw NoCompatibleSystemForActor("no compatible actor system for actor type '" + type_name +
-                                     "': it " + *unmet);
+  if (has_placement_rule(type)) {
+    if (auto unmet = unmet_requirement(type, *capabilities_snapshot(), req)) {
+      throw NoCompatibleSystemForActor("no compatible actor system for actor type '" +
+                                       type_name + "': it " + *unmet);
+    }
   }
   const ActorAddress parent_address = parent ? parent->address() : ActorAddress{};
   auto cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, type_name,
