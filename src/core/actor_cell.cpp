@@ -168,7 +168,9 @@ bool actor_cell::deliver(envelope&& e) {
 
 std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
   // A gathered run's senders are borrowed: the last one holds the reference for all (they are
-  // handled, dead-lettered or dropped in order, so it goes last). deliver() gets none: only
+  // handled, dead-lettered or dropped in order, so it goes last; the one place that takes mail
+  // out of order, a recursive exit waiting for its children, and the asks that hold mail back,
+  // make what they keep hold its own). deliver() gets none: only
   // an outbox delivers gathered envelopes, and only through here.
   if (n > 0) own_sender(items[n - 1]);
   return take_delivery(items, n);
@@ -644,7 +646,10 @@ asio::awaitable<std::optional<Message>> actor_cell::ask(ActorAddress to, Message
     }
     if (e.kind == envelope_kind::ask_timeout && e.tag == tag) co_return std::nullopt;
     if (e.kind == envelope_kind::ask_reply || e.kind == envelope_kind::ask_timeout) continue;
-    rare().held.push_back(std::move(e));  // non-reentrant: handled after the ask
+    // Non-reentrant: handled after the ask. Kept with a reference of its own: a recursive exit
+    // may handle a later ChildActorExited first, and that may be what held the sender.
+    own_sender(e);
+    rare().held.push_back(std::move(e));
   }
 }
 
@@ -718,6 +723,9 @@ void actor_cell::stop_watching() {
 
 asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
   exiting_ = true;
+  // Handled last, after ChildActorExited messages that may have come behind it in its gathered
+  // run (see below): it holds its sender itself.
+  own_sender(request);
   const auto& exit_request = request.message.as<ActorExitRequest>();
   if (exit_request.recursive && rare_ && !rare_->children.empty()) {
     rare_->children.for_each([this](const ActorAddress& child) {
@@ -746,6 +754,10 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
         forget_child(exited->child);
         co_await invoke(e);
       } else {
+        // Handled after ChildActorExited messages that arrived behind it: when it is part of a
+        // gathered run, the one that held its sender's reference may be among those (and
+        // gone), so it holds its own (an uncontended count: this path is rare).
+        own_sender(e);
         later.push_back(std::move(e));
       }
     }

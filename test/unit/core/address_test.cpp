@@ -102,6 +102,22 @@ BOOST_AUTO_TEST_CASE(a_copy_of_a_borrowed_address_holds_its_own_reference) {
   BOOST_TEST(!ActorAddress{}.borrowed());
 }
 
+// Handlers get a gathered run's sender as `const ActorAddress&` (on_message) or a copy
+// (receive): std::move of the const reference selects the copy, so user code can never carry
+// the borrowed (uncounted) address itself out of the handler.
+BOOST_AUTO_TEST_CASE(moving_a_borrowed_address_through_a_const_reference_claims_a_reference) {
+  auto ep = make_recording_endpoint();
+  const ActorAddress borrowed = ActorAddress::borrow(ep.get());
+  const ActorAddress& as_a_handler_sees_it = borrowed;
+  ActorAddress kept = std::move(as_a_handler_sees_it);  // NOLINT(performance-move-const-arg)
+  BOOST_TEST(!kept.borrowed());
+  BOOST_TEST(ep.use_count() == 2);
+  ActorAddress assigned;
+  assigned = std::move(as_a_handler_sees_it);  // NOLINT(performance-move-const-arg)
+  BOOST_TEST(!assigned.borrowed());
+  BOOST_TEST(ep.use_count() == 3);
+}
+
 BOOST_AUTO_TEST_CASE(addresses_of_distinct_endpoints_are_unequal_and_strictly_ordered) {
   auto e1 = make_recording_endpoint();
   auto e2 = make_recording_endpoint();
