@@ -120,6 +120,15 @@ class actor_cell final : public endpoint, public runnable {
   // start or a yield).
   void run_scheduled() override;
 
+  // The system's list of live actors (system_core::live_head_): touched by the system only,
+  // under its actors_mutex_.
+  struct live_link {
+    actor_cell* prev = nullptr;
+    actor_cell* next = nullptr;
+    bool linked = false;
+  };
+  live_link live;
+
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
   const std::string& global_name() const noexcept;
@@ -128,6 +137,7 @@ class actor_cell final : public endpoint, public runnable {
   const Requirements& requirements() const noexcept;
   const ActorAddress& parent() const noexcept { return parent_; }
   system_core& core() noexcept { return core_; }
+  const system_core& core() const noexcept { return core_; }
   const Capabilities& capabilities();
   void send(const ActorAddress& to, Message message);  // any thread
   void adopt(const ActorAddress& child) { rare().children.add(child.endpoint()->id(), child); }
