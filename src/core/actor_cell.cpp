@@ -32,7 +32,7 @@ constexpr std::uint64_t kParkAfter = 16;
 // and the outbox it gathers into (one per thread: a nested call flushes the outer's first).
 thread_local actor_cell* gathering_cell = nullptr;
 thread_local const endpoint* last_target = nullptr;
-thread_local outbox thread_box;
+thread_local gather_area thread_area;
 
 }  // namespace
 
@@ -167,6 +167,12 @@ bool actor_cell::deliver(envelope&& e) {
 }
 
 std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
+  // A gathered run's senders are borrowed: the last one holds the reference for all (they are
+  // handled, dead-lettered or dropped in order, so it goes last; the one place that takes mail
+  // out of order, a recursive exit waiting for its children, and the asks that hold mail back,
+  // make what they keep hold its own). deliver() gets none: only
+  // an outbox delivers gathered envelopes, and only through here.
+  if (n > 0) own_sender(items[n - 1]);
   return take_delivery(items, n);
 }
 
@@ -248,7 +254,8 @@ void actor_cell::send(const ActorAddress& to, Message message) {
   if (gathering_cell == this) {
     // The primary thread, inside on_message(): only it sets out_, so it reads it unlocked.
     if (to.endpoint() == last_target && last_target) {
-      gather(to, envelope{std::move(message), address_, envelope_kind::user, 0});
+      // Borrowed: no reference count moves between this thread and the target's per message.
+      gather(to, envelope{std::move(message), ActorAddress::borrow(this), envelope_kind::user, 0});
       return;
     }
     if (out_) flush_gathered();  // sends to another target go in order
@@ -257,20 +264,21 @@ void actor_cell::send(const ActorAddress& to, Message message) {
     last_target = to.endpoint();
     return;
   }
-  if (out_.load(std::memory_order_relaxed)) {
+  if (out_.load(std::memory_order_acquire)) {
     // Another thread of the actor while on_message() gathers: a send that happens after one
     // of the gathered ones (the user synchronised with it) must queue behind it. A null out_
-    // seen here means nothing gathered happened before this send, or it was delivered.
+    // seen here means nothing gathered happened before this send, or it was delivered. The
+    // primary thread delivers it at its next flush (at the latest when on_message returns):
+    // this thread may not touch what that one gathers.
     std::unique_lock lock(out_lock_);
-    if (outbox* box = out_.load(std::memory_order_relaxed)) {
+    if (gather_area* area = out_.load(std::memory_order_relaxed)) {
       if (!to) {
         lock.unlock();
         core_.send(address_, to, std::move(message));  // throws InvalidActorAddress
         return;
       }
-      if (box->add(to, envelope{std::move(message), address_, envelope_kind::user, 0})) {
-        flush_locked(*box);
-      }
+      area->foreign.add(to, envelope{std::move(message), address_, envelope_kind::user, 0});
+      area->has_foreign.store(true, std::memory_order_release);
       return;
     }
   }
@@ -286,27 +294,58 @@ void actor_cell::send_now(const ActorAddress& to, Message&& message) {
 }
 
 void actor_cell::gather(const ActorAddress& to, envelope&& e) {
-  std::lock_guard lock(out_lock_);
-  outbox* box = out_.load(std::memory_order_relaxed);
-  if (!box) {
-    box = &thread_box;
-    out_.store(box, std::memory_order_relaxed);
+  gather_area* area = out_.load(std::memory_order_relaxed);
+  if (!area) {
+    area = &thread_area;
+    out_.store(area, std::memory_order_release);
+  } else if (area->has_foreign.load(std::memory_order_acquire)) [[unlikely]] {
+    // The actor's other threads sent meanwhile, perhaps before this send: theirs go first.
+    flush_own(*area);
+    std::lock_guard lock(out_lock_);
+    flush_foreign_locked(*area);
   }
-  if (box->add(to, std::move(e))) flush_locked(*box);
+  if (area->own.add(to, std::move(e))) {
+    flush_own(*area);
+    if (area->has_foreign.load(std::memory_order_acquire)) {
+      std::lock_guard lock(out_lock_);
+      flush_foreign_locked(*area);
+    }
+  }
 }
 
-void actor_cell::flush_locked(outbox& box) {
-  sent_.fetch_add(box.size(), std::memory_order_relaxed);
-  box.flush([this](const ActorAddress& to, envelope&& e) { core_.dead_letter(to, std::move(e)); });
+void actor_cell::flush_own(gather_area& area) {
+  sent_.fetch_add(area.own.size(), std::memory_order_relaxed);
+  area.own.flush(
+      [this](const ActorAddress& to, envelope&& e) { core_.dead_letter(to, std::move(e)); });
+}
+
+void actor_cell::flush_foreign_locked(gather_area& area) {
+  if (!area.has_foreign.load(std::memory_order_relaxed)) return;
+  area.has_foreign.store(false, std::memory_order_relaxed);
+  sent_.fetch_add(area.foreign.size(), std::memory_order_relaxed);
+  area.foreign.flush(
+      [this](const ActorAddress& to, envelope&& e) { core_.dead_letter(to, std::move(e)); });
 }
 
 void actor_cell::flush_gathered() noexcept {
-  if (!out_.load(std::memory_order_relaxed)) return;
-  std::lock_guard lock(out_lock_);
+  // Inline: most on_message() calls gathered nothing (a reply, a single send).
+  if (gather_area* area = out_.load(std::memory_order_relaxed)) [[unlikely]] flush_area(*area);
+}
+
+void actor_cell::flush_area(gather_area& area_ref) noexcept {
+  gather_area* area = &area_ref;
   try {
-    flush_locked(*out_.load(std::memory_order_relaxed));
+    flush_own(*area);
   } catch (...) {
     core_.log(LogLevel::critical, describe() + " lost messages it sent: " +
+                                      describe_exception(std::current_exception()));
+  }
+  // Under the lock, so that no other thread adds to `foreign` once it is delivered.
+  std::lock_guard lock(out_lock_);
+  try {
+    flush_foreign_locked(*area);
+  } catch (...) {
+    core_.log(LogLevel::critical, describe() + " lost messages its other threads sent: " +
                                       describe_exception(std::current_exception()));
   }
   out_.store(nullptr, std::memory_order_relaxed);
@@ -607,7 +646,10 @@ asio::awaitable<std::optional<Message>> actor_cell::ask(ActorAddress to, Message
     }
     if (e.kind == envelope_kind::ask_timeout && e.tag == tag) co_return std::nullopt;
     if (e.kind == envelope_kind::ask_reply || e.kind == envelope_kind::ask_timeout) continue;
-    rare().held.push_back(std::move(e));  // non-reentrant: handled after the ask
+    // Non-reentrant: handled after the ask. Kept with a reference of its own: a recursive exit
+    // may handle a later ChildActorExited first, and that may be what held the sender.
+    own_sender(e);
+    rare().held.push_back(std::move(e));
   }
 }
 
@@ -681,6 +723,9 @@ void actor_cell::stop_watching() {
 
 asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
   exiting_ = true;
+  // Handled last, after ChildActorExited messages that may have come behind it in its gathered
+  // run (see below): it holds its sender itself.
+  own_sender(request);
   const auto& exit_request = request.message.as<ActorExitRequest>();
   if (exit_request.recursive && rare_ && !rare_->children.empty()) {
     rare_->children.for_each([this](const ActorAddress& child) {
@@ -709,6 +754,10 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
         forget_child(exited->child);
         co_await invoke(e);
       } else {
+        // Handled after ChildActorExited messages that arrived behind it: when it is part of a
+        // gathered run, the one that held its sender's reference may be among those (and
+        // gone), so it holds its own (an uncontended count: this path is rare).
+        own_sender(e);
         later.push_back(std::move(e));
       }
     }

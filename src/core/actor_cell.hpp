@@ -120,6 +120,15 @@ class actor_cell final : public endpoint, public runnable {
   // start or a yield).
   void run_scheduled() override;
 
+  // The system's list of live actors (system_core::live_head_): touched by the system only,
+  // under its actors_mutex_.
+  struct live_link {
+    actor_cell* prev = nullptr;
+    actor_cell* next = nullptr;
+    bool linked = false;
+  };
+  live_link live;
+
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
   const std::string& global_name() const noexcept;
@@ -128,6 +137,7 @@ class actor_cell final : public endpoint, public runnable {
   const Requirements& requirements() const noexcept;
   const ActorAddress& parent() const noexcept { return parent_; }
   system_core& core() noexcept { return core_; }
+  const system_core& core() const noexcept { return core_; }
   const Capabilities& capabilities();
   void send(const ActorAddress& to, Message message);  // any thread
   void adopt(const ActorAddress& child) { rare().children.add(child.endpoint()->id(), child); }
@@ -173,8 +183,11 @@ class actor_cell final : public endpoint, public runnable {
   friend void flush_gathered_sends_here() noexcept;
   void gather(const ActorAddress& to, envelope&& e);
   void send_now(const ActorAddress& to, Message&& message);
-  void flush_gathered() noexcept;
-  void flush_locked(outbox& box);  // needs out_lock_
+  inline void flush_gathered() noexcept;
+  // The rest of flush_gathered() (delivers and ends the gathering), out of line.
+  [[gnu::noinline]] void flush_area(gather_area& area) noexcept;
+  void flush_own(gather_area& area);            // the primary thread
+  void flush_foreign_locked(gather_area& area);  // needs out_lock_
   // One activation of the receive loop: the bottom frame of an asio coroutine thread of its
   // own (an entry point, as co_spawn makes, without co_spawn's extra frames and hand-offs).
   // It starts with what run_sync handed over, handles mail until there is none, then ends
@@ -250,10 +263,12 @@ class actor_cell final : public endpoint, public runnable {
   // Sends from other threads of the actor (and the coroutine path); sends from on_message()
   // on the primary thread count in sent_here_, a plain counter (no atomic add per message).
   std::atomic<std::uint64_t> sent_{0};
-  // The outbox of the on_message() call running now (on the primary thread), while it holds
-  // gathered sends: a send from another thread of the actor goes there too, behind them.
+  // Where the on_message() call running now (on the primary thread) gathers, while it holds
+  // gathered sends: a send from another thread of the actor goes to its `foreign` outbox
+  // (under out_lock_), delivered behind them.
   spin_lock out_lock_;
-  std::atomic<outbox*> out_{nullptr};  // changed under out_lock_, by the primary thread
+  // Set by the primary thread alone; cleared by it under out_lock_ (once `foreign` is empty).
+  std::atomic<gather_area*> out_{nullptr};
 
   // Primary thread only.
   std::unique_ptr<Actor> actor_;

@@ -2,6 +2,8 @@
 // initialisation (and by loaded sources), read whenever an actor is created.
 #include "core/actor_registry.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -26,6 +28,10 @@ struct registry {
   std::unordered_map<std::type_index, std::vector<requirement>> requirements;
 };
 
+// Bumped whenever a requirement is declared: a thread's cached "this type has none" is then
+// looked up again (see has_placement_rule).
+std::atomic<std::uint64_t> requirement_generation{1};
+
 registry& reg() {
   static registry r;
   return r;
@@ -45,6 +51,7 @@ void register_actor_requirement(const std::type_info& type, const char* name,
   auto& r = reg();
   std::unique_lock lock(r.mutex);
   r.requirements[std::type_index(type)].push_back(requirement{name, std::move(value)});
+  requirement_generation.fetch_add(1, std::memory_order_release);
 }
 
 const actor_type* find_actor_type(std::string_view name) {
@@ -85,6 +92,27 @@ const std::string& actor_type_name(const actor_type& type) {
   last_type = &type;
   last_name = &name;
   return name;
+}
+
+bool has_placement_rule(const actor_type& type) {
+  if (type.check) return true;
+  // Like actor_type_name: an actor creating many children of one type looks it up once.
+  thread_local const actor_type* last_type = nullptr;
+  thread_local std::uint64_t last_generation = 0;
+  thread_local bool last_declared = false;
+  const std::uint64_t generation = requirement_generation.load(std::memory_order_acquire);
+  if (last_type == &type && last_generation == generation) return last_declared;
+  bool declared;
+  {
+    auto& r = reg();
+    std::shared_lock lock(r.mutex);
+    auto it = r.requirements.find(std::type_index(*type.type));
+    declared = it != r.requirements.end() && !it->second.empty();
+  }
+  last_type = &type;
+  last_generation = generation;
+  last_declared = declared;
+  return declared;
 }
 
 std::optional<std::string> unmet_requirement(const actor_type& type, const Capabilities& caps,

@@ -18,6 +18,10 @@ const actor_type* find_actor_type(std::string_view name);
 // lives as long as the process, and one type always yields the same object.
 const std::string& actor_type_name(const actor_type& type);
 
+// false when the type declares no requirement and no capability check, so that every system
+// can host it (unmet_requirement would say std::nullopt whatever the capabilities): creating
+// it then skips the capability snapshot and the check.
+bool has_placement_rule(const actor_type& type);
 // std::nullopt when `caps` can host the type with these requirements; otherwise a sentence
 // naming the unmet requirement.
 std::optional<std::string> unmet_requirement(const actor_type& type, const Capabilities& caps,

@@ -188,11 +188,17 @@ std::ostream& operator<<(std::ostream& os, const ActorAddress& a) { return os <<
 
 // Presence travels as a byte, not a bool: a bool loaded from a byte other than 0 or 1 is
 // undefined behaviour, and bytes on the wire are not to be trusted.
+std::shared_ptr<detail::endpoint> ActorAddress::claim(detail::endpoint* endpoint) noexcept {
+  // A borrowed address is only used while the reference it borrows from is held (see
+  // borrow()), so the endpoint is alive here.
+  return endpoint->shared_from_this();
+}
+
 void ActorAddress::save(cereal::PortableBinaryOutputArchive& ar) const {
   const std::uint8_t present = endpoint_ ? 1 : 0;
   ar(present);
   if (!present) return;
-  detail::remember(endpoint_);
+  detail::remember(shared_endpoint());
   ar(endpoint_->system_id(), endpoint_->id());
 }
 

@@ -24,10 +24,16 @@ class endpoint : public std::enable_shared_from_this<endpoint> {
   virtual bool deliver(envelope&& e) = 0;
   // Thread-safe. Delivers a prefix of items[0, n) in order (moving from them) and returns its
   // length; items[result], when result < n, was refused (the caller dead-letters it and may
-  // go on with the rest). An actor's cell takes all of them under one lock.
+  // go on with the rest). An actor's cell takes all of them under one lock. The items' senders
+  // may be borrowed (one actor's gathered run, see ActorAddress::borrow): an endpoint that
+  // keeps them makes each one it keeps hold its own reference, except that a cell, which
+  // hands them over in order, makes only the last one.
   virtual std::size_t deliver_some(envelope* items, std::size_t n) {
     std::size_t done = 0;
-    while (done < n && deliver(std::move(items[done]))) ++done;
+    for (; done < n; ++done) {
+      own_sender(items[done]);
+      if (!deliver(std::move(items[done]))) break;
+    }
     return done;
   }
 

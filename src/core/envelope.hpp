@@ -26,4 +26,11 @@ struct envelope {
   std::uint64_t tag = 0;
 };
 
+// Makes a borrowed sender (ActorAddress::borrow, a gathered run's) hold its own reference:
+// done to the last envelope of each run an actor's mailbox takes, and to every envelope
+// delivered one at a time.
+inline void own_sender(envelope& e) noexcept {
+  if (e.sender.borrowed()) [[unlikely]] e.sender = ActorAddress(e.sender);
+}
+
 }  // namespace thespian::detail

@@ -54,6 +54,8 @@ struct mail_chunk {
 static_assert(sizeof(mail_chunk) % alignof(envelope) == 0);
 
 class mail_queue {
+  static constexpr std::uint32_t kAhead = 8;  // envelopes (48 bytes each)
+
  public:
   mail_queue() noexcept = default;
   mail_queue(const mail_queue&) = delete;
@@ -101,6 +103,7 @@ class mail_queue {
   bool pop(envelope& out) {
     while (head_) {
       if (head_->begin != head_->end) {
+        prefetch_ahead();
         envelope& first = head_->items()[head_->begin];
         out = std::move(first);
         first.~envelope();
@@ -123,6 +126,34 @@ class mail_queue {
     head_ = tail_ = nullptr;
     c->begin = c->end = 0;
     return c;
+  }
+
+  // A receiver's batch was most often written by senders on other threads: ask for the
+  // envelopes a few places ahead, and for the payload of a nearer one, before they are
+  // needed (reading them on demand was most of fan-in's receiving cost).
+  void prefetch_ahead() const noexcept {
+    const std::uint32_t i = head_->begin;
+    if (i + kAhead < head_->end) {
+      prefetch_line(head_->items() + i + kAhead);
+    } else if (head_->next && i + kAhead == head_->end) {
+      prefetch_line(head_->next);
+      prefetch_line(reinterpret_cast<const char*>(head_->next) + 64);
+    }
+    if (i + kAhead / 2 < head_->end) {
+      if (const void* p = head_->items()[i + kAhead / 2].message.payload()) {
+        // The payload and its control block (the reference count) just before it.
+        prefetch_line(static_cast<const char*>(p) - 16);
+        prefetch_line(static_cast<const char*>(p) + 16);
+      }
+    }
+  }
+  // An asm statement, not __builtin_prefetch: g++ 12 dropped the builtin's prefetches here.
+  static void prefetch_line(const void* p) noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+    __builtin_prefetch(p);
+#endif
   }
 
   void clear() noexcept {

@@ -4,10 +4,12 @@
 // so eight actors bursting into one (fan-in) take the sink's mailbox lock, and move its cache
 // lines between threads, once per run instead of once per message.
 //
-// Not thread-safe: actor_cell guards the outbox it is gathering into with its out_lock_ (the
-// actor's other threads may send meanwhile, and their sends must queue behind its own).
+// Not thread-safe: the gathering thread alone touches its own outbox (gather_area::own); the
+// actor's other threads, which may send meanwhile and must queue behind it, use the second
+// one (gather_area::foreign) under the cell's out_lock_.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -64,6 +66,19 @@ class outbox {
   };
   std::vector<envelope> items_;
   std::vector<run> runs_;
+};
+
+// Where the on_message() call running on a thread gathers: its own sends, added by that thread
+// alone and without a lock (one atomic exchange fewer per gathered message), and the sends the
+// actor's other threads make meanwhile, under the gathering cell's out_lock_. The thread
+// delivers its own first and then the others' at each flush, and flushes before it adds one
+// while others are waiting (has_foreign): a send of another thread that happened before one
+// of the thread's own (the user synchronised the two) is delivered before it, and one that
+// happened after a gathered send is delivered after it.
+struct gather_area {
+  outbox own;
+  outbox foreign;  // under the gathering cell's out_lock_
+  std::atomic<bool> has_foreign{false};
 };
 
 // Delivers what the on_message() call running on this thread has gathered, if any. Called

@@ -6,11 +6,14 @@
 // the shared queue, and a further drain is posted while fewer than one per thread are running.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <mutex>
 
 #include <asio/io_context.hpp>
+
+#include "core/spin_lock.hpp"
 
 namespace thespian::detail {
 
@@ -73,12 +76,17 @@ class run_queue {
   // Adds to the shared queue, and posts a drain when one more may run.
   void push_shared(runnable* r);
   // The next shared entry, or nullptr after retiring the calling drain.
-  runnable* pop_shared_or_retire();
+  // linger: look again for a while before retiring (a pool with more than one thread).
+  runnable* pop_shared_or_retire(bool linger);
 
   asio::io_context& context_;
   const std::size_t max_drains_;
-  std::mutex mutex_;
+  // A spin lock, not a std::mutex: its sections are a push or a pop, and under contention (a
+  // parent on one thread scheduling children that the other thread takes) a pthread mutex put
+  // the loser to sleep in the kernel, a futex wait and wake per collision.
+  spin_lock mutex_;
   std::deque<runnable*> shared_;
+  std::atomic<std::size_t> queued_{0};  // shared_.size(), for a lingering drain's unlocked look
   std::size_t drains_ = 0;  // posted or running
 };
 

@@ -180,6 +180,7 @@ namespace {
   if (!the_depot().take(c, refill)) return ::operator new(kClassSize[c]);
   free_block* b = refill.head;
   tc->head[c] = b->next;
+  __builtin_prefetch(b->next, 1);
   tc->count[c] = refill.count - 1;
   return b;
 }
@@ -196,8 +197,13 @@ void* small_allocate(std::size_t bytes) {
   thread_cache* tc = my_cache();
   free_block* b = tc ? tc->head[c] : nullptr;
   if (!b) [[unlikely]] return allocate_slow(c, tc);
-  tc->head[c] = b->next;
+  free_block* next = b->next;
+  tc->head[c] = next;
   --tc->count[c];
+  // The next block of the list was most often freed on another thread (a receiver's): fetch
+  // it now, for writing, so that the next allocation does not wait for it (reading its `next`
+  // was the costliest load of a fan-in sender).
+  __builtin_prefetch(next, 1);
   return b;
 }
 

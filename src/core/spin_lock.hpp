@@ -1,7 +1,7 @@
-// spin_lock: the lock of an actor's mailbox. Its critical sections are a handful of
-// instructions (append one envelope, or swap two vectors), so an uncontended lock costs one
-// atomic exchange rather than a pthread mutex call; a waiter that keeps losing yields its
-// thread so that a preempted holder can finish.
+// spin_lock: the lock of an actor's mailbox (and of the run queue's shared queue). Its critical
+// sections are a handful of instructions (append one envelope, swap two chunk chains, push or
+// pop one entry), so an uncontended lock costs one atomic exchange rather than a pthread mutex
+// call; a waiter that keeps losing yields its thread so that a preempted holder can finish.
 #pragma once
 
 #include <atomic>

@@ -5,7 +5,9 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <thread>
+#include <typeinfo>
 
 #include <absl/strings/str_cat.h>
 #include <asio/steady_timer.hpp>
@@ -221,7 +223,7 @@ ActorAddress system_core::host_actor(const actor_type& type, const std::string& 
   }
   {
     std::lock_guard lock(actors_mutex_);
-    actors_.emplace(cell->id(), cell);
+    link_live(*cell);
   }
   const ActorAddress address(cell);
   if (system_actor) cell->accept_exit_only_from_own_system();
@@ -345,9 +347,11 @@ ActorAddress system_core::create_actor(std::string_view type_name, Requirements 
 
 ActorAddress system_core::spawn(const actor_type& type, const std::string& type_name,
                                 Requirements req, std::string global_name, actor_cell* parent) {
-  if (auto unmet = unmet_requirement(type, *capabilities_snapshot(), req)) {
-    throw NoCompatibleSystemForActor("no compatible actor system for actor type '" + type_name +
-                                     "': it " + *unmet);
+  if (has_placement_rule(type)) {
+    if (auto unmet = unmet_requirement(type, *capabilities_snapshot(), req)) {
+      throw NoCompatibleSystemForActor("no compatible actor system for actor type '" +
+                                       type_name + "': it " + *unmet);
+    }
   }
   const ActorAddress parent_address = parent ? parent->address() : ActorAddress{};
   auto cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, type_name,
@@ -371,7 +375,7 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
   }
   {
     std::lock_guard lock(actors_mutex_);
-    actors_.emplace(cell->id(), cell);
+    link_live(*cell);
   }
   // Taken before start(): from then on the actor may run, and even exit, on another thread.
   const ActorAddress address(cell);
@@ -387,28 +391,41 @@ void system_core::actor_exited(actor_cell& cell) {
     if (it != names_.end() && it->second.endpoint() == &cell) names_.erase(it);
   }
   set_dead_letter_handler(cell.address(), false);
-  std::shared_ptr<actor_cell> keep;  // released outside the lock
   {
+    // The cell's own address (cleared after this) still holds it.
     std::lock_guard lock(actors_mutex_);
-    auto it = actors_.find(cell.id());
-    if (it != actors_.end()) {
-      keep = std::move(it->second);
-      actors_.erase(it);
+    actor_cell::live_link& link = cell.live;
+    if (link.linked) {
+      (link.prev ? link.prev->live.next : live_head_) = link.next;
+      if (link.next) link.next->live.prev = link.prev;
+      link = {};
+      --live_count_;
     }
   }
   driver_->notify();
 }
 
+void system_core::link_live(actor_cell& cell) {
+  cell.live = {nullptr, live_head_, true};
+  if (live_head_) live_head_->live.prev = &cell;
+  live_head_ = &cell;
+  ++live_count_;
+}
+
 std::size_t system_core::actor_count() const {
   std::lock_guard lock(actors_mutex_);
-  return actors_.size();
+  return live_count_;
 }
 
 std::vector<std::shared_ptr<actor_cell>> system_core::live_cells() const {
   std::lock_guard lock(actors_mutex_);
   std::vector<std::shared_ptr<actor_cell>> cells;
-  cells.reserve(actors_.size());
-  for (const auto& [id, cell] : actors_) cells.push_back(cell);
+  cells.reserve(live_count_);
+  // Oldest first (the list is newest first): a parent comes before its children.
+  for (actor_cell* c = live_head_; c; c = c->live.next) {
+    cells.push_back(std::static_pointer_cast<actor_cell>(c->shared_from_this()));
+  }
+  std::reverse(cells.begin(), cells.end());
   return cells;
 }
 
@@ -581,14 +598,16 @@ void system_core::request_exit(bool top_level_only) {
   std::vector<std::shared_ptr<actor_cell>> targets;
   {
     std::lock_guard lock(actors_mutex_);
-    for (const auto& [id, cell] : actors_) {
+    for (actor_cell* cell = live_head_; cell; cell = cell->live.next) {
+      // A child whose parent is alive (here) is taken down by that parent. typeid, not
+      // dynamic_cast: actor_cell is final, and this runs once per actor at shutdown.
       const endpoint* parent = cell->parent().endpoint();
-      // A child whose parent is alive is taken down by that parent.
-      if (top_level_only && parent && parent->system_id() == id_ &&
-          actors_.contains(parent->id())) {
+      if (top_level_only && parent && typeid(*parent) == typeid(actor_cell) &&
+          static_cast<const actor_cell*>(parent)->live.linked &&
+          &static_cast<const actor_cell*>(parent)->core() == this) {
         continue;
       }
-      targets.push_back(cell);
+      targets.push_back(std::static_pointer_cast<actor_cell>(cell->shared_from_this()));
     }
   }
   for (const auto& cell : targets) {
@@ -643,11 +662,15 @@ void system_core::shutdown() {
     runs_.clear();  // its entries are parked cells, released just below
     // No thread runs actors any more: release what the abandoned ones still hold while the
     // io_context their coroutines belong to is alive.
-    for (const auto& cell : live_cells()) cell->abandon();
+    // Out of the list first: abandon() drops the address that keeps each cell alive.
+    const std::vector<std::shared_ptr<actor_cell>> abandoned = live_cells();
     {
       std::lock_guard lock(actors_mutex_);
-      actors_.clear();
+      for (const auto& cell : abandoned) cell->live = {};
+      live_head_ = nullptr;
+      live_count_ = 0;
     }
+    for (const auto& cell : abandoned) cell->abandon();
     if (role_ == process_role::client) {
       multiproc::node::instance().detach(id_);
       multiproc::release_route(id_);  // reserved but never bound, if start() failed early

@@ -164,8 +164,14 @@ class system_core : public std::enable_shared_from_this<system_core> {
   std::shared_ptr<const Capabilities> caps_;
   std::atomic<std::uint64_t> caps_generation_{1};
 
+  // The live actors (started, not exited): a list through the cells themselves
+  // (actor_cell::live_link), each kept alive by its own address until it leaves the list. No
+  // table by id: creating an actor is a link at the head, not a hash insert that touches a
+  // random line of a table as large as the actors (and rehashes it as it grows).
   mutable std::mutex actors_mutex_;
-  absl::flat_hash_map<std::uint64_t, std::shared_ptr<actor_cell>> actors_;
+  actor_cell* live_head_ = nullptr;
+  std::size_t live_count_ = 0;
+  void link_live(actor_cell& cell);  // under actors_mutex_
 
   std::mutex names_mutex_;
   std::map<std::string, ActorAddress, std::less<>> names_;

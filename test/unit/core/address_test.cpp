@@ -1,6 +1,7 @@
 // Unit tests of ActorAddress (include/thespian/address.hpp, src/core/address.cpp): the null
 // address, value semantics (equality, ordering, std::hash and absl hash agree), the printable
-// form, and the cereal form that resolves back to the same endpoint inside one process.
+// form, the cereal form that resolves back to the same endpoint inside one process, and
+// borrowed addresses (ActorAddress::borrow), whose copies hold their own reference.
 #include <boost/test/unit_test.hpp>
 
 #include <map>
@@ -76,6 +77,45 @@ BOOST_AUTO_TEST_CASE(copies_are_equal_and_hash_alike_under_both_hashes) {
   BOOST_TEST(!(b < a));
   BOOST_TEST(std::hash<ActorAddress>{}(a) == std::hash<ActorAddress>{}(b));
   BOOST_TEST(absl::Hash<ActorAddress>{}(a) == absl::Hash<ActorAddress>{}(b));
+}
+
+// A gathered run's envelopes borrow their sender's address (no reference count per message);
+// whatever copies one, as a handler keeping `sender` does, must hold the endpoint itself.
+BOOST_AUTO_TEST_CASE(a_copy_of_a_borrowed_address_holds_its_own_reference) {
+  auto ep = make_recording_endpoint();
+  const ActorAddress borrowed = ActorAddress::borrow(ep.get());
+  BOOST_TEST(borrowed.borrowed());
+  BOOST_TEST(ep.use_count() == 1);  // borrowing counts nothing
+  const ActorAddress copy = borrowed;  // NOLINT(performance-unnecessary-copy-initialization)
+  BOOST_TEST(!copy.borrowed());
+  BOOST_TEST(ep.use_count() == 2);
+  ActorAddress assigned;
+  assigned = borrowed;
+  BOOST_TEST(!assigned.borrowed());
+  BOOST_TEST(ep.use_count() == 3);
+  BOOST_TEST(borrowed.shared_endpoint() == ep);  // a counted reference too
+  BOOST_TEST((copy == borrowed));
+  BOOST_TEST((assigned == ActorAddress(ep)));
+  BOOST_TEST(std::hash<ActorAddress>{}(borrowed) == std::hash<ActorAddress>{}(copy));
+  BOOST_TEST(borrowed.to_string() == copy.to_string());
+  BOOST_TEST(!ActorAddress(ep).borrowed());
+  BOOST_TEST(!ActorAddress{}.borrowed());
+}
+
+// Handlers get a gathered run's sender as `const ActorAddress&` (on_message) or a copy
+// (receive): std::move of the const reference selects the copy, so user code can never carry
+// the borrowed (uncounted) address itself out of the handler.
+BOOST_AUTO_TEST_CASE(moving_a_borrowed_address_through_a_const_reference_claims_a_reference) {
+  auto ep = make_recording_endpoint();
+  const ActorAddress borrowed = ActorAddress::borrow(ep.get());
+  const ActorAddress& as_a_handler_sees_it = borrowed;
+  ActorAddress kept = std::move(as_a_handler_sees_it);  // NOLINT(performance-move-const-arg)
+  BOOST_TEST(!kept.borrowed());
+  BOOST_TEST(ep.use_count() == 2);
+  ActorAddress assigned;
+  assigned = std::move(as_a_handler_sees_it);  // NOLINT(performance-move-const-arg)
+  BOOST_TEST(!assigned.borrowed());
+  BOOST_TEST(ep.use_count() == 3);
 }
 
 BOOST_AUTO_TEST_CASE(addresses_of_distinct_endpoints_are_unequal_and_strictly_ordered) {

@@ -1,8 +1,9 @@
 // Unit tests of gathered sends (src/core/outbox.hpp, actor_cell::send): what an actor sends
 // during one on_message() call is delivered in batches, and that must stay invisible — every
 // message arrives exactly once, in per-sender order, even with eight senders bursting into one
-// actor on two threads; a send to another target waits for what was gathered before it; and a
-// send from another thread of the actor, made after a gathered one, arrives after it.
+// actor on two threads; a send to another target waits for what was gathered before it; a
+// send from another thread of the actor, made after a gathered one, arrives after it; and the
+// sender a gathered message names (borrowed in flight) stays valid in the receiver's copies.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -119,8 +120,28 @@ class helper_thread_sender : public base {
   }
 };
 
+// Keeps a copy of the sender of every numbered message (gathered ones borrow it in flight).
+struct kept_senders {
+  std::vector<thespian::ActorAddress> senders;
+};
+class keeper : public base {
+ public:
+  bool on_message(const thespian::Message& m, const thespian::ActorAddress& from) override {
+    if (m.is<numbered>()) {
+      kept_.senders.push_back(from);
+    } else if (m.is<report>()) {
+      send(from, kept_);
+    }
+    return true;
+  }
+
+ private:
+  kept_senders kept_;
+};
+
 }  // namespace outbox_test
 
+THESPIAN_ACTOR(outbox_test::keeper);
 THESPIAN_ACTOR(outbox_test::sink);
 THESPIAN_ACTOR(outbox_test::burster);
 THESPIAN_ACTOR(outbox_test::forwarder);
@@ -204,6 +225,40 @@ BOOST_AUTO_TEST_CASE(a_send_from_another_thread_of_the_actor_arrives_after_what_
       const tally t = wait_for(sys, sink, [](const tally& t) { return t.trace.size() >= 5; });
       BOOST_TEST(t.trace == (std::vector<std::string>{"1", "2", "3", "from helper", "5"}),
                  boost::test_tools::per_element());
+    }
+  }
+}
+
+// The envelopes of a gathered run share one counted reference to their sender (the last
+// one's): the copies a receiver keeps must hold the sender themselves, even once it exited
+// and every envelope is gone (under ASan a borrowed reference outliving the sender would be a
+// use after free).
+BOOST_AUTO_TEST_CASE(the_sender_of_gathered_messages_stays_valid_after_it_exits) {
+  constexpr std::int64_t kCount = 300;  // several outbox flushes
+  for (const char* base : kBases) {
+    BOOST_TEST_CONTEXT(base) {
+      auto sys = make_system(base);
+      const auto keeper = sys.create_actor<outbox_test::keeper>();
+      auto sender = sys.create_actor<outbox_test::burster>();
+      const std::string sender_text = sender.to_string();
+      sys.tell(sender, outbox_test::burst{keeper, 0, kCount});
+      sys.tell(sender, thespian::ActorExitRequest{});  // after the burst: same sender, in order
+      const auto deadline = std::chrono::steady_clock::now() + 20s;
+      outbox_test::kept_senders kept;
+      while (std::chrono::steady_clock::now() < deadline) {
+        const auto reply = sys.ask(keeper, outbox_test::report{}, 5s);
+        if (reply) kept = reply->as<outbox_test::kept_senders>();
+        if (std::ssize(kept.senders) >= kCount) break;
+      }
+      BOOST_TEST(std::ssize(kept.senders) == kCount);
+      std::size_t same = 0;
+      for (const auto& a : kept.senders) {
+        if (a == sender && !a.borrowed() && a.to_string() == sender_text) ++same;
+      }
+      BOOST_TEST(same == kept.senders.size());
+      sender = thespian::ActorAddress{};  // the keeper's copies are now all that hold it
+      sys.tell(kept.senders.front(), std::string("to an exited actor"));  // a dead letter
+      BOOST_TEST(kept.senders.back().to_string() == sender_text);
     }
   }
 }
