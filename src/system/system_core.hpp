@@ -15,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include <absl/container/flat_hash_map.h>
 #include <asio/defer.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
