@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "remote_floors.hpp"
 #include "workloads.hpp"
 
 namespace bench {
@@ -253,9 +254,41 @@ std::vector<workload> make_workloads(suite_size size) {
     all.push_back(std::move(w));
   }
 
-  // Remote rows (ping-pong, pipelined throughput and ask over TCP, UDP and pipes, with the raw
-  // socket/pipe round trip as their floor) join here when the transports and the multi-process
-  // bases land. Until then the suite reports none rather than anything simulated.
+  // Remote rows: between processes of each multi-process base, next to the raw socket of the
+  // same kind (remote_floors.hpp). No CAF rows yet: the suite links only libcaf_core, and
+  // CAF's remote actors need libcaf_io and a CAF program per process. Pipelined has no UDP row: a raw datagram flood without
+  // acknowledgements is no floor for a reliable transport (bench/transport measures UDP).
+  for (const std::string base : {"multiprocQueueBase", "multiprocTCPBase", "multiprocUDPBase"}) {
+    const remote_floors::wire wire = remote_floors::wire_of(base);
+    const std::string suffix = remote_floors::name_of(wire);
+    const std::int64_t trips = 2'000 * k;
+    workload pingpong{"remote-ping-pong-" + suffix, "ns/round-trip",
+                      "a ball bounced between actors in two processes (" + base + ")", {}};
+    pingpong.measurements.push_back(ours_row(base, trips, [=] { return remote::pingpong(base, trips); }, once));
+    pingpong.measurements.push_back(floor_row("raw-" + suffix + "-rt", trips, [=] {
+      return remote_floors::round_trips(wire, trips);
+    }, once));
+    all.push_back(std::move(pingpong));
+
+    workload asks{"remote-ask-" + suffix, "ns/ask",
+                  "ActorSystem::ask from this program to an actor process (" + base + ")", {}};
+    asks.measurements.push_back(ours_row(base, trips, [=] { return remote::ask(base, trips); }, once));
+    asks.measurements.push_back(floor_row("raw-" + suffix + "-rt", trips, [=] {
+      return remote_floors::round_trips(wire, trips);
+    }, once));
+    all.push_back(std::move(asks));
+
+    if (wire == remote_floors::wire::udp) continue;
+    const std::int64_t messages = 20'000 * k;
+    workload flood{"remote-pipelined-" + suffix, "ns/msg",
+                   "64-byte messages sent back to back to an actor in another process (" + base + ")",
+                   {}};
+    flood.measurements.push_back(ours_row(base, messages, [=] { return remote::pipelined(base, messages); }, 3));
+    flood.measurements.push_back(floor_row("raw-" + suffix + "-stream", messages, [=] {
+      return remote_floors::stream(wire, messages);
+    }, 3));
+    all.push_back(std::move(flood));
+  }
   return all;
 }
 

@@ -67,6 +67,19 @@ samples asio_coroutine_round_trip(std::int64_t round_trips);
 samples memcpy_bytes(std::int64_t bytes, std::int64_t copies);
 }  // namespace floors
 
+// Across processes (remote_workloads.cpp), on a multi-process base; their floors are in
+// remote_floors.hpp.
+namespace remote {
+// A ball bounced between actors in two actor processes; one sample (ns) per round trip.
+samples pingpong(const std::string& base, std::int64_t round_trips);
+// Blocking ActorSystem::ask from this program to an echo actor in its own process; one sample
+// (ns) per ask.
+samples ask(const std::string& base, std::int64_t asks);
+// An actor sends `messages` 64-byte payloads back to back to an actor in another process,
+// which counts them; ns per message until the count is back.
+samples pipelined(const std::string& base, std::int64_t messages);
+}  // namespace remote
+
 #if THESPIAN_BENCH_WITH_CAF
 namespace caf_side {
 samples pingpong(std::int64_t messages, int in_flight);

@@ -20,8 +20,6 @@
 // round_trips 0 skips the round-trip rows (creation only).
 // Usage: multiproc_bench [round_trips=2000] [actors=200] [base=multiprocQueueBase] [routing]
 #include <dirent.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -40,6 +38,8 @@
 #include <vector>
 
 #include <thespian/thespian.hpp>
+
+#include "remote_floors.hpp"
 
 namespace {
 
@@ -269,94 +269,14 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// A connected loopback TCP pair (Nagle off on both ends), as a socketpair would give.
-void tcp_pair(int sv[2]) {
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(listener, 1) != 0 ||
-      ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    std::abort();
-  }
-  sv[0] = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (::connect(sv[0], reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
-  sv[1] = ::accept(listener, nullptr, nullptr);
-  if (sv[1] < 0) std::abort();
-  ::close(listener);
-  const int on = 1;
-  for (int i = 0; i < 2; ++i) ::setsockopt(sv[i], IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-}
-
-// Two loopback UDP sockets connected to each other.
-void udp_pair(int sv[2]) {
-  sockaddr_in address[2]{};
-  for (int i = 0; i < 2; ++i) {
-    sv[i] = ::socket(AF_INET, SOCK_DGRAM, 0);
-    address[i].sin_family = AF_INET;
-    address[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address[i];
-    if (sv[i] < 0 ||
-        ::bind(sv[i], reinterpret_cast<sockaddr*>(&address[i]), sizeof address[i]) != 0 ||
-        ::getsockname(sv[i], reinterpret_cast<sockaddr*>(&address[i]), &length) != 0) {
-      std::abort();
-    }
-  }
-  for (int i = 0; i < 2; ++i) {
-    if (::connect(sv[i], reinterpret_cast<sockaddr*>(&address[1 - i]), sizeof address[i]) != 0) {
-      std::abort();
-    }
-  }
-}
-
-enum class raw_kind { unix_socket, tcp, udp };
-
-// Raw floor: 64 bytes there and back between two processes, in µs: the mean, and in
-// `median_us` the median of the single round trips.
-double raw_round_trip_us(int rounds, raw_kind kind, double& median_us) {
-  int sv[2];
-  if (kind == raw_kind::tcp) {
-    tcp_pair(sv);
-  } else if (kind == raw_kind::udp) {
-    udp_pair(sv);
-  } else if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
-    std::abort();
-  }
-  std::fflush(nullptr);
-  const pid_t child = ::fork();
-  std::array<char, 64> buf{};
-  if (child == 0) {
-    ::close(sv[0]);
-    for (int i = 0; i < rounds; ++i) {
-      if (::read(sv[1], buf.data(), buf.size()) <= 0) ::_exit(1);
-      if (::write(sv[1], buf.data(), buf.size()) <= 0) ::_exit(1);
-    }
-    ::_exit(0);
-  }
-  ::close(sv[1]);
-  std::vector<double> each;
-  each.reserve(static_cast<std::size_t>(rounds));
-  const auto start = clock_type::now();
-  auto last = start;
-  for (int i = 0; i < rounds; ++i) {
-    if (::write(sv[0], buf.data(), buf.size()) <= 0) std::abort();
-    std::size_t got = 0;
-    while (got < buf.size()) {
-      const auto n = ::read(sv[0], buf.data() + got, buf.size() - got);
-      if (n <= 0) std::abort();
-      got += static_cast<std::size_t>(n);
-    }
-    const auto now = clock_type::now();
-    each.push_back(std::chrono::duration<double, std::micro>(now - last).count());
-    last = now;
-  }
-  const double us = std::chrono::duration<double, std::micro>(clock_type::now() - start).count();
-  median_us = median(std::move(each));
-  ::close(sv[0]);
-  ::waitpid(child, nullptr, 0);
-  return us / rounds;
+// Raw floor: 64 bytes there and back between two processes (remote_floors.hpp), in µs: the
+// mean, and in `median_us` the median of the single round trips.
+double raw_round_trip_us(int rounds, bench::remote_floors::wire kind, double& median_us) {
+  const bench::samples each = bench::remote_floors::round_trips(kind, rounds);
+  double total_ns = 0;
+  for (const double ns : each) total_ns += ns;
+  median_us = median(each) / 1000.0;
+  return total_ns / 1000.0 / rounds;
 }
 
 // Raw floor of a process start: fork() this (still single-threaded) program, the child answers
@@ -387,24 +307,6 @@ THESPIAN_MESSAGE(PingPong);
 THESPIAN_MESSAGE(Ball);
 THESPIAN_MESSAGE(Done);
 THESPIAN_MESSAGE(SpawnMany);
-
-// A loopback port that was free a moment ago, for TCP and UDP (the daemon admin's Admin Port).
-std::int64_t free_port() {
-  for (;;) {
-    int sv[2];
-    tcp_pair(sv);
-    sockaddr_in address{};
-    socklen_t length = sizeof address;
-    ::getsockname(sv[1], reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(sv[0]);
-    ::close(sv[1]);
-    const int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
-    const bool udp_free =
-        udp >= 0 && ::bind(udp, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(udp);
-    if (udp_free) return ntohs(address.sin_port);
-  }
-}
 
 constexpr int creating_threads = 4;
 
@@ -467,9 +369,8 @@ int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 2000;
   const int actors = argc > 2 ? std::atoi(argv[2]) : 200;
   const std::string base = argc > 3 ? argv[3] : "multiprocQueueBase";
-  const raw_kind kind = base == "multiprocTCPBase"   ? raw_kind::tcp
-                        : base == "multiprocUDPBase" ? raw_kind::udp
-                                                     : raw_kind::unix_socket;
+  using bench::remote_floors::wire;
+  const wire kind = bench::remote_floors::wire_of(base);
   const std::string routing = argc > 4 ? argv[4] : "";
   if (rounds < 0 || actors < 1) {
     // Each creation phase waits for its actors' answers: with none it would wait in vain.
@@ -488,7 +389,7 @@ int main(int argc, char** argv) {
                             1000.0 / actors;
 
   thespian::Capabilities caps;
-  if (kind != raw_kind::unix_socket) caps["Admin Port"] = free_port();
+  if (kind != wire::unix_stream) caps["Admin Port"] = bench::remote_floors::free_port();
   if (routing == "admin-routing") caps["Admin Routing"] = true;
   if (routing == "outbound-only") caps["Outbound Only"] = true;
   thespian::ActorSystem sys(base, caps);
@@ -510,7 +411,7 @@ int main(int argc, char** argv) {
               routing.c_str(), rounds, actors);
   if (rounds > 0) {
     std::printf("  raw %s round trip (64 B, two processes):  %8.1f us\n",
-                kind == raw_kind::tcp ? "TCP " : kind == raw_kind::udp ? "UDP " : "UNIX", raw_us);
+                kind == wire::tcp ? "TCP " : kind == wire::udp ? "UDP " : "UNIX", raw_us);
     std::printf("  actor-to-actor ping-pong round trip:              %8.1f us  (%.2fx raw)\n",
                 pingpong_us, pingpong_us / raw_us);
     std::printf("  medians: raw %.1f us, ping-pong %.1f us (%.2fx raw), ask (%.2fx raw)\n",

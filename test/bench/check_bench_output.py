@@ -6,7 +6,9 @@ Usage: check_bench_output.py THESPIAN_BINARY OUT_DIR
 Runs `thespian bench --quick --filter '^ping-pong-1/' --runs 1 --out OUT_DIR`, then checks that
 bench-results.json parses and holds a row per base (ours on both in-process bases, CAF when the
 binary was built with it, the floors) with positive figures and ratios, that bench-results.svg is
-well-formed XML with a panel for the workload, and that usage errors exit 2. Exit 0 on success.
+well-formed XML with a panel for the workload, that a remote row (remote-ask-unix: actor
+processes of multiprocQueueBase next to a raw socket pair) runs, and that usage errors exit 2.
+Exit 0 on success.
 """
 
 import json
@@ -22,6 +24,29 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 def fail(text):
     print("FAIL: " + text)
     sys.exit(1)
+
+
+def check_remote_rows(binary, out_dir):
+    """The remote rows start actor processes: one of them, next to its raw floor, must run."""
+    remote_dir = os.path.join(out_dir, "remote")
+    run = subprocess.run(
+        [binary, "bench", "--quick", "--filter", "^remote-ask-unix/", "--runs", "1", "--out",
+         remote_dir], capture_output=True, text=True, timeout=120)
+    print(run.stdout)
+    print(run.stderr, file=sys.stderr)
+    if run.returncode != 0:
+        fail("thespian bench (remote rows) exited %d" % run.returncode)
+    with open(os.path.join(remote_dir, "bench-results.json")) as f:
+        rows = json.load(f)["rows"]
+    bases = {r["base"]: r for r in rows}
+    if set(bases) != {"multiprocQueueBase", "floor:raw-unix-rt"}:
+        fail("remote-ask-unix rows for %s" % sorted(bases))
+    for r in rows:
+        if r["error"] or not (0 < r["min"] <= r["median"] <= r["max"]) or r["stat"] != "ops":
+            fail("remote row %s: %s" % (r["base"], r))
+    ratios = bases["multiprocQueueBase"]["ratios"]
+    if [q["baseline"] for q in ratios] != ["floor:raw-unix-rt"] or ratios[0]["value"] <= 0:
+        fail("multiprocQueueBase ratios %s" % ratios)
 
 
 def main():
@@ -84,6 +109,8 @@ def main():
         fail("the SVG lacks the ping-pong-1 panel or its labels")
     if len(list(root.iter(SVG_NS + "rect"))) < len(rows):
         fail("the SVG has fewer bars than rows")
+
+    check_remote_rows(binary, out_dir)
 
     for args in (["bench", "--no-such-flag"], ["bench", "--runs", "0"], ["bench", "--filter", "("],
                  ["shell"], ["start", "--admin-port", "0"], ["no-such-command"]):
