@@ -1,7 +1,9 @@
-// spin_lock: the lock of an actor's mailbox (and of the run queue's shared queue). Its critical
-// sections are a handful of instructions (append one envelope, swap two chunk chains, push or
-// pop one entry), so an uncontended lock costs one atomic exchange rather than a pthread mutex
-// call; a waiter that keeps losing yields its thread so that a preempted holder can finish.
+// spin_lock: the lock of an actor's mailbox, of the run queue's shared queue and of a
+// transport's outbound queue. Its critical sections are short (append one envelope, swap two
+// chunk chains, push or pop one entry; at most an ACK for a window of messages, a few
+// microseconds), so an uncontended lock costs one atomic exchange rather than a pthread mutex
+// call, and a contended one does not put its waiter to sleep in futex; a waiter that keeps
+// losing yields its thread so that a preempted holder can finish.
 #pragma once
 
 #include <atomic>
