@@ -378,13 +378,17 @@ void run(const fixture& fx, std::size_t round_trip_count, std::size_t message_co
   if (!rt && !tp) return;
   if (rt) print_round_trip(name, raw_rt, ch_rt, paired);
   if (tp) {
-    std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight)%s\n",
-                name, raw_tp, ch_tp, ch_tp / raw_tp, pipelined_in_flight,
-                std::string(name) == "tcp" ? "  (goal >= 3M msg/s)" : "");
+    // Issue 3's line (>= 3M msg/s on one connection) is read on the last line: the connection
+    // between two processes, as between actor processes. With both ends in one process, the
+    // receiver resolves each frame to the very endpoint whose count the sender bumps per
+    // message, a cost no real connection has (docs/benchmarks.md, transport5).
+    std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight)\n",
+                name, raw_tp, ch_tp, ch_tp / raw_tp, pipelined_in_flight);
     std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight, the default)\n",
                 name, raw_tp, ch_tp_default, ch_tp_default / raw_tp, default_in_flight);
-    std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight, receiver in a child process)\n",
-                name, raw_tp, ch_tp_two, ch_tp_two / raw_tp, default_in_flight);
+    std::printf("%-5s pipelined    raw %9.0f msg/s   channel %9.0f msg/s   channel/raw %5.2fx  (%zu in flight, receiver in a child process)%s\n",
+                name, raw_tp, ch_tp_two, ch_tp_two / raw_tp, default_in_flight,
+                std::string(name) == "tcp" ? "  (goal >= 3M msg/s)" : "");
   }
   std::fflush(stdout);
 }
