@@ -355,6 +355,7 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
     }
   }
   const ActorAddress parent_address = parent ? parent->address() : ActorAddress{};
+  const bool named = !global_name.empty();  // the name itself moves into the cell
   // One block for the control block, the cell and the actor (cell_block.hpp); the actor is
   // constructed in it once the cell exists, so that a constructor that throws leaves a cell
   // born exited (its block then has unused room, freed with it).
@@ -364,11 +365,11 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
   if (in_block) {
     cell = std::allocate_shared<actor_cell>(cell_block_allocator<actor_cell>(type.size), *this,
                                             next_endpoint_id(), &type, type_name, std::move(req),
-                                            parent_address, global_name);
+                                            parent_address, std::move(global_name));
     room = cell_block_room;
   } else {
     cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, type_name,
-                                        std::move(req), parent_address, global_name);
+                                        std::move(req), parent_address, std::move(global_name));
   }
   std::unique_ptr<Actor> actor;
   Actor* actor_in_block = nullptr;
@@ -380,7 +381,7 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
     }
   } catch (...) {
     const std::string why = describe_exception(std::current_exception());
-    if (!parent || !global_name.empty()) {
+    if (!parent || named) {
       throw InvalidActorSpecification("actor type '" + type_name +
                                       "' could not be created: its constructor threw " + why);
     }
@@ -403,7 +404,7 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
   } else {
     cell->start(std::move(actor));
   }
-  if (parent && global_name.empty()) parent->adopt(address);
+  if (parent && !named) parent->adopt(address);
   return address;
 }
 
