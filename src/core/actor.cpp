@@ -94,6 +94,10 @@ void Actor::actor_system_shutdown() {
 
 // Made on first use: most actors never log, and the address text costs a formatting and an
 // allocation. Before the actor has an address, the logger writes nowhere.
-Logger& Actor::log() { return cell_ ? cell_->logger(*this) : log_; }
+Logger& Actor::log() {
+  if (cell_) return cell_->logger(*this);
+  static Logger nowhere;
+  return nowhere;
+}
 
 }  // namespace thespian

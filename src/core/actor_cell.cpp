@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <asio/cancellation_signal.hpp>
 #include <asio/cancellation_state.hpp>
@@ -78,13 +79,33 @@ const Requirements& actor_cell::requirements() const noexcept {
   return rare_ ? rare_->requirements : none;
 }
 
-actor_cell::~actor_cell() { mail_chunk::destroy(spare_); }
+actor_cell::~actor_cell() {
+  drop_actor();
+  if (alive_) core_.context().get_executor().on_work_finished();
+  mail_chunk::destroy(spare_);
+}
 
-void actor_cell::start(std::unique_ptr<Actor> actor) {
+void actor_cell::drop_actor() noexcept {
+  Actor* actor = std::exchange(actor_, nullptr);
+  if (!actor) return;
+  if (actor_in_block_) {
+    actor->~Actor();  // the block is freed with the cell
+  } else {
+    delete actor;
+  }
+}
+
+void actor_cell::start(std::unique_ptr<Actor> actor) { bind(actor.release(), false); }
+
+void actor_cell::start_in_block(Actor* actor) { bind(actor, true); }
+
+void actor_cell::bind(Actor* actor, bool in_block) {
   address_ = ActorAddress(shared_from_this());
-  actor_ = std::move(actor);
+  actor_ = actor;
+  actor_in_block_ = in_block;
   actor_->cell_ = this;
-  alive_.emplace(core_.context().get_executor());
+  alive_ = true;
+  core_.context().get_executor().on_work_started();
   bool ready;
   {
     std::lock_guard lock(mutex_);
@@ -95,8 +116,10 @@ void actor_cell::start(std::unique_ptr<Actor> actor) {
 }
 
 Logger& actor_cell::logger(Actor& actor) {
-  std::call_once(logger_once_, [&] { actor.log_ = Logger(core_.log(), address_.to_string()); });
-  return actor.log_;
+  std::call_once(logger_once_, [&] {
+    actor.log_ = std::make_unique<Logger>(core_.log(), address_.to_string());
+  });
+  return *actor.log_;
 }
 
 void actor_cell::mark_failed() {
@@ -122,14 +145,14 @@ void actor_cell::abandon() {
   loop.reset();
   if (rare_) rare_->wakeups.clear();
   stop_watching();
-  actor_.reset();
+  drop_actor();
   batch_.clear();
   if (rare_) {
     rare_->held.clear();
     rare_->held_next = 0;
     rare_->children.clear();
   }
-  alive_.reset();
+  if (std::exchange(alive_, false)) core_.context().get_executor().on_work_finished();
   address_ = ActorAddress{};
 }
 
@@ -786,7 +809,7 @@ void actor_cell::finish_exit() {
   stop_watching();
   // The actor goes first (its destructor may join helper threads that still send), then
   // whatever it never handled becomes dead letters, then the parent hears of it.
-  actor_.reset();
+  drop_actor();
   // In arrival order: held back during an ask (from its read index: what is before it was
   // handled), then the batch taken from the mailbox, then what came after it.
   if (direct && direct->kind == envelope_kind::user) core_.dead_letter(address_, std::move(*direct));
@@ -810,7 +833,7 @@ void actor_cell::finish_exit() {
     if (!parent_.endpoint()->deliver(std::move(e))) core_.dead_letter(parent_, std::move(e));
   }
   if (rare_) rare_->children.clear();
-  alive_.reset();
+  if (std::exchange(alive_, false)) core_.context().get_executor().on_work_finished();
   core_.actor_exited(*this);
   address_ = ActorAddress{};  // it refers to this cell: keeping it would keep the cell forever
 }

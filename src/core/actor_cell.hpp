@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <asio/awaitable.hpp>
@@ -99,6 +100,9 @@ class actor_cell final : public endpoint, public runnable {
 
   // Binds the actor to this cell; mail that arrived before schedules its first activation.
   void start(std::unique_ptr<Actor> actor);
+  // The same for an actor constructed in place in the cell's own allocation (see
+  // system_core::spawn): the cell destroys it in place at exit and never frees it.
+  void start_in_block(Actor* actor);
   // Before start(): an ActorExitRequest from outside this system is ignored (and logged). For
   // a system's own actors (a multi-process admin or logger), which end only with their system:
   // an actor that echoes whatever it gets must not take the admin down.
@@ -121,11 +125,10 @@ class actor_cell final : public endpoint, public runnable {
   void run_scheduled() override;
 
   // The system's list of live actors (system_core::live_head_): touched by the system only,
-  // under its actors_mutex_.
+  // under its actors_mutex_. In the list: prev is set, or the cell is the list's head.
   struct live_link {
     actor_cell* prev = nullptr;
     actor_cell* next = nullptr;
-    bool linked = false;
   };
   live_link live;
 
@@ -136,6 +139,8 @@ class actor_cell final : public endpoint, public runnable {
   const actor_type* type() const noexcept { return type_; }
   const Requirements& requirements() const noexcept;
   const ActorAddress& parent() const noexcept { return parent_; }
+  // The actor was constructed in the cell's own allocation (system_core::spawn).
+  bool actor_in_block() const noexcept { return actor_in_block_; }
   system_core& core() noexcept { return core_; }
   const system_core& core() const noexcept { return core_; }
   const Capabilities& capabilities();
@@ -230,8 +235,14 @@ class actor_cell final : public endpoint, public runnable {
   void arm_watch(int fd, watched_descriptor& watched);
   void stop_watching();
   void finish_exit();
+  // start() and start_in_block(): the actor runs from here on (owned, as in_block says).
+  void bind(Actor* actor, bool in_block);
+  // Destroys the actor (deletes it, or only destroys it when it lives in the cell's block).
+  void drop_actor() noexcept;
   ActorStatus status() const;
 
+  // The order below keeps the cell small (an idle actor is mostly its cell): the flags and
+  // the two spin locks share one 16-byte group instead of a padded word each.
   system_core& core_;
   const actor_type* type_;
   const std::string* type_name_;
@@ -246,19 +257,35 @@ class actor_cell final : public endpoint, public runnable {
 
   // Shared with senders on other threads.
   mutable spin_lock mutex_;
-  mail_queue incoming_;
-  mail_chunk* spare_ = nullptr;  // an emptied chunk kept for the next message (a busy actor's)
-  bool busy_ = false;  // the receiver is past its first messages: new chunks start large
-  std::optional<loop_thread> waiter_;
+  // Sends from another thread of the actor while on_message() gathers (see out_).
+  spin_lock out_lock_;
   std::atomic<loop_state> state_{loop_state::running};  // changed to parked/scheduled under mutex_
   std::atomic<bool> has_mail_{false};  // incoming_ is not empty; set and cleared under mutex_
+  bool busy_ = false;  // the receiver is past its first messages: new chunks start large
   bool exited_ = false;
+  // Written under mutex_ by the delivery that found the actor idle (see direct_).
+  bool has_direct_ = false;
+  // Primary thread only.
+  // on_message() declined a message at least once: the actor awaits in receive(), so a busy
+  // one keeps its activation parked rather than starting one per message.
+  bool uses_receive_ = false;
+  bool exiting_ = false;
+  bool exit_guarded_ = false;
+  // A live actor is outstanding work of the io_context even while it has no activation (what
+  // tells simpleSystemBase's waits that something may still happen), from start() to exit:
+  // counted with on_work_started/finished (a work guard object took 24 bytes of every cell).
+  bool alive_ = false;
+  bool actor_in_block_ = false;  // actor_ was constructed in the cell's block (start_in_block)
+  std::once_flag logger_once_;
+
+  mail_queue incoming_;
+  mail_chunk* spare_ = nullptr;  // an emptied chunk kept for the next message (a busy actor's)
+  std::optional<loop_thread> waiter_;
   // The envelope of a delivery that found the actor idle. An idle actor has no mail at all
   // (mailbox, batch and held messages are empty), so this one is the oldest: the activation it
   // schedules takes it first, without a lock, and it never goes through the chunk chain (one
   // lock section, an append, a swap and a pop fewer per message for a ping-pong or a ring).
   // Written under mutex_ by that delivery only; then the scheduled activation's alone.
-  bool has_direct_ = false;
   envelope direct_;
   // Sends from other threads of the actor (and the coroutine path); sends from on_message()
   // on the primary thread count in sent_here_, a plain counter (no atomic add per message).
@@ -266,15 +293,11 @@ class actor_cell final : public endpoint, public runnable {
   // Where the on_message() call running now (on the primary thread) gathers, while it holds
   // gathered sends: a send from another thread of the actor goes to its `foreign` outbox
   // (under out_lock_), delivered behind them.
-  spin_lock out_lock_;
   // Set by the primary thread alone; cleared by it under out_lock_ (once `foreign` is empty).
   std::atomic<gather_area*> out_{nullptr};
 
   // Primary thread only.
-  std::unique_ptr<Actor> actor_;
-  // A live actor is outstanding work of the io_context even while it has no activation (what
-  // tells simpleSystemBase's waits that something may still happen), from start() to exit.
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> alive_;
+  Actor* actor_ = nullptr;  // owned (see actor_in_block_)
   mail_queue batch_;  // taken from incoming_ in one lock, not handled yet
   // What most actors never use, in an allocation of its own made on first use (or at
   // construction, for requirements and a global name): an idle actor is mostly its cell, so
@@ -299,12 +322,6 @@ class actor_cell final : public endpoint, public runnable {
   std::unique_ptr<rare_state> rare_;
   std::uint64_t received_ = 0;
   std::uint64_t sent_here_ = 0;
-  // on_message() declined a message at least once: the actor awaits in receive(), so a busy
-  // one keeps its activation parked rather than starting one per message.
-  bool uses_receive_ = false;
-  bool exiting_ = false;
-  bool exit_guarded_ = false;
-  std::once_flag logger_once_;
 };
 
 }  // namespace thespian::detail

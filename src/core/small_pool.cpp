@@ -17,9 +17,11 @@
 namespace thespian::detail {
 namespace {
 
-// Size classes: 16-byte steps to 128, then coarser to kSmallPoolMax.
-constexpr std::array<std::uint32_t, 20> kClassSize{16,  32,  48,  64,  80,  96,  112,
-                                                   128, 160, 192, 224, 256, 320, 384,
+// Size classes: 16-byte steps to 128, then coarser to kSmallPoolMax. 288 and 352: an idle
+// actor is mostly one block of the cell, its control block and the actor (cell_block.hpp),
+// ~330-350 bytes for a small actor, which 384 would round up by a tenth.
+constexpr std::array<std::uint32_t, 22> kClassSize{16,  32,  48,  64,  80,  96,  112, 128,
+                                                   160, 192, 224, 256, 288, 320, 352, 384,
                                                    448, 512, 640, 768, 896, 1024};
 constexpr std::size_t kClasses = kClassSize.size();
 static_assert(kClassSize.back() == kSmallPoolMax);

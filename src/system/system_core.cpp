@@ -14,6 +14,7 @@
 
 #include "core/actor_cell.hpp"
 #include "core/actor_registry.hpp"
+#include "core/cell_block.hpp"
 #include "core/reply_endpoint.hpp"
 #include "system/external_endpoint.hpp"
 #include "system/multiproc/link.hpp"
@@ -353,15 +354,37 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
                                        type_name + "': it " + *unmet);
     }
   }
-  const ActorAddress parent_address = parent ? parent->address() : ActorAddress{};
-  auto cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, type_name,
-                                           std::move(req), parent_address, global_name);
+  // Moved, not copied, from here on: each copy of an address is an atomic increment and a
+  // decrement later, ~9 of which a creation made.
+  ActorAddress parent_address = parent ? parent->address() : ActorAddress{};
+  const bool named = !global_name.empty();  // the name itself moves into the cell
+  // One block for the control block, the cell and the actor (cell_block.hpp); the actor is
+  // constructed in it once the cell exists, so that a constructor that throws leaves a cell
+  // born exited (its block then has unused room, freed with it).
+  const bool in_block = type.make_at && type.align <= kCellBlockAlign;
+  std::shared_ptr<actor_cell> cell;
+  void* room = nullptr;
+  if (in_block) {
+    cell = std::allocate_shared<actor_cell>(cell_block_allocator<actor_cell>(type.size), *this,
+                                            next_endpoint_id(), &type, type_name, std::move(req),
+                                            std::move(parent_address), std::move(global_name));
+    room = cell_block_room;
+  } else {
+    cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, type_name,
+                                        std::move(req), std::move(parent_address),
+                                        std::move(global_name));
+  }
   std::unique_ptr<Actor> actor;
+  Actor* actor_in_block = nullptr;
   try {
-    actor = type.make();
+    if (in_block) {
+      actor_in_block = type.make_at(room);
+    } else {
+      actor = type.make();
+    }
   } catch (...) {
     const std::string why = describe_exception(std::current_exception());
-    if (!parent || !global_name.empty()) {
+    if (!parent || named) {
       throw InvalidActorSpecification("actor type '" + type_name +
                                       "' could not be created: its constructor threw " + why);
     }
@@ -378,9 +401,14 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
     link_live(*cell);
   }
   // Taken before start(): from then on the actor may run, and even exit, on another thread.
-  const ActorAddress address(cell);
-  cell->start(std::move(actor));
-  if (parent && global_name.empty()) parent->adopt(address);
+  actor_cell* const created = cell.get();
+  ActorAddress address(std::move(cell));
+  if (in_block) {
+    created->start_in_block(actor_in_block);
+  } else {
+    created->start(std::move(actor));
+  }
+  if (parent && !named) parent->adopt(address);
   return address;
 }
 
@@ -395,7 +423,7 @@ void system_core::actor_exited(actor_cell& cell) {
     // The cell's own address (cleared after this) still holds it.
     std::lock_guard lock(actors_mutex_);
     actor_cell::live_link& link = cell.live;
-    if (link.linked) {
+    if (link.prev || live_head_ == &cell) {
       (link.prev ? link.prev->live.next : live_head_) = link.next;
       if (link.next) link.next->live.prev = link.prev;
       link = {};
@@ -406,7 +434,7 @@ void system_core::actor_exited(actor_cell& cell) {
 }
 
 void system_core::link_live(actor_cell& cell) {
-  cell.live = {nullptr, live_head_, true};
+  cell.live = {nullptr, live_head_};
   if (live_head_) live_head_->live.prev = &cell;
   live_head_ = &cell;
   ++live_count_;
@@ -603,7 +631,7 @@ void system_core::request_exit(bool top_level_only) {
       // dynamic_cast: actor_cell is final, and this runs once per actor at shutdown.
       const endpoint* parent = cell->parent().endpoint();
       if (top_level_only && parent && typeid(*parent) == typeid(actor_cell) &&
-          static_cast<const actor_cell*>(parent)->live.linked &&
+          (static_cast<const actor_cell*>(parent)->live.prev || live_head_ == parent) &&
           &static_cast<const actor_cell*>(parent)->core() == this) {
         continue;
       }

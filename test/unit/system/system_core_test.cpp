@@ -3,15 +3,20 @@
 // errors, dead letters, correlated asks from outside, status, and the idempotent shutdown.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 #include <asio/awaitable.hpp>
 
 #include "../support.hpp"
+#include "core/actor_cell.hpp"
+#include "core/cell_block.hpp"
 #include "system/external_endpoint.hpp"
 #include "system/system_core.hpp"
 #include "thespian/actor_system.hpp"
@@ -29,6 +34,21 @@ class NeedsFpga : public Quiet {};
 class ThrowsInConstructor : public Quiet {
  public:
   ThrowsInConstructor() { throw std::runtime_error("constructor-failure-7731"); }
+};
+
+// Where each actor of these types was constructed.
+inline std::atomic<const void*> last_placed{nullptr};
+
+class Placed : public Quiet {
+ public:
+  Placed() { last_placed = this; }
+  ~Placed() override { ++destroyed; }
+  inline static std::atomic<int> destroyed{0};
+};
+
+class alignas(64) OverAligned : public Quiet {
+ public:
+  OverAligned() { last_placed = this; }
 };
 
 }  // namespace system_core_test
@@ -275,6 +295,68 @@ BOOST_AUTO_TEST_CASE(create_actor_by_registered_name_makes_a_live_actor) {
   const ActorAddress a = core->create_actor("system_core_test::Quiet", {}, {}, {}, nullptr);
   BOOST_TEST(static_cast<bool>(a));
   BOOST_TEST(core->actor_count() == 1u);
+}
+
+// One allocation per actor: the actor is constructed right behind its cell, in the block that
+// also holds the cell's shared_ptr control block (cell_block.hpp).
+BOOST_AUTO_TEST_CASE(an_actor_is_constructed_in_its_cells_allocation_and_destroyed_at_exit) {
+  using thespian::detail::actor_cell;
+  auto core = make_core();
+  const int destroyed_before = system_core_test::Placed::destroyed.load();
+  const ActorAddress a =
+      core->create_actor(actor_type_of<system_core_test::Placed>(), {}, {}, nullptr);
+  const auto* cell = dynamic_cast<const actor_cell*>(a.endpoint());
+  BOOST_REQUIRE(cell != nullptr);
+  BOOST_TEST(cell->actor_in_block());
+  // As integers: BOOST_TEST compares two char pointers as strings.
+  const auto actor = reinterpret_cast<std::uintptr_t>(system_core_test::last_placed.load());
+  const auto cell_at = reinterpret_cast<std::uintptr_t>(cell);
+  BOOST_TEST(actor >= cell_at + sizeof(actor_cell));
+  BOOST_TEST(actor < cell_at + sizeof(actor_cell) + 2 * thespian::detail::kCellBlockAlign);
+  BOOST_TEST(actor % thespian::detail::kCellBlockAlign == 0u);
+  // The actor goes at exit (here: the shutdown's) while `a` still holds the cell, and so the
+  // block, alive; the block is freed with the last address (ASan checks both).
+  core->shutdown();
+  BOOST_TEST(core->actor_count() == 0u);
+  BOOST_TEST(system_core_test::Placed::destroyed.load() == destroyed_before + 1);
+  BOOST_TEST(a.endpoint() == cell);
+}
+
+// The allocator itself: the room it reports follows the object it allocated, is aligned, and
+// holds `extra` bytes (ASan, where the pool is plain operator new, sees any overrun).
+BOOST_AUTO_TEST_CASE(cell_block_allocator_reports_aligned_room_behind_the_object) {
+  using thespian::detail::cell_block_allocator;
+  using thespian::detail::cell_block_room;
+  using thespian::detail::kCellBlockAlign;
+  struct object {
+    std::uint64_t words[5] = {1, 2, 3, 4, 5};
+  };
+  for (std::size_t extra : {std::size_t{8}, std::size_t{24}, std::size_t{200}, std::size_t{2000}}) {
+    BOOST_TEST_CONTEXT("extra " << extra) {
+      cell_block_room = nullptr;
+      auto p = std::allocate_shared<object>(cell_block_allocator<object>(extra));
+      auto* room = static_cast<unsigned char*>(cell_block_room);
+      BOOST_REQUIRE(room != nullptr);
+      BOOST_TEST(reinterpret_cast<std::uintptr_t>(room) % kCellBlockAlign == 0u);
+      BOOST_TEST(room >= reinterpret_cast<unsigned char*>(p.get() + 1));
+      std::memset(room, 0xab, extra);
+      BOOST_TEST(p->words[4] == 5u);  // the room does not overlap the object
+      std::weak_ptr<object> w = p;
+      p.reset();
+      BOOST_TEST(w.expired());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_over_aligned_actor_gets_an_allocation_of_its_own) {
+  using thespian::detail::actor_cell;
+  auto core = make_core();
+  const ActorAddress a =
+      core->create_actor(actor_type_of<system_core_test::OverAligned>(), {}, {}, nullptr);
+  const auto* cell = dynamic_cast<const actor_cell*>(a.endpoint());
+  BOOST_REQUIRE(cell != nullptr);
+  BOOST_TEST(!cell->actor_in_block());
+  BOOST_TEST(reinterpret_cast<std::uintptr_t>(system_core_test::last_placed.load()) % 64 == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(create_actor_with_an_unknown_source_hash_throws_naming_the_hash) {
