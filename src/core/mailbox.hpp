@@ -141,9 +141,10 @@ class mail_queue {
     }
     if (i + kAhead / 2 < head_->end) {
       if (const void* p = head_->items()[i + kAhead / 2].message.payload()) {
-        // The payload and its control block (the reference count) just before it.
-        prefetch_line(static_cast<const char*>(p) - 16);
-        prefetch_line(static_cast<const char*>(p) + 16);
+        // A heap payload: its header (type, count) and the value behind it. A local value's
+        // box is a type's static descriptor, already in cache.
+        prefetch_line(p);
+        prefetch_line(static_cast<const char*>(p) + 32);
       }
     }
   }
