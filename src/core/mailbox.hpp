@@ -23,7 +23,7 @@ namespace thespian::detail {
 
 struct mail_chunk {
   static constexpr std::uint32_t kFirst = 2;
-  // 20 envelopes + header = 984 bytes: a small-bin request. A larger one (1 KiB and up) makes
+  // 20 envelopes + header = 824 bytes: a small-bin request. A larger one (1 KiB and up) makes
   // glibc consolidate its fastbins first, on every chunk (+100 instructions a message in
   // fan-in, where the receiver frees payloads in bulk).
   static constexpr std::uint32_t kLargest = 20;
