@@ -226,7 +226,7 @@ class THESPIAN_EXPORT Message {
   bool is() const noexcept {
     return box_ && box_->type() == typeid(T);
   }
-  // nullptr when the message is not a T.
+  // nullptr when the message is not a T; good while this Message lives.
   template <class T>
   const T* get() const noexcept {
     if (!is<T>()) return nullptr;

@@ -104,9 +104,9 @@ class mail_queue {
     while (head_) {
       if (head_->begin != head_->end) {
         prefetch_ahead();
-        envelope& first = head_->items()[head_->begin];
-        out = std::move(first);
-        first.~envelope();
+        // Moved from, `first` owns nothing (an empty Message and ActorAddress): its lifetime
+        // ends without a destructor call that would find nothing to release.
+        out = std::move(head_->items()[head_->begin]);
         ++head_->begin;
         return true;
       }
