@@ -19,12 +19,16 @@ enum class envelope_kind : std::uint8_t {
   watch,        // a WatchMessage: watched descriptor `tag` is readable; dropped after unwatch/exit
 };
 
+// 40 bytes, not 48: the kind shares the tag's word (tags count asks, timers and watches from
+// 1, so 56 bits never run out). Mailbox chunks move between the senders' cores and the
+// receiver's, so each envelope's bytes are cache traffic.
 struct envelope {
   Message message;
   ActorAddress sender;
-  envelope_kind kind = envelope_kind::user;
-  std::uint64_t tag = 0;
+  envelope_kind kind : 8 = envelope_kind::user;
+  std::uint64_t tag : 56 = 0;
 };
+static_assert(sizeof(envelope) == 40);
 
 // Makes a borrowed sender (ActorAddress::borrow, a gathered run's) hold its own reference:
 // done to the last envelope of each run an actor's mailbox takes, and to every envelope

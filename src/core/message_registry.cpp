@@ -138,22 +138,22 @@ void throw_bad_message_cast(const std::type_info& want, std::string_view have) {
 namespace thespian {
 
 std::string Message::type_name() const {
-  return payload_ ? detail::message_type_name(payload_->type()) : std::string();
+  return box_ ? detail::message_type_name(box_->type()) : std::string();
 }
 
 void Message::save(cereal::PortableBinaryOutputArchive& ar) const {
-  if (!payload_) {
+  if (!box_) {
     ar(std::string());
     return;
   }
-  const detail::message_codec* codec = detail::find_codec(payload_->type());
+  const detail::message_codec* codec = detail::find_codec(box_->type());
   if (!codec) {
-    throw UnserializableMessage("message type '" + detail::demangle(payload_->type()) +
+    throw UnserializableMessage("message type '" + detail::demangle(box_->type()) +
                                 "' is not registered with THESPIAN_MESSAGE and cannot leave "
                                 "this process");
   }
   ar(codec->wire_name);
-  codec->save(ar, payload_->value());
+  codec->save(ar, value_address());
 }
 
 void Message::load(cereal::PortableBinaryInputArchive& ar) {
@@ -162,7 +162,7 @@ void Message::load(cereal::PortableBinaryInputArchive& ar) {
   cereal::size_type size = 0;
   ar(cereal::make_size_tag(size));
   if (size == 0) {
-    payload_.reset();
+    *this = Message();
     return;
   }
   detail::check_wire_count(size, 1, "message wire name");

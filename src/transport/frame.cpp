@@ -205,7 +205,7 @@ void encode_with(const frame& f, std::size_t max_size, std::string& out, appendi
         envelope.put(std::string_view(length, sizeof(length)));
         envelope.put(name);
         envelope.flush();
-        codec->save(ar, f.message.payload()->value());
+        codec->save(ar, f.message.value_address());
       } else {
         envelope.flush();
         ar(f.message);  // empty, or unregistered (it throws UnserializableMessage)

@@ -3,8 +3,10 @@
 // every registered type crosses processes, is tested in message_wire_test.cpp.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../support.hpp"
@@ -211,6 +213,96 @@ BOOST_AUTO_TEST_CASE(empty_messages_are_equal_to_each_other_and_to_nothing_else)
   BOOST_TEST((Message{} == Message{}));
   BOOST_TEST((Message{} != Message(std::string())));
   BOOST_TEST((Message(false) != Message{}));
+}
+
+// ------------------------------------------------------------------ small values in the Message
+
+// A small plain value with == lives in the Message itself (message.hpp, stored_locally): no
+// heap payload, no reference count for another thread to touch.
+BOOST_AUTO_TEST_CASE(a_small_plain_value_is_held_in_the_message_not_in_a_shared_payload) {
+  const Message a(std::int64_t{7});
+  const Message b(std::int64_t{8});
+  BOOST_TEST(a.payload() == b.payload());  // the type's one descriptor, not a box per message
+  BOOST_TEST(a.payload()->value() == nullptr);
+  const auto* value = reinterpret_cast<const unsigned char*>(a.get<std::int64_t>());
+  const auto* self = reinterpret_cast<const unsigned char*>(&a);
+  BOOST_TEST((value >= self && value < self + sizeof(Message)));
+  BOOST_TEST(*a.get<std::int64_t>() == 7);
+  BOOST_TEST(*b.get<std::int64_t>() == 8);
+}
+
+BOOST_AUTO_TEST_CASE(larger_or_incomparable_values_keep_a_shared_payload) {
+  const Message text("a string");
+  const Message lookalike = message_test::NoEquality{1};
+  BOOST_TEST(text.payload()->value() != nullptr);
+  BOOST_TEST(lookalike.payload()->value() != nullptr);
+  BOOST_TEST(Message(message_test::Greeting{"g", 1}).payload()->value() != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_local_value_survives_copies_moves_and_assignment) {
+  Message original(std::int64_t{41});
+  Message copy = original;
+  BOOST_TEST((copy == original));
+  const std::int64_t* before_move = original.get<std::int64_t>();
+  Message moved = std::move(original);
+  BOOST_TEST(original.empty());  // NOLINT(bugprone-use-after-move)
+  BOOST_TEST(*before_move == 41);  // the moved-from object still holds the bytes
+  BOOST_TEST(moved.as<std::int64_t>() == 41);
+  copy = Message("now a string");
+  BOOST_TEST(copy.as<std::string>() == "now a string");
+  copy = moved;
+  BOOST_TEST(copy.as<std::int64_t>() == 41);
+  moved = Message(true);
+  BOOST_TEST(moved.as<bool>());
+  BOOST_TEST((copy != moved));
+}
+
+BOOST_AUTO_TEST_CASE(system_messages_held_locally_keep_their_control_flag_and_equality) {
+  const Message exit_request = thespian::ActorExitRequest{true};
+  BOOST_TEST(exit_request.payload()->value() == nullptr);
+  BOOST_TEST(exit_request.is_control());
+  BOOST_TEST((exit_request == Message(thespian::ActorExitRequest{false})));  // all are equal
+  BOOST_TEST(!Message(std::int64_t{1}).is_control());
+}
+
+namespace payload_count_test {
+std::atomic<int> destroyed{0};
+struct Counted {
+  std::string text;
+  Counted(std::string t) : text(std::move(t)) {}  // NOLINT(google-explicit-constructor)
+  Counted(const Counted&) = default;
+  Counted(Counted&& other) noexcept : text(std::move(other.text)) { other.moved = true; }
+  ~Counted() {
+    if (!moved) destroyed.fetch_add(1);
+  }
+  bool moved = false;
+};
+}  // namespace payload_count_test
+
+// A shared payload's count is the Message's own now: copies made and dropped on several threads
+// free it exactly once, after the last one.
+BOOST_AUTO_TEST_CASE(a_shared_payload_is_freed_once_after_copies_on_several_threads) {
+  using payload_count_test::Counted;
+  payload_count_test::destroyed = 0;
+  {
+    const Message shared = Counted("shared");
+    const Message local(std::int64_t{3});
+    std::vector<std::thread> threads;
+    std::atomic<bool> wrong{false};
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 20000; ++i) {
+          const Message a = shared;  // NOLINT(performance-unnecessary-copy-initialization)
+          Message b = local;
+          if (a.as<Counted>().text != "shared" || b.as<std::int64_t>() != 3) wrong = true;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    BOOST_TEST(!wrong.load());
+    BOOST_TEST(payload_count_test::destroyed.load() == 0);
+  }
+  BOOST_TEST(payload_count_test::destroyed.load() == 1);
 }
 
 
