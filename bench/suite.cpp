@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "fresh_process.hpp"
 #include "remote_floors.hpp"
 #include "workloads.hpp"
 
@@ -143,22 +144,27 @@ std::vector<workload> make_workloads(suite_size size) {
     const std::int64_t actors = size == suite_size::full ? 100'000 : 10'000;
     workload w{"spawn", "ns/actor", "an actor creates " + std::to_string(actors / 1000) + "k children that each answer it once", {}};
     workload bytes{"idle-actor-bytes", "B/actor",
-                   "resident memory per idle actor after the spawn (RSS, /proc/self/statm)", {}};
+                   "resident memory per idle actor after the spawn (RSS, /proc/self/statm; "
+                   "each run in a fresh process)", {}};
     const int byte_runs = size == suite_size::full ? 3 : 1;
-    // More actors for the resident size than for the timing: the RSS of this process moves by
-    // megabytes on its own (the previous row's system freeing memory), which drowned 10k
-    // actors' ~5 MB (readings from -716 to 914 B/actor in one session).
+    // More actors for the resident size than for the timing: the RSS of a process moves by
+    // megabytes on its own, which drowned 10k actors' ~5 MB (readings from -716 to 914 B/actor
+    // in one session). Each reading is taken in a fresh process (fresh_process.hpp): in this
+    // one, memory that the rows before freed and the allocators kept was reused without
+    // raising the resident size (the same code read anywhere from 77 to 473 B/actor).
     const std::int64_t idle_actors = std::max<std::int64_t>(actors, 50'000);
     for (const auto& base : our_bases) {
       w.measurements.push_back(ours_row(base, actors, [=] { return ours::spawn(base, actors); }));
       bytes.measurements.push_back(ours_row(
-          base, idle_actors, [=] { return ours::idle_actor_bytes(base, idle_actors); },
+          base, idle_actors,
+          [=] { return in_fresh_process("idle-actor-bytes/" + base, idle_actors); },
           byte_runs));
     }
 #if THESPIAN_BENCH_WITH_CAF
     w.measurements.push_back(caf_row(actors, [=] { return caf_side::spawn(actors); }));
     bytes.measurements.push_back(
-        caf_row(idle_actors, [=] { return caf_side::idle_actor_bytes(idle_actors); }, byte_runs));
+        caf_row(idle_actors, [=] { return in_fresh_process("idle-actor-bytes/caf", idle_actors); },
+                byte_runs));
 #endif
     w.measurements.push_back(floor_row("alloc+post", actors,
                                        [=] { return floors::alloc_and_post(actors); }));

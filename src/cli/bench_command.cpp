@@ -12,6 +12,7 @@
 #include "commands.hpp"
 
 #if THESPIAN_WITH_BENCH
+#include "fresh_process.hpp"
 #include "report.hpp"
 #include "suite.hpp"
 #endif
@@ -60,6 +61,26 @@ int bench_command(std::span<const std::string_view> args) {
       "this thespian was built without benchmarks (meson option -Dbench=false); "
       "reconfigure with -Dbench=true");
 #else
+  // Internal: one measurement in this fresh process (bench/fresh_process.hpp), its figure on
+  // stdout. Not in --help: the suite starts these itself.
+  if (!args.empty() && args[0] == "--measure-here") {
+    if (args.size() != 3) return usage_error("--measure-here needs a ROW and a number");
+    const std::string count(args[2]);
+    char* end = nullptr;
+    const long long n = std::strtoll(count.c_str(), &end, 10);
+    if (count.empty() || *end != '\0' || n < 1) {
+      return usage_error("--measure-here wants a positive whole number, not '" + count + "'");
+    }
+    try {
+      std::printf("%.3f\n", bench::measure_here(std::string(args[1]), n));
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "thespian bench --measure-here %s: %s\n", std::string(args[1]).c_str(),
+                   e.what());
+      return 1;
+    }
+  }
+
   bench::suite_options options;
   std::filesystem::path out_dir = ".";
   bool list_only = false;
