@@ -166,6 +166,24 @@ struct cache_owner {
 
 }  // namespace
 
+std::size_t small_pool_trim() noexcept {
+  std::array<std::vector<batch>, kClasses> taken;
+  std::size_t bytes = 0;
+  {
+    depot& d = the_depot();
+    std::lock_guard lock(d.mutex);
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      taken[c].swap(d.batches[c]);
+      d.available[c].store(0, std::memory_order_relaxed);
+    }
+    bytes = std::exchange(d.bytes, 0);
+  }
+  for (auto& batches : taken) {
+    for (const batch& b : batches) free_list(b.head);
+  }
+  return bytes;
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 // Under ASan every block is its own allocation, so use-after-free and leaks stay visible.
 void* small_allocate(std::size_t bytes) { return ::operator new(bytes); }

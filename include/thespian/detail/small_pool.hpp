@@ -22,6 +22,11 @@ THESPIAN_EXPORT void* small_allocate(std::size_t bytes);
 // Any thread: `p` from small_allocate with the same `bytes`.
 THESPIAN_EXPORT void small_deallocate(void* p, std::size_t bytes) noexcept;
 
+// Any thread: gives every block the shared depot keeps back to operator delete (then
+// malloc_trim can return them to the system), as after a burst that is over. Threads' own
+// caches (a few hundred blocks each at most) are left alone. Returns the bytes given back.
+THESPIAN_EXPORT std::size_t small_pool_trim() noexcept;
+
 // The allocator that Message gives std::allocate_shared.
 template <class T>
 struct small_allocator {
