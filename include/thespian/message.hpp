@@ -131,14 +131,35 @@ class payload final : public payload_base {
 
 // Small values that are plain bytes and have == live in the Message itself: no allocation,
 // no count, nothing for the receiving thread to free or to miss in its cache (eight senders
-// to one receiver spent most of a message there). A type without == stays on the heap: its
-// copies must be told apart from equal values (API.md).
+// to one receiver spent most of a message there). Another type without == stays on the heap:
+// its copies must be told apart from equal values (API.md). An empty type without == (a
+// signal such as `struct done {};`) is held locally too, with an identity in the bytes after
+// it (see identified_locally): that is what tells its copies apart. A parent that creates
+// children and greets each one paid an allocation per greeting and a free per answer.
 inline constexpr std::size_t kLocalMessageBytes = 8;
 template <class T>
+inline constexpr bool identified_locally =
+    std::is_empty_v<T> && std::is_trivially_copyable_v<T> &&
+    std::is_trivially_destructible_v<T> && !std::equality_comparable<T>;
+template <class T>
 inline constexpr bool stored_locally =
-    std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T> &&
-    sizeof(T) <= kLocalMessageBytes && alignof(T) <= kLocalMessageBytes &&
-    std::equality_comparable<T>;
+    (std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T> &&
+     sizeof(T) <= kLocalMessageBytes && alignof(T) <= kLocalMessageBytes &&
+     std::equality_comparable<T>) ||
+    identified_locally<T>;
+
+// An identified_locally value's identity: bytes [1, 8) of the Message (the empty value is at
+// byte 0). Unique in the process: each thread takes a block of ids from one shared counter
+// (identity_block), then counts on its own, so no cache line is shared per message.
+inline constexpr std::size_t kIdentityOffset = 1;
+inline constexpr std::size_t kIdentityBytes = kLocalMessageBytes - kIdentityOffset;
+THESPIAN_EXPORT std::uint64_t identity_block() noexcept;  // the first id of a fresh block
+inline constexpr std::uint64_t kIdentityBlockSize = std::uint64_t{1} << 16;
+inline std::uint64_t next_identity() noexcept {
+  thread_local std::uint64_t next = 0;
+  if (next % kIdentityBlockSize == 0) next = identity_block();
+  return next++;
+}
 
 template <class T>
 class local_payload final : public payload_base {
@@ -146,7 +167,13 @@ class local_payload final : public payload_base {
   constexpr local_payload() noexcept : payload_base(typeid(T), is_control_message<T>::value, true) {}
   const void* value() const noexcept override { return nullptr; }
   bool equals(const void* a, const void* b) const override {
-    return *static_cast<const T*>(a) == *static_cast<const T*>(b);
+    if constexpr (identified_locally<T>) {
+      return std::memcmp(static_cast<const unsigned char*>(a) + kIdentityOffset,
+                         static_cast<const unsigned char*>(b) + kIdentityOffset,
+                         kIdentityBytes) == 0;
+    } else {
+      return *static_cast<const T*>(a) == *static_cast<const T*>(b);
+    }
   }
   // Constant-initialised: a Message made during static initialisation finds it ready.
   static const local_payload instance;
@@ -190,6 +217,12 @@ class THESPIAN_EXPORT Message {
     using S = detail::stored_t<T>;
     if constexpr (detail::stored_locally<S>) {
       ::new (static_cast<void*>(local_)) S(detail::to_stored(std::forward<T>(value)));
+      if constexpr (detail::identified_locally<S>) {
+        const std::uint64_t id = detail::next_identity();
+        for (std::size_t i = 0; i < detail::kIdentityBytes; ++i) {
+          local_[detail::kIdentityOffset + i] = static_cast<unsigned char>(id >> (8 * i));
+        }
+      }
       box_ = &detail::local_payload<S>::instance;
     } else {
       box_ = detail::payload<S>::make(detail::to_stored(std::forward<T>(value)));

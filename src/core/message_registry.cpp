@@ -81,6 +81,12 @@ thread_codec_cache& codec_cache() {
 
 }  // namespace
 
+std::uint64_t identity_block() noexcept {
+  // Starts at one block: a thread's counter at 0 means "no block yet".
+  static std::atomic<std::uint64_t> next_block{kIdentityBlockSize};
+  return next_block.fetch_add(kIdentityBlockSize, std::memory_order_relaxed);
+}
+
 std::string demangle(const std::type_info& type) {
   int status = 0;
   std::unique_ptr<char, decltype(&std::free)> name(

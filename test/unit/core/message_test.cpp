@@ -239,6 +239,43 @@ BOOST_AUTO_TEST_CASE(larger_or_incomparable_values_keep_a_shared_payload) {
   BOOST_TEST(Message(message_test::Greeting{"g", 1}).payload()->value() != nullptr);
 }
 
+namespace empty_signal_test {
+struct Signal {};  // empty, no ==
+}  // namespace empty_signal_test
+
+// An empty type without == (a signal) is held in the Message too, with an identity: no heap
+// payload, and still equal only to copies of the same Message, also when the copies were made
+// on other threads and the lookalikes too.
+BOOST_AUTO_TEST_CASE(an_empty_signal_is_held_locally_and_equal_only_to_its_copies) {
+  using empty_signal_test::Signal;
+  const Message original = Signal{};
+  const Message copy = original;  // NOLINT(performance-unnecessary-copy-initialization)
+  Message moved_from = original;
+  const Message moved = std::move(moved_from);
+  const Message lookalike = Signal{};
+  BOOST_TEST(original.payload()->value() == nullptr);
+  BOOST_TEST(original.payload() == lookalike.payload());
+  BOOST_TEST(original.is<Signal>());
+  BOOST_TEST(original.get<Signal>() != nullptr);
+  BOOST_TEST((original == copy));
+  BOOST_TEST((original == moved));
+  BOOST_TEST((original != lookalike));
+  std::vector<Message> made(4 * 500);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&made, t] {
+      for (int i = 0; i < 500; ++i) made[t * 500 + i] = Signal{};
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  made.push_back(original);
+  std::size_t equal_pairs = 0;
+  for (std::size_t i = 0; i < made.size(); ++i) {
+    for (std::size_t j = i + 1; j < made.size(); ++j) equal_pairs += made[i] == made[j] ? 1 : 0;
+  }
+  BOOST_TEST(equal_pairs == 0U);
+}
+
 BOOST_AUTO_TEST_CASE(a_local_value_survives_copies_moves_and_assignment) {
   Message original(std::int64_t{41});
   Message copy = original;
