@@ -1,6 +1,8 @@
 // The suite itself: which workloads run at which size (make_workloads) and the runner that
 // repeats each measurement, summarises its samples and computes the ratios within a workload.
 // Sizes: --quick keeps the whole suite well under two minutes on two cores; --full is ~10x.
+#include <sched.h>
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -35,6 +37,29 @@ measurement caf_row(std::int64_t n, std::function<samples()> run, int runs = 0) 
 measurement floor_row(const std::string& name, std::int64_t n, std::function<samples()> run,
                       int runs = 0) {
   return {"floor:" + name, row_kind::floor, n, std::move(run), runs};
+}
+
+// Runs `run` with this thread, and every process it starts (they inherit the mask), on the one
+// CPU it is on now. For the remote rows and their raw floors alike: on a VM a process woken on
+// an idle vCPU can wait ~50 us for it to leave its halt, a raw round trip rarely pays that
+// while ours might, and then the ratio measures the hypervisor. On one CPU both pay the same
+// switches, and the ratio is the CPU each round trip costs.
+std::function<samples()> on_one_cpu(std::function<samples()> run) {
+  return [run = std::move(run)] {
+    cpu_set_t before;
+    CPU_ZERO(&before);
+    const int cpu = ::sched_getcpu();
+    if (cpu < 0 || ::sched_getaffinity(0, sizeof before, &before) != 0) return run();
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ::sched_setaffinity(0, sizeof one, &one);
+    struct restore {
+      const cpu_set_t& mask;
+      ~restore() { ::sched_setaffinity(0, sizeof mask, &mask); }
+    } restore_after{before};
+    return run();
+  };
 }
 
 double percentile(const std::vector<double>& sorted, double p) {
@@ -261,7 +286,7 @@ std::vector<workload> make_workloads(suite_size size) {
   }
 
   // Remote rows: between processes of each multi-process base, next to the raw socket of the
-  // same kind (remote_floors.hpp). No CAF rows yet: the suite links only libcaf_core, and
+  // same kind (remote_floors.hpp), each pinned with its processes to one CPU (on_one_cpu). No CAF rows yet: the suite links only libcaf_core, and
   // CAF's remote actors need libcaf_io and a CAF program per process. Pipelined has no UDP row: a raw datagram flood without
   // acknowledgements is no floor for a reliable transport (bench/transport measures UDP).
   for (const std::string base : {"multiprocQueueBase", "multiprocTCPBase", "multiprocUDPBase"}) {
@@ -270,18 +295,18 @@ std::vector<workload> make_workloads(suite_size size) {
     const std::int64_t trips = 2'000 * k;
     workload pingpong{"remote-ping-pong-" + suffix, "ns/round-trip",
                       "a ball bounced between actors in two processes (" + base + ")", {}};
-    pingpong.measurements.push_back(ours_row(base, trips, [=] { return remote::pingpong(base, trips); }, once));
-    pingpong.measurements.push_back(floor_row("raw-" + suffix + "-rt", trips, [=] {
+    pingpong.measurements.push_back(ours_row(base, trips, on_one_cpu([=] { return remote::pingpong(base, trips); }), once));
+    pingpong.measurements.push_back(floor_row("raw-" + suffix + "-rt", trips, on_one_cpu([=] {
       return remote_floors::round_trips(wire, trips);
-    }, once));
+    }), once));
     all.push_back(std::move(pingpong));
 
     workload asks{"remote-ask-" + suffix, "ns/ask",
                   "ActorSystem::ask from this program to an actor process (" + base + ")", {}};
-    asks.measurements.push_back(ours_row(base, trips, [=] { return remote::ask(base, trips); }, once));
-    asks.measurements.push_back(floor_row("raw-" + suffix + "-rt", trips, [=] {
+    asks.measurements.push_back(ours_row(base, trips, on_one_cpu([=] { return remote::ask(base, trips); }), once));
+    asks.measurements.push_back(floor_row("raw-" + suffix + "-rt", trips, on_one_cpu([=] {
       return remote_floors::round_trips(wire, trips);
-    }, once));
+    }), once));
     all.push_back(std::move(asks));
 
     if (wire == remote_floors::wire::udp) continue;
@@ -289,10 +314,10 @@ std::vector<workload> make_workloads(suite_size size) {
     workload flood{"remote-pipelined-" + suffix, "ns/msg",
                    "64-byte messages sent back to back to an actor in another process (" + base + ")",
                    {}};
-    flood.measurements.push_back(ours_row(base, messages, [=] { return remote::pipelined(base, messages); }, 3));
-    flood.measurements.push_back(floor_row("raw-" + suffix + "-stream", messages, [=] {
+    flood.measurements.push_back(ours_row(base, messages, on_one_cpu([=] { return remote::pipelined(base, messages); }), 3));
+    flood.measurements.push_back(floor_row("raw-" + suffix + "-stream", messages, on_one_cpu([=] {
       return remote_floors::stream(wire, messages);
-    }, 3));
+    }), 3));
     all.push_back(std::move(flood));
   }
   return all;
