@@ -120,6 +120,7 @@ std::string_view to_string(frame_kind kind) noexcept {
     case frame_kind::ack: return "ack";
     case frame_kind::nack: return "nack";
     case frame_kind::hello: return "hello";
+    case frame_kind::origin: return "origin";
   }
   return "unknown";
 }

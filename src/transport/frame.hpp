@@ -6,7 +6,7 @@
 //   offset  size  field
 //        0     4  magic "THSP"
 //        4     1  protocol version (frame_protocol_version)
-//        5     1  kind (frame_kind: data, ack, nack, hello)
+//        5     1  kind (frame_kind: data, ack, nack, hello, origin)
 //        6     2  reserved, zero
 //        8     4  payload length in bytes (u32)
 //       12     4  datagram window (u32): in a data datagram, its sequence minus the oldest
@@ -43,6 +43,9 @@ enum class frame_kind : std::uint8_t {
   nack = 3,  // the data frame with this sequence number found no target (dead letter)
   hello = 4, // streams: the first frame of a reverse connection; its sequence names the dialler,
              // which then receives data frames on it (stream_channel.hpp)
+  origin = 5, // streams: the first frame of a duplex connection; its sequence names the
+              // dialler's route, to which the acceptor may send its own data frames on this
+              // connection, their answers coming back on it too (stream_channel.hpp)
 };
 std::string_view to_string(frame_kind kind) noexcept;
 

@@ -245,7 +245,7 @@ std::optional<decode_result> frame_decoder::check_header_prefix(std::span<const 
   if (head.size() > 5) {
     const auto kind = static_cast<std::uint8_t>(head[5]);
     if (kind < static_cast<std::uint8_t>(frame_kind::data) ||
-        kind > static_cast<std::uint8_t>(frame_kind::hello)) {
+        kind > static_cast<std::uint8_t>(frame_kind::origin)) {
       return fail(frame_error::bad_kind, absl::StrFormat("frame has unknown kind %d", kind));
     }
   }

@@ -101,6 +101,9 @@ class frame_decoder {
   std::size_t max_frame_size() const noexcept { return max_frame_size_; }
   // Bytes received but not yet returned as frames, and the memory held for them (tests, logs).
   std::size_t buffered_bytes() const noexcept { return end_ - start_; }
+  // Those bytes (valid until the next prepare, feed or next): what a connection handed to
+  // another reader carries over (stream_channel's duplex connections).
+  std::span<const char> buffered() const noexcept { return {buffer_.get() + start_, end_ - start_}; }
   std::size_t buffer_capacity() const noexcept { return capacity_; }
 
  private:

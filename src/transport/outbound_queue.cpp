@@ -162,16 +162,42 @@ bool outbound_queue::begin_flush() {
   return true;
 }
 
-bool outbound_queue::try_take_turn() {
+bool outbound_queue::try_take_turn(bool answers_too) {
   std::lock_guard lock(mutex_);
-  if (!may_write_locked()) return false;
+  if (!may_write_locked() &&
+      !(answers_too && !answers_.empty() && !turn_taken_ && connected_ && !closed_)) {
+    return false;
+  }
   turn_taken_ = true;
   return true;
+}
+
+void outbound_queue::add_answers(std::string_view bytes) {
+  std::lock_guard lock(mutex_);
+  if (connected_ && !closed_) answers_.append(bytes);
 }
 
 bool outbound_queue::next_stream_batch(std::string& out) {
   std::lock_guard lock(mutex_);
   const std::size_t n = connected_ && !closed_ ? writable_count_locked() : 0;
+  if (!answers_.empty() && connected_ && !closed_) {
+    // The answers lead; the frames the window lets go follow them in the same send.
+    out.clear();
+    out.swap(answers_);
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < n; ++i) bytes += entries_[in_flight_ + i].size;
+    in_flight_ += n;
+    out.append(unsent_bytes_, unsent_offset_, bytes);
+    unsent_offset_ += bytes;
+    if (unsent_offset_ == unsent_bytes_.size()) {
+      unsent_bytes_.clear();
+      unsent_offset_ = 0;
+    } else if (unsent_offset_ > unsent_bytes_.size() / 2) {
+      unsent_bytes_.erase(0, unsent_offset_);
+      unsent_offset_ = 0;
+    }
+    return true;
+  }
   if (n == 0) {
     turn_taken_ = false;
     return false;
@@ -332,6 +358,7 @@ pending_notifications outbound_queue::refuse(std::uint64_t sequence) {
 void outbound_queue::set_connected(bool connected) {
   std::lock_guard lock(mutex_);
   connected_ = connected;
+  answers_.clear();  // owed on the connection that was, if any
 }
 
 bool outbound_queue::connected() const {
@@ -343,6 +370,7 @@ pending_notifications outbound_queue::connection_lost(const std::string& reason)
   pending_notifications n(&settings_);
   std::lock_guard lock(mutex_);
   connected_ = false;
+  answers_.clear();
   while (in_flight_ > 0) {
     report(entries_.front(), failure(reason), n);
     pop_in_flight_locked();

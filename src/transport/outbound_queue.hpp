@@ -162,11 +162,17 @@ class outbound_queue {
   bool begin_flush();
 
   // Takes the transmit turn if the queue has frames it may write (a connection, room under
-  // max_in_flight), and nobody holds it. The caller then drives next_*batch().
-  bool try_take_turn();
+  // max_in_flight), or with `answers_too` answers to write, and nobody holds it. The caller
+  // then drives next_*batch().
+  bool try_take_turn(bool answers_too = false);
+  // Stream framing, a duplex connection: answers (ACK and NACK frames) owed to the peer for
+  // data it sent on this connection. They lead the next batch written (so an ACK leaves in the
+  // same send as the reply it makes possible); try_take_turn(true) writes them alone. Dropped
+  // when the connection goes (they were for it).
+  void add_answers(std::string_view bytes);
   // Turn holder, stream framing: replaces `out` with the bytes of the queued frames that the
-  // in-flight limit lets go, back to back, and marks them in flight. false (and the turn is
-  // released) when nothing may be written or the connection is down.
+  // in-flight limit lets go, back to back, and marks them in flight, behind the owed answers.
+  // false (and the turn is released) when nothing may be written or the connection is down.
   bool next_stream_batch(std::string& out);
   // Turn holder, datagram framing: replaces the contents of `out` with at most max_frames
   // frames (copies into its existing strings; the queue keeps the bytes for retransmission), as
@@ -262,6 +268,7 @@ class outbound_queue {
   std::size_t in_flight_ = 0;
   std::string unsent_bytes_;        // stream framing: the unsent entries' frames from unsent_offset_ on
   std::size_t unsent_offset_ = 0;
+  std::string answers_;             // stream framing, duplex: ACK/NACK frames owed to the peer
   std::deque<parked_send> parked_;
   std::size_t outstanding_ = 0;  // entries with a handler (not reported yet)
   const bool batch_while_in_flight_;

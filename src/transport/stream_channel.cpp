@@ -123,6 +123,8 @@ struct stream_channel<Protocol>::impl {
     std::atomic<bool> connecting{false};
     std::atomic<bool> ever_connected{false};  // peers_never_return: a refusal then means gone
     std::atomic<bool> reverse_only{false};    // await_dial_from: never dialled, only adopted
+    // I/O thread: the peer may send data frames on this connection (duplex, see the header).
+    bool duplex = false;
     // peer_gone: the peer's process has ended. Its connection is then read to its end, not
     // dropped, since ACKs it wrote before it ended may still be unread.
     std::atomic<bool> gone{false};
@@ -388,7 +390,13 @@ struct stream_channel<Protocol>::impl {
     }
   }
 
-  void connected(const std::shared_ptr<peer_link>& link, socket_type s) {
+  // `how`: a connection we dialled (announced as duplex when settings.duplex_route says so),
+  // one the peer dialled to receive on (adopt), or one the peer dialled and announced
+  // (adopt_duplex, with the bytes its listener read past the origin frame).
+  enum class connection_kind { dialled, adopted, adopted_duplex };
+
+  void connected(const std::shared_ptr<peer_link>& link, socket_type s,
+                 connection_kind how = connection_kind::dialled, std::string carried = {}) {
     std::error_code ignored;
     if (link->queue.connected()) {
       // A dial that lost a race with another one: the live connection carries messages whose
@@ -401,6 +409,22 @@ struct stream_channel<Protocol>::impl {
       s.set_option(asio::ip::tcp::no_delay(true), ignored);
     }
     s.non_blocking(true, ignored);
+    link->duplex = how == connection_kind::adopted_duplex;
+    if (how == connection_kind::dialled && settings.duplex_route != 0 && deliver) {
+      // The first bytes of a fresh connection: its send buffer takes them whole.
+      std::string origin = control_frame_bytes(frame_kind::origin);
+      put_sequence(origin, 0, settings.duplex_route);
+      const ssize_t n = ::send(s.native_handle(), origin.data(), origin.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      link->duplex = n == static_cast<ssize_t>(origin.size());
+      if (!link->duplex && n > 0) {
+        // A partial origin frame would corrupt the stream (an error only costs duplex: the
+        // reader finds the connection broken).
+        s.close(ignored);
+        link->connecting.store(false);
+        ensure_connecting(link);
+        return;
+      }
+    }
     link->socket = std::move(s);
     ++link->generation;
     {
@@ -417,7 +441,7 @@ struct stream_channel<Protocol>::impl {
     // A connection to a gone peer's endpoint is to a new peer (a new process took its port).
     link->gone.store(false);
     link->connecting.store(false);
-    spawn(read_acks(this, link, link->generation));
+    spawn(read_acks(this, link, link->generation, std::move(carried)));
     if (link->queue.try_take_turn()) transmit(link);
   }
 
@@ -479,18 +503,25 @@ struct stream_channel<Protocol>::impl {
     });
   }
 
+  // Reads the answers to what we sent and, on a duplex connection, the peer's data frames,
+  // which it delivers and answers (owed answers lead the link's next send; see the header).
   static asio::awaitable<void> read_acks(impl* self, std::shared_ptr<peer_link> link,
-                                         std::uint64_t generation) {
+                                         std::uint64_t generation, std::string carried) {
     frame_decoder decoder(self->settings.max_stream_frame);
     const std::size_t chunk = std::min<std::size_t>(self->settings.read_chunk, 64 << 10);
     std::string why = "closed by the peer";
     bool look_directly = false;  // the connection is ending: recv until the socket is empty
     absl::InlinedVector<pending_notifications, 2> answered;
+    std::string answers;  // duplex: the NACKs and the ACK of one read
+    bool decode_carried = !carried.empty();
+    if (decode_carried) decoder.feed(carried);
     for (;;) {
-      const std::span<char> room = decoder.prepare(chunk);
+      const std::span<char> room = decode_carried ? std::span<char>{} : decoder.prepare(chunk);
       std::error_code ec;
       std::size_t n = 0;
-      if (look_directly) {
+      if (decode_carried) {
+        decode_carried = false;  // the bytes the listener read first, then the socket
+      } else if (look_directly) {
         const direct_read direct = read_directly(link->socket.native_handle(), room);
         if (direct.would_block) {
           look_directly = false;  // still open: new bytes or its end raise an edge again
@@ -513,8 +544,10 @@ struct stream_channel<Protocol>::impl {
         if (ec != asio::error::eof) why = ec.message();
         break;
       }
-      decoder.commit(n);
+      if (n > 0) decoder.commit(n);
       bool broken = false;
+      bool delivered_any = false;
+      std::uint64_t delivered_through = 0;
       // The outcomes of this read, run once the next batch is written: while the peer waits for
       // that batch (the window is full whenever an ACK arrives under load), it does not also wait
       // for every acknowledged message's handler (a pipelined run's 448 of them) and for the
@@ -534,11 +567,36 @@ struct stream_channel<Protocol>::impl {
           answered.push_back(link->queue.acknowledge_through(f.sequence));
         } else if (f.kind == frame_kind::nack) {
           answered.push_back(link->queue.refuse(f.sequence));
+        } else if (f.kind == frame_kind::data && link->duplex && self->deliver) {
+          const std::uint64_t sequence = f.sequence;
+          bool taken = false;
+          try {
+            taken = self->deliver(std::move(r.value()));
+          } catch (const std::exception& e) {
+            self->settings.report(absl::StrFormat("deliver handler threw (message answered NACK): %s", e.what()));
+          }
+          if (taken) {
+            delivered_any = true;
+            delivered_through = sequence;
+          } else {
+            self->append_control(answers, self->nack_template, sequence);
+          }
         } else {
-          why = "protocol error from the peer: a data frame on an outgoing connection";
+          why = absl::StrFormat("protocol error from the peer: a %s frame on an outgoing connection",
+                                to_string(f.kind));
           broken = true;
           break;
         }
+      }
+      if (delivered_any) self->append_control(answers, self->ack_template, delivered_through);
+      if (!answers.empty()) {
+        link->queue.add_answers(answers);
+        answers.clear();
+        // Behind the actor runs the deliveries scheduled: a reply they send takes the answers
+        // along; if none does, they leave on their own here.
+        self->post([link, generation] {
+          if (generation == link->generation && link->queue.try_take_turn(true)) transmit(link);
+        });
       }
       // Room freed by the answers may have admitted parked senders' messages: write them.
       if (link->queue.try_take_turn()) transmit(link);
@@ -648,6 +706,32 @@ struct stream_channel<Protocol>::impl {
           if (release_ec) co_return;
           self->settings.on_hello(f.sequence, fd);
           co_return;
+        }
+        if (f.kind == frame_kind::origin && first_frame) {
+          first_frame = false;
+          if (!self->settings.on_origin) continue;  // served as a one-way connection
+          // A duplex connection: the sending channel may take it (with the bytes read past the
+          // origin frame), or leave it to us.
+          const std::string rest(decoder.buffered().begin(), decoder.buffered().end());
+          std::error_code protocol_ec;
+          const auto protocol = connection->socket.local_endpoint(protocol_ec).protocol();
+          std::error_code release_ec;
+          const int fd = protocol_ec ? -1 : connection->socket.release(release_ec);
+          if (fd < 0 || release_ec) continue;
+          if (self->settings.on_origin(f.sequence, fd, rest)) {
+            self->inbound.erase(connection);
+            std::lock_guard lock(self->stats_mutex);
+            self->stats.decoded += decoder.counters();
+            co_return;
+          }
+          std::error_code assign_ec;
+          connection->socket.assign(protocol, fd, assign_ec);
+          if (assign_ec) {
+            ::close(fd);
+            error = absl::StrFormat("cannot serve a connection again: %s", assign_ec.message());
+            break;
+          }
+          continue;
         }
         first_frame = false;
         if (f.kind != frame_kind::data) {
@@ -783,6 +867,11 @@ struct stream_channel<Protocol>::impl {
       std::lock_guard lock(peers_mutex);
       for (auto& [peer, link] : peers) links.push_back(link);
     }
+    // Answers still owed on duplex connections leave before they close: a peer must not take a
+    // message we delivered (an exit request, typically) as lost.
+    for (auto& link : links) {
+      if (link->queue.try_take_turn(true)) transmit(link);
+    }
     for (auto& link : links) {
       {
         std::lock_guard lock(link->write_mutex);
@@ -821,8 +910,8 @@ stream_channel<Protocol>::stream_channel(const endpoint_type& listen_on, deliver
 }
 
 template <class Protocol>
-stream_channel<Protocol>::stream_channel(transport_settings settings)
-    : impl_(std::make_unique<impl>(std::move(settings), deliver_handler{})) {
+stream_channel<Protocol>::stream_channel(transport_settings settings, deliver_handler deliver_back)
+    : impl_(std::make_unique<impl>(std::move(settings), std::move(deliver_back))) {
   impl_->start();
 }
 
@@ -1000,8 +1089,46 @@ void stream_channel<Protocol>::adopt(const endpoint_type& peer, int fd) {
     // A second connection from the same peer replaces the first (which the peer gave up).
     self->connection_lost(link, link->generation, "the peer dialled again");
     link->backoff_timer.cancel();  // a connect_loop waiting for it ends (the link is connected)
-    self->connected(link, std::move(s));
+    self->connected(link, std::move(s), impl::connection_kind::adopted);
   });
+}
+
+template <class Protocol>
+bool stream_channel<Protocol>::adopt_duplex(const endpoint_type& peer, int fd,
+                                            std::span<const char> rest) {
+  std::shared_ptr<typename impl::peer_link> link;
+  try {
+    link = impl_->link_for(peer);
+  } catch (const channel_closed&) {
+    return false;
+  }
+  // The flag first, as ensure_connecting does: while it is set nobody dials this peer, and a
+  // link that has (or is making) a connection keeps it, so its messages stay in one order.
+  if (link->reverse_only.load() || link->connecting.exchange(true)) return false;
+  if (link->queue.connected()) {
+    link->connecting.store(false);
+    return false;
+  }
+  impl_->post([self = impl_.get(), link, fd, carried = std::string(rest.begin(), rest.end())]() mutable {
+    if (self->closed.load()) {
+      ::close(fd);
+      link->connecting.store(false);
+      return;
+    }
+    typename Protocol::socket s(self->io);
+    std::error_code ec;
+    s.assign(link->peer.protocol(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      link->connecting.store(false);
+      self->settings.report(absl::StrFormat("cannot adopt a duplex connection from %s: %s",
+                                            describe(link->peer), ec.message()));
+      if (!link->queue.idle()) self->ensure_connecting(link);
+      return;
+    }
+    self->connected(link, std::move(s), impl::connection_kind::adopted_duplex, std::move(carried));
+  });
+  return true;
 }
 
 template <class Protocol>

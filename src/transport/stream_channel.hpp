@@ -14,6 +14,15 @@
 // await_dial_from, so it is never dialled). Then the roles are as on any connection: we send
 // data frames and read ACK/NACKs, the peer delivers and answers.
 //
+// Duplex connections, between actor processes (transport_settings::duplex_route): the dialler
+// opens with an origin frame naming its own route; the acceptor's listener hands such a
+// connection to its sending channel (on_origin -> adopt_duplex), which then uses it as its
+// connection to that route, unless it has one already. Each side then writes data frames and
+// the answers it owes on the one socket, and reads both from it: an ACK leaves in the same
+// send as the next frame to that peer (the reply, typically), or on its own once the handler
+// that the delivery scheduled has run. A connection is judged once read to its end, as above,
+// and that covers the answers of both directions.
+//
 // Threads: the channel owns one I/O thread (accepts, reads, ACKs, reconnects, timeouts, deliver
 // and outcome handlers), or runs on an io_context its owner's thread runs
 // (transport_settings::io: an actor process's, shared with its actor). Sends come from any thread: each frame is encoded into the sending
@@ -24,6 +33,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include <asio.hpp>
 
@@ -49,8 +59,10 @@ class stream_channel final : public channel<typename Protocol::endpoint> {
   // exists and removed on close) and hands data frames to `deliver` on the I/O thread.
   stream_channel(const endpoint_type& listen_on, deliver_handler deliver,
                  transport_settings settings = transport_settings::from_environment());
-  // Send-only: no listening socket.
-  explicit stream_channel(transport_settings settings = transport_settings::from_environment());
+  // Send-only: no listening socket. With `deliver_back` and settings.duplex_route, its
+  // connections are duplex: data frames the peer sends back on them go to `deliver_back`.
+  explicit stream_channel(transport_settings settings = transport_settings::from_environment(),
+                          deliver_handler deliver_back = {});
   // Receive-only, with no listening socket either (reverse): dials `dial_to` (retrying with
   // back-off until it connects), sends a hello frame carrying `hello_key`, then receives data
   // frames on that connection and answers them, as an accepted connection would.
@@ -84,6 +96,11 @@ class stream_channel final : public channel<typename Protocol::endpoint> {
   // `peer`, which dialled us. Replaces a previous connection to it (whose unacknowledged
   // messages fail, as on any loss).
   void adopt(const endpoint_type& peer, int fd);
+  // Any thread: `fd`, a connection that `peer` dialled and opened with an origin frame, becomes
+  // the duplex connection to `peer` (`rest`: bytes already read past that frame), unless the
+  // channel has or is making a connection to `peer`. true: the channel owns `fd`; false:
+  // the caller keeps it.
+  bool adopt_duplex(const endpoint_type& peer, int fd, std::span<const char> rest);
   // Messages to `peer` whose outcome is not known yet (0 for an unknown peer). Any thread.
   std::size_t queue_depth(const endpoint_type& peer) const;
   std::size_t parked_senders(const endpoint_type& peer) const;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <string_view>
 #include <thread>
 
@@ -59,6 +60,16 @@ struct transport_settings {
   // constructor) to this handler, with the frame's key and the socket's descriptor, which the
   // handler then owns. Called on the listener's I/O thread. Empty: such connections are closed.
   std::function<void(std::uint64_t key, int fd)> on_hello;
+  // Duplex connections (actor processes, stream channels). A sending channel with
+  // duplex_route != 0 and a deliver handler opens each connection with an origin frame naming
+  // that route (the endpoint its peers would dial to reach it), and delivers the data frames
+  // the peer sends back on that connection. A listener hands a connection that opens with an
+  // origin frame to on_origin, with the frame's key, the socket's descriptor and the bytes read
+  // past that frame; true: the handler took the descriptor (stream_channel::adopt_duplex);
+  // false: the listener goes on serving the connection as a one-way one. Called on the
+  // listener's I/O thread. Empty: the origin frame is ignored.
+  std::uint64_t duplex_route = 0;
+  std::function<bool(std::uint64_t key, int fd, std::span<const char> rest)> on_origin;
   // Where protocol errors and connection losses are reported (the system points it at its log).
   // Called from a channel's I/O thread. Empty: standard error.
   std::function<void(std::string_view)> log;

@@ -94,7 +94,12 @@ int actor_process_entry(process::host_context& context) {
       core_id, how.via_admin ? request.endpoint_id : 0);
   // One thread: this one runs the actor (caller_driver) and, before any channel exists, the
   // channels are put on the same io_context (a frame read is a handler of the actor's thread).
-  transport.run_on(core->context());
+  // Its connections to other actor processes carry data both ways when it has a stream route
+  // of its own (not Admin Routing, whose frames all pass through the admin).
+  const route_kind own_kind = kind_of(request.system_id);
+  const bool duplex = !how.via_admin &&
+                      (own_kind == route_kind::unix_socket || own_kind == route_kind::tcp);
+  transport.run_on(core->context(), duplex ? request.system_id : 0);
   try {
     core->join_admin(spec.admin_system_id, how.via_admin ? routed_control_id(request.endpoint_id)
                                                          : control_endpoint_id);

@@ -6,6 +6,7 @@
 // frame is refused (NACK).
 #include "system/multiproc/node.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -129,6 +130,10 @@ struct node::impl {
   // runs it, and whether its channels are gone (close_channels).
   asio::io_context* shared_io = nullptr;
   std::thread::id io_runner;
+  // Duplex connections (run_on): this process's route, and where frames that come back on
+  // its outgoing connections go.
+  std::uint64_t duplex_route = 0;
+  transport::deliver_handler deliver_back;
   std::atomic<bool> released{false};
 
   // Each made on first use: a process of the queue base never needs the TCP channel's I/O
@@ -140,7 +145,7 @@ struct node::impl {
 
   transport::unix_channel& local_channel() {
     std::call_once(unix_once, [this] {
-      outgoing = std::make_unique<transport::unix_channel>(settings());
+      outgoing = std::make_unique<transport::unix_channel>(settings(), deliver_back);
     });
     if (!outgoing) throw transport::channel_closed("this process's channels are closed");
     return *outgoing;
@@ -148,7 +153,7 @@ struct node::impl {
 
   transport::tcp_channel& tcp() {
     std::call_once(tcp_once, [this] {
-      outgoing_tcp = std::make_unique<transport::tcp_channel>(settings());
+      outgoing_tcp = std::make_unique<transport::tcp_channel>(settings(), deliver_back);
     });
     if (!outgoing_tcp) throw transport::channel_closed("this process's channels are closed");
     return *outgoing_tcp;
@@ -206,6 +211,22 @@ struct node::impl {
       if (auto core = core_of(0)) core->log(LogLevel::debug, line);
     };
     // An Outbound Only actor process dialled a listener of ours to receive its frames.
+    if (shared_io != nullptr && duplex_route != 0) {
+      s.duplex_route = duplex_route;
+      // An actor process dialled us and offers its connection for our frames to it too.
+      s.on_origin = [this](std::uint64_t key, int fd, std::span<const char> rest) {
+        int domain = 0;
+        socklen_t length = sizeof domain;
+        if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0) return false;
+        if (domain == AF_UNIX && kind_of(key) == route_kind::unix_socket) {
+          return local_channel().adopt_duplex(unix_route(key), fd, rest);
+        }
+        if (domain == AF_INET && kind_of(key) == route_kind::tcp) {
+          return tcp().adopt_duplex(tcp_route(key), fd, rest);
+        }
+        return false;
+      };
+    }
     s.on_hello = [this](std::uint64_t key, int fd) {
       if (kind_of(key) == route_kind::reverse) {
         tcp().adopt(reverse_peer(key), fd);
@@ -515,9 +536,13 @@ bool node::flush(std::chrono::steady_clock::time_point deadline) {
   return impl_->flight_done.wait_until(lock, deadline, [this] { return impl_->in_flight == 0; });
 }
 
-void node::run_on(asio::io_context& io) {
+void node::run_on(asio::io_context& io, std::uint64_t duplex_route) {
   impl_->shared_io = &io;
   impl_->io_runner = std::this_thread::get_id();
+  impl_->duplex_route = duplex_route;
+  if (duplex_route != 0) {
+    impl_->deliver_back = [this](transport::frame&& f) { return deliver_incoming(*this, std::move(f)); };
+  }
 }
 
 void node::close_channels() {

@@ -93,8 +93,10 @@ class node {
   // Before the first channel is made: this node's stream channels (listeners and outgoing)
   // run on `io`, run by the calling thread, instead of on I/O threads of their own. Delivering
   // an incoming frame is then a handler of the actor's own io_context. A send or flush() on
-  // that thread that must wait keeps running `io` (channel::send).
-  void run_on(asio::io_context& io);
+  // that thread that must wait keeps running `io` (channel::send). `duplex_route`, when not 0,
+  // is this process's own stream route: its connections to other actor processes then carry
+  // data both ways (stream_channel.hpp, "Duplex connections").
+  void run_on(asio::io_context& io, std::uint64_t duplex_route = 0);
   // That thread, before `io` goes away: closes and destroys every stream channel (running `io`
   // until their work is done); messages sent from then on are dead letters.
   void close_channels();
