@@ -172,6 +172,15 @@ bool outbound_queue::try_take_turn(bool answers_too) {
   return true;
 }
 
+bool outbound_queue::take_answers(std::string& out) {
+  std::lock_guard lock(mutex_);
+  if (turn_taken_ || answers_.empty() || !connected_ || closed_) return false;
+  out.clear();
+  out.swap(answers_);
+  turn_taken_ = true;
+  return true;
+}
+
 void outbound_queue::add_answers(std::string_view bytes) {
   std::lock_guard lock(mutex_);
   if (connected_ && !closed_) answers_.append(bytes);

@@ -170,6 +170,10 @@ class outbound_queue {
   // same send as the reply it makes possible); try_take_turn(true) writes them alone. Dropped
   // when the connection goes (they were for it).
   void add_answers(std::string_view bytes);
+  // Takes the transmit turn and the owed answers alone (moved into `out`), when there are some
+  // and nobody holds the turn: for a channel that closes, whose queued frames must not be
+  // written (they fail with the close). The caller writes them, then release_turn().
+  bool take_answers(std::string& out);
   // Turn holder, stream framing: replaces `out` with the bytes of the queued frames that the
   // in-flight limit lets go, back to back, and marks them in flight, behind the owed answers.
   // false (and the turn is released) when nothing may be written or the connection is down.

@@ -870,7 +870,12 @@ struct stream_channel<Protocol>::impl {
     // Answers still owed on duplex connections leave before they close: a peer must not take a
     // message we delivered (an exit request, typically) as lost.
     for (auto& link : links) {
-      if (link->queue.try_take_turn(true)) transmit(link);
+      std::string owed;
+      if (!link->queue.take_answers(owed)) continue;
+      std::size_t written = 0;
+      std::uint64_t generation = 0;
+      (void)write_direct(*link, owed, written, generation);  // a full socket: the peer is not reading
+      link->queue.release_turn();
     }
     for (auto& link : links) {
       {
