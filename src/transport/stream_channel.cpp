@@ -569,17 +569,9 @@ struct stream_channel<Protocol>::impl {
           answered.push_back(link->queue.refuse(f.sequence));
         } else if (f.kind == frame_kind::data && link->duplex && self->deliver) {
           const std::uint64_t sequence = f.sequence;
-          bool taken = false;
-          try {
-            taken = self->deliver(std::move(r.value()));
-          } catch (const std::exception& e) {
-            self->settings.report(absl::StrFormat("deliver handler threw (message answered NACK): %s", e.what()));
-          }
-          if (taken) {
+          if (self->deliver_frame(std::move(r.value()), answers)) {
             delivered_any = true;
             delivered_through = sequence;
-          } else {
-            self->append_control(answers, self->nack_template, sequence);
           }
         } else {
           why = absl::StrFormat("protocol error from the peer: a %s frame on an outgoing connection",
@@ -637,6 +629,20 @@ struct stream_channel<Protocol>::impl {
       }
       self->spawn(serve(self, connection));
     }
+  }
+
+  // Hands a data frame to the deliver handler. A frame it refused, or that made it throw, is
+  // answered NACK in `answers`; true when delivered.
+  bool deliver_frame(frame&& f, std::string& answers) {
+    const std::uint64_t sequence = f.sequence;
+    bool taken = false;
+    try {
+      taken = deliver(std::move(f));
+    } catch (const std::exception& e) {
+      settings.report(absl::StrFormat("deliver handler threw (message answered NACK): %s", e.what()));
+    }
+    if (!taken) append_control(answers, nack_template, sequence);
+    return taken;
   }
 
   void append_control(std::string& out, const std::string& templ, std::uint64_t sequence) {
@@ -739,17 +745,9 @@ struct stream_channel<Protocol>::impl {
           break;
         }
         const std::uint64_t sequence = f.sequence;
-        bool taken = false;
-        try {
-          taken = self->deliver(std::move(f));
-        } catch (const std::exception& e) {
-          self->settings.report(absl::StrFormat("deliver handler threw (message answered NACK): %s", e.what()));
-        }
-        if (taken) {
+        if (self->deliver_frame(std::move(f), answers)) {
           delivered_any = true;
           delivered_through = sequence;
-        } else {
-          self->append_control(answers, self->nack_template, sequence);
         }
       }
       look_directly = short_read && decoder.buffered_bytes() > 0;

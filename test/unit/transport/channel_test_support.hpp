@@ -17,10 +17,20 @@
 #include "thespian/message.hpp"
 #include "transport/channel.hpp"
 #include "transport/frame.hpp"
+#include "transport/transport_settings.hpp"
 
 namespace transport_support {
 
 using namespace std::chrono_literals;
+
+// Settings for loopback tests of connections that come and go: quick redials, a quiet log.
+inline thespian::transport::transport_settings quick_settings() {
+  thespian::transport::transport_settings s;
+  s.reconnect_initial = 5ms;
+  s.reconnect_max = 50ms;
+  s.log = [](std::string_view) {};
+  return s;
+}
 
 // Polls `condition` until it holds or `limit` passes; true when it held.
 inline bool eventually(const std::function<bool()>& condition,

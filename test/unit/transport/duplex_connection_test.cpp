@@ -27,15 +27,8 @@ using thespian::transport::tcp_channel;
 using thespian::transport::transport_settings;
 using transport_support::inbox;
 using transport_support::outcomes;
+using transport_support::quick_settings;
 using transport_support::text_frame;
-
-transport_settings quick_settings() {
-  transport_settings s;
-  s.reconnect_initial = 5ms;
-  s.reconnect_max = 50ms;
-  s.log = [](std::string_view) {};
-  return s;
-}
 
 asio::ip::tcp::endpoint any_loopback_port() {
   return {asio::ip::make_address("127.0.0.1"), 0};

@@ -26,15 +26,8 @@ using thespian::transport::transport_settings;
 using transport_support::eventually;
 using transport_support::inbox;
 using transport_support::outcomes;
+using transport_support::quick_settings;
 using transport_support::text_frame;
-
-transport_settings quick_settings() {
-  transport_settings s;
-  s.reconnect_initial = 5ms;
-  s.reconnect_max = 50ms;
-  s.log = [](std::string_view) {};
-  return s;
-}
 
 // How the sending side names a peer that dials in: an address in 0.0.0.0/8, never dialled.
 asio::ip::tcp::endpoint reverse_name(std::uint64_t key) {
