@@ -12,6 +12,7 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/cancellation_state.hpp>
 
+#include "core/actor_registry.hpp"
 #include "core/reply_endpoint.hpp"
 #include "system/system_core.hpp"
 #include "thespian/errors.hpp"
@@ -61,12 +62,21 @@ actor_cell::actor_cell(system_core& core, std::uint64_t id, const actor_type* ty
     : endpoint(core.id(), id),
       core_(core),
       type_(type),
-      type_name_(&type_name),
       parent_(std::move(parent)) {
   if (!requirements.empty() || !global_name.empty()) {
     rare().requirements = std::move(requirements);
     rare().global_name = std::move(global_name);
   }
+  // The registry's name is the type's own (one interned string per type, a thread-local hit
+  // for a spawn burst): only the system's own actors, named by the system, keep a copy.
+  if (const std::string& registered = actor_type_name(*type);
+      &type_name != &registered && type_name != registered) {
+    rare().type_name = type_name;
+  }
+}
+
+const std::string& actor_cell::type_name() const noexcept {
+  return rare_ && !rare_->type_name.empty() ? rare_->type_name : actor_type_name(*type_);
 }
 
 const std::string& actor_cell::global_name() const noexcept {
@@ -83,6 +93,11 @@ actor_cell::~actor_cell() {
   drop_actor();
   if (alive_) core_.context().get_executor().on_work_finished();
   mail_chunk::destroy(spare_);
+  if (has_direct_) {
+    direct_.~envelope();
+  } else {
+    batch_.~mail_queue();
+  }
 }
 
 void actor_cell::drop_actor() noexcept {
@@ -116,9 +131,10 @@ void actor_cell::bind(Actor* actor, bool in_block) {
 }
 
 Logger& actor_cell::logger(Actor& actor) {
-  std::call_once(logger_once_, [&] {
-    actor.log_ = std::make_unique<Logger>(core_.log(), address_.to_string());
-  });
+  // Under the cell's send lock (rarely taken, never held while logging), made once: a
+  // std::once_flag took a word of every cell for what most actors never do.
+  std::lock_guard lock(out_lock_);
+  if (!actor.log_) actor.log_ = std::make_unique<Logger>(core_.log(), address_.to_string());
   return *actor.log_;
 }
 
@@ -129,18 +145,19 @@ void actor_cell::mark_failed() {
 
 void actor_cell::abandon() {
   std::optional<loop_thread> loop;
+  envelope direct;
   {
     std::lock_guard lock(mutex_);
     exited_ = true;
-    if (waiter_) {
-      loop.emplace(std::move(*waiter_));
-      waiter_.reset();
+    if (has_waiter_) {
+      loop.emplace(std::move(*rare_->waiter));
+      rare_->waiter.reset();
+      has_waiter_ = false;
     }
     incoming_.clear();
     mail_chunk::destroy(spare_);
     spare_ = nullptr;
-    direct_ = envelope{};
-    has_direct_ = false;
+    if (has_direct_) take_direct(direct);
   }
   loop.reset();
   if (rare_) rare_->wakeups.clear();
@@ -152,7 +169,10 @@ void actor_cell::abandon() {
     rare_->held_next = 0;
     rare_->children.clear();
   }
-  if (std::exchange(alive_, false)) core_.context().get_executor().on_work_finished();
+  if (alive_) {
+    alive_ = false;
+    core_.context().get_executor().on_work_finished();
+  }
   address_ = ActorAddress{};
 }
 
@@ -166,8 +186,7 @@ void actor_cell::abandon() {
     std::size_t i = 0;
     if (now == loop_state::idle && n > 0) {
       // Idle: nothing is queued anywhere, so this is the oldest mail (see direct_).
-      direct_ = std::move(items[0]);
-      has_direct_ = true;
+      put_direct(std::move(items[0]));
       i = 1;
     }
     if (i < n) {
@@ -200,16 +219,17 @@ std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
 }
 
 void actor_cell::run_scheduled() {
-  // Scheduled: neither deliver() nor the loop touches waiter_ until it is resumed here.
+  // Scheduled: neither deliver() nor the loop touches the waiter until it is resumed here.
   state_.store(loop_state::running, std::memory_order_relaxed);
   // The activation may end the actor and release this cell, and once run_sync() is done
   // another thread may be running it: nothing below touches `this` after either.
   system_core& core = core_;
   const std::uint64_t id = this->id();
   try {
-    if (waiter_) {
-      loop_thread loop(std::move(*waiter_));
-      waiter_.reset();
+    if (has_waiter_) {
+      has_waiter_ = false;
+      loop_thread loop(std::move(*rare_->waiter));
+      rare_->waiter.reset();
       loop.launch();  // runs on this thread until it parks again (moving `loop` out), or ends
       return;
     }
@@ -234,7 +254,7 @@ bool actor_cell::run_sync(envelope& out, first_step& step, std::exception_ptr& e
       step = first_step::handle;
       return false;
     }
-    ++received_;
+    count(received_, &rare_state::received_base);
     try {
       bool handled_here;
       {
@@ -283,7 +303,7 @@ void actor_cell::send(const ActorAddress& to, Message message) {
     }
     if (out_) flush_gathered();  // sends to another target go in order
     send_now(to, std::move(message));
-    ++sent_here_;  // the primary thread's own counter
+    count(sent_here_, &rare_state::sent_base);  // the primary thread's own counter
     last_target = to.endpoint();
     return;
   }
@@ -391,9 +411,11 @@ const Capabilities& actor_cell::capabilities() {
 
 void actor_cell::park(loop_thread* running) {
   bool ready;
+  rare_state& r = rare();  // allocated outside the lock
   {
     std::lock_guard lock(mutex_);
-    waiter_.emplace(std::move(*running));  // leaves `running` empty: its pump returns
+    r.waiter.emplace(std::move(*running));  // leaves `running` empty: its pump returns
+    has_waiter_ = true;
     ready = !incoming_.empty();  // arrived since take_arrival looked
     state_.store(ready ? loop_state::scheduled : loop_state::parked, std::memory_order_relaxed);
   }
@@ -449,8 +471,7 @@ bool actor_cell::go_idle() {
 
 bool actor_cell::next_or_idle(envelope& out) {
   if (has_direct_) {
-    out = std::move(direct_);
-    has_direct_ = false;
+    take_direct(out);
     return true;
   }
   if (take_held(out)) return true;
@@ -521,7 +542,7 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
     if (e.kind == envelope_kind::user && !e.message.is_control()) {
       // The common case, kept to on_message or a single coroutine call: receive, and only
       // on failure the retry-then-poison path.
-      ++received_;
+      count(received_, &rare_state::received_base);
       std::exception_ptr failed;
       try {
         if (!actor_->on_message(e.message, e.sender)) {
@@ -572,7 +593,7 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
     case envelope_kind::user:
       break;
   }
-  ++received_;
+  count(received_, &rare_state::received_base);
   if (e.message.is<StatusRequest>()) {
     if (e.sender) core_.send(address_, e.sender, status());
     co_return;
@@ -799,8 +820,7 @@ void actor_cell::finish_exit() {
     exited_ = true;
     left.swap(incoming_);
     has_mail_.store(false, std::memory_order_relaxed);
-    if (has_direct_) direct.emplace(std::move(direct_));
-    has_direct_ = false;
+    if (has_direct_) take_direct(direct.emplace());
   }
   if (rare_) {
     for (auto& [tag, timer] : rare_->wakeups) timer->cancel();
@@ -833,7 +853,10 @@ void actor_cell::finish_exit() {
     if (!parent_.endpoint()->deliver(std::move(e))) core_.dead_letter(parent_, std::move(e));
   }
   if (rare_) rare_->children.clear();
-  if (std::exchange(alive_, false)) core_.context().get_executor().on_work_finished();
+  if (alive_) {
+    alive_ = false;
+    core_.context().get_executor().on_work_finished();
+  }
   core_.actor_exited(*this);
   address_ = ActorAddress{};  // it refers to this cell: keeping it would keep the cell forever
 }
@@ -841,23 +864,25 @@ void actor_cell::finish_exit() {
 ActorStatus actor_cell::status() const {
   ActorStatus s;
   s.address = address_;
-  s.type_name = *type_name_;
+  s.type_name = type_name();
   s.parent = parent_;
   if (rare_) {
     s.children.reserve(rare_->children.size());
     rare_->children.for_each([&s](const ActorAddress& child) { s.children.push_back(child); });
   }
+  bool direct;
   {
     std::lock_guard lock(mutex_);
-    s.pending_messages = incoming_.size() + (has_direct_ ? 1 : 0);
+    direct = has_direct_;
+    s.pending_messages = incoming_.size() + (direct ? 1 : 0);
   }
-  s.pending_messages += batch_.size();
+  if (!direct) s.pending_messages += batch_.size();  // they share their bytes
   if (rare_) {
     s.pending_messages += rare_->held.size() - rare_->held_next;
     s.pending_wakeups = rare_->wakeups.size();
   }
-  s.received = received_;
-  s.sent = sent_.load(std::memory_order_relaxed) + sent_here_;
+  s.received = total(received_, &rare_state::received_base);
+  s.sent = sent_.load(std::memory_order_relaxed) + total(sent_here_, &rare_state::sent_base);
   return s;
 }
 

@@ -7,7 +7,7 @@
 // coroutine thread, see run()) starts when mail reaches an idle actor, handles what is there
 // and ends. An idle actor therefore holds no coroutine frame at all, and creating one makes
 // none. Only an activation suspended inside receive() (an ask, a timer) stays, parked in
-// waiter_ until the mail it waits for arrives.
+// rare_state::waiter until the mail it waits for arrives.
 #pragma once
 
 #include <algorithm>
@@ -92,7 +92,8 @@ class child_list {
 
 class actor_cell final : public endpoint, public runnable {
  public:
-  // type_name: the registry's interned name of the type (it outlives every cell).
+  // type_name: the registry's name of the type, or one the system gives its own actors (a
+  // copy is kept then: host_actor's callers pass temporaries).
   actor_cell(system_core& core, std::uint64_t id, const actor_type* type,
              const std::string& type_name, Requirements requirements, ActorAddress parent,
              std::string global_name);
@@ -135,7 +136,7 @@ class actor_cell final : public endpoint, public runnable {
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
   const std::string& global_name() const noexcept;
-  const std::string& type_name() const noexcept { return *type_name_; }
+  const std::string& type_name() const noexcept;
   const actor_type* type() const noexcept { return type_; }
   const Requirements& requirements() const noexcept;
   const ActorAddress& parent() const noexcept { return parent_; }
@@ -160,8 +161,8 @@ class actor_cell final : public endpoint, public runnable {
   inline std::size_t take_delivery(envelope* items, std::size_t n);
   // `co_await park_loop{this}` in a coroutine of the loop parks it until mail arrives. It
   // suspends through asio's "run after suspend" hook and keeps the loop's awaitable_thread in
-  // waiter_: no initiation frame and no completion handler are made per wait, which is what a
-  // ping-pong pair does on every message.
+  // rare_state::waiter: no initiation frame and no completion handler are made per wait, which
+  // is what a ping-pong pair does on every message.
   struct park_loop {
     actor_cell* cell;
     loop_thread* operator()(asio::detail::awaitable_frame_base<asio::any_io_executor>* frame) const {
@@ -241,18 +242,18 @@ class actor_cell final : public endpoint, public runnable {
   void drop_actor() noexcept;
   ActorStatus status() const;
 
-  // The order below keeps the cell small (an idle actor is mostly its cell): the flags and
-  // the two spin locks share one 16-byte group instead of a padded word each.
+  // The order below keeps the cell small (an idle actor is mostly its cell): the flags, the
+  // two spin locks and the two primary-thread counters share one 16-byte group instead of a
+  // padded word each. test/unit/system/system_core_test.cpp pins the size.
   system_core& core_;
-  const actor_type* type_;
-  const std::string* type_name_;
+  const actor_type* type_;  // its name is the registry's (or rare_state::type_name)
   const ActorAddress parent_;
   ActorAddress address_;  // set by start(), cleared at exit (it refers to this cell)
 
   // Where the receive loop is. idle: no activation (the first delivery schedules one); parked:
-  // waiter_ holds a suspended activation and the first delivery schedules it; scheduled: it is
-  // in the run queue (only the queue touches waiter_); running: anything else (handling mail,
-  // or suspended in something receive() awaits), so deliveries only queue.
+  // rare_->waiter holds a suspended activation and the first delivery schedules it; scheduled:
+  // it is in the run queue (only the queue touches the waiter); running: anything else
+  // (handling mail, or suspended in something receive() awaits), so deliveries only queue.
   enum class loop_state : std::uint8_t { running, idle, parked, scheduled };
 
   // Shared with senders on other threads.
@@ -265,30 +266,42 @@ class actor_cell final : public endpoint, public runnable {
   bool exited_ = false;
   // Written under mutex_ by the delivery that found the actor idle (see direct_).
   bool has_direct_ = false;
-  // Primary thread only.
+  // Primary thread only (whoever runs the cell: the run queue's hand-off orders the writes),
+  // so they may share a byte.
   // on_message() declined a message at least once: the actor awaits in receive(), so a busy
   // one keeps its activation parked rather than starting one per message.
-  bool uses_receive_ = false;
-  bool exiting_ = false;
-  bool exit_guarded_ = false;
+  bool uses_receive_ : 1 = false;
+  bool exiting_ : 1 = false;
+  bool exit_guarded_ : 1 = false;
   // A live actor is outstanding work of the io_context even while it has no activation (what
   // tells simpleSystemBase's waits that something may still happen), from start() to exit:
   // counted with on_work_started/finished (a work guard object took 24 bytes of every cell).
-  bool alive_ = false;
-  bool actor_in_block_ = false;  // actor_ was constructed in the cell's block (start_in_block)
-  std::once_flag logger_once_;
+  bool alive_ : 1 = false;
+  bool actor_in_block_ : 1 = false;  // actor_ was constructed in the cell's block
+  // rare_->waiter holds the parked activation (set by park(), under mutex_; taken by
+  // run_scheduled): an actor that never uses receive() never parks, so it lives in rare_.
+  bool has_waiter_ : 1 = false;
+  // Messages handed to the actor, and sent by on_message() on the primary thread (a plain
+  // counter: no atomic add per message): 32 bits here, the rest in rare_ (see count()).
+  std::uint32_t received_ = 0;
+  std::uint32_t sent_here_ = 0;
 
   mail_queue incoming_;
   mail_chunk* spare_ = nullptr;  // an emptied chunk kept for the next message (a busy actor's)
-  std::optional<loop_thread> waiter_;
-  // The envelope of a delivery that found the actor idle. An idle actor has no mail at all
-  // (mailbox, batch and held messages are empty), so this one is the oldest: the activation it
-  // schedules takes it first, without a lock, and it never goes through the chunk chain (one
-  // lock section, an append, a swap and a pop fewer per message for a ping-pong or a ring).
-  // Written under mutex_ by that delivery only; then the scheduled activation's alone.
-  envelope direct_;
+  union {
+    // The envelope of a delivery that found the actor idle. An idle actor has no mail at all
+    // (mailbox, batch and held messages are empty), so this one is the oldest: the activation
+    // it schedules takes it first, without a lock, and it never goes through the chunk chain
+    // (one lock section, an append, a swap and a pop fewer per message for a ping-pong or a
+    // ring). Written under mutex_ by that delivery only; then the scheduled activation's alone.
+    // It shares its bytes with batch_, which is empty (no chunk) whenever the actor is idle:
+    // has_direct_ says which of the two is alive (see put_direct and take_direct).
+    envelope direct_;
+    // Primary thread only: taken from incoming_ in one lock, not handled yet.
+    mail_queue batch_{};
+  };
   // Sends from other threads of the actor (and the coroutine path); sends from on_message()
-  // on the primary thread count in sent_here_, a plain counter (no atomic add per message).
+  // on the primary thread count in sent_here_.
   std::atomic<std::uint64_t> sent_{0};
   // Where the on_message() call running now (on the primary thread) gathers, while it holds
   // gathered sends: a send from another thread of the actor goes to its `foreign` outbox
@@ -298,7 +311,6 @@ class actor_cell final : public endpoint, public runnable {
 
   // Primary thread only.
   Actor* actor_ = nullptr;  // owned (see actor_in_block_)
-  mail_queue batch_;  // taken from incoming_ in one lock, not handled yet
   // What most actors never use, in an allocation of its own made on first use (or at
   // construction, for requirements and a global name): an idle actor is mostly its cell, so
   // this keeps the cell small.
@@ -314,14 +326,44 @@ class actor_cell final : public endpoint, public runnable {
     // The system's capabilities as this actor last saw them (a shared snapshot, not a copy).
     std::shared_ptr<const Capabilities> caps;
     std::uint64_t caps_generation = 0;
+    std::optional<loop_thread> waiter;  // see has_waiter_
+    // A name given by the system (its own actors'), instead of the registry's for type_.
+    std::string type_name;
+    // What the 32-bit counters in the cell carried over (see count()).
+    std::uint64_t received_base = 0;
+    std::uint64_t sent_base = 0;
   };
   rare_state& rare() {
     if (!rare_) rare_ = std::make_unique<rare_state>();
     return *rare_;
   }
   std::unique_ptr<rare_state> rare_;
-  std::uint64_t received_ = 0;
-  std::uint64_t sent_here_ = 0;
+
+  // Counts one more in `low` (received_ or sent_here_); past 2^32 - 1, half of it moves to
+  // `base` in rare_, so the low part stays at least 2^31 (the actor is never "young" again).
+  void count(std::uint32_t& low, std::uint64_t rare_state::*base) {
+    if (low == UINT32_MAX) [[unlikely]] carry(low, base);
+    ++low;
+  }
+  [[gnu::noinline]] void carry(std::uint32_t& low, std::uint64_t rare_state::*base) {
+    rare().*base += std::uint64_t{1} << 31;
+    low -= std::uint32_t{1} << 31;
+  }
+  std::uint64_t total(std::uint32_t low, std::uint64_t rare_state::*base) const {
+    return (rare_ ? rare_.get()->*base : 0) + low;
+  }
+  // batch_ and direct_ share their bytes: the idle actor's first delivery puts the envelope
+  // over the (empty) batch; the activation takes it and leaves an empty batch behind.
+  void put_direct(envelope&& e) noexcept {
+    new (&direct_) envelope(std::move(e));
+    has_direct_ = true;
+  }
+  void take_direct(envelope& out) noexcept {
+    out = std::move(direct_);
+    // Moved from, direct_ owns nothing (see mail_queue::pop): its lifetime ends here.
+    new (&batch_) mail_queue();
+    has_direct_ = false;
+  }
 };
 
 }  // namespace thespian::detail

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <thread>
 #include <typeinfo>
+#include <utility>
 
 #include <absl/strings/str_cat.h>
 #include <asio/steady_timer.hpp>
@@ -27,6 +28,26 @@ namespace thespian::detail {
 namespace {
 
 std::atomic<std::uint64_t> next_system_id{0};
+
+// The cell, its control block and an actor of `room` bytes in one block: the smallest of
+// kCellBlocks that fits (no size kept in the control block), else one sized to fit.
+template <std::size_t... I, class... Args>
+std::shared_ptr<actor_cell> allocate_cell_block(std::index_sequence<I...>, std::size_t room,
+                                                Args&&... args) {
+  std::shared_ptr<actor_cell> cell;
+  const bool fixed =
+      ((room <= kCellBlocks[I] - kCellHead &&
+        (cell = std::allocate_shared<actor_cell>(
+             fixed_cell_block_allocator<actor_cell, kCellHead, kCellBlocks[I]>(),
+             std::forward<Args>(args)...),
+         true)) ||
+       ...);
+  if (!fixed) {
+    cell = std::allocate_shared<actor_cell>(cell_block_allocator<actor_cell>(room),
+                                            std::forward<Args>(args)...);
+  }
+  return cell;
+}
 
 constexpr const char* kVersion = "0.1.0";
 
@@ -365,9 +386,9 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
   std::shared_ptr<actor_cell> cell;
   void* room = nullptr;
   if (in_block) {
-    cell = std::allocate_shared<actor_cell>(cell_block_allocator<actor_cell>(type.size), *this,
-                                            next_endpoint_id(), &type, type_name, std::move(req),
-                                            std::move(parent_address), std::move(global_name));
+    cell = allocate_cell_block(std::make_index_sequence<kCellBlocks.size()>(), type.size, *this,
+                               next_endpoint_id(), &type, type_name, std::move(req),
+                               std::move(parent_address), std::move(global_name));
     room = cell_block_room;
   } else {
     cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, type_name,
