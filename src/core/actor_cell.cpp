@@ -57,8 +57,7 @@ struct actor_cell::gathering {
 };
 
 actor_cell::actor_cell(system_core& core, std::uint64_t id, const actor_type* type,
-                       const std::string& type_name, Requirements requirements,
-                       ActorAddress parent, std::string global_name)
+                       Requirements requirements, ActorAddress parent, std::string global_name)
     : endpoint(core.id(), id),
       core_(core),
       type_(type),
@@ -67,12 +66,10 @@ actor_cell::actor_cell(system_core& core, std::uint64_t id, const actor_type* ty
     rare().requirements = std::move(requirements);
     rare().global_name = std::move(global_name);
   }
-  // The registry's name is the type's own (one interned string per type, a thread-local hit
-  // for a spawn burst): only the system's own actors, named by the system, keep a copy.
-  if (const std::string& registered = actor_type_name(*type);
-      &type_name != &registered && type_name != registered) {
-    rare().type_name = type_name;
-  }
+}
+
+void actor_cell::name_type(const std::string& name) {
+  if (name != actor_type_name(*type_)) rare().type_name = name;
 }
 
 const std::string& actor_cell::type_name() const noexcept {

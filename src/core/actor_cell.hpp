@@ -42,42 +42,41 @@ namespace thespian::detail {
 
 class system_core;
 
-// An actor's children by endpoint id, in creation order: a sorted vector (ids mostly arrive
-// in increasing order, so adding appends) whose exited entries are emptied and compacted away
-// once they are half of it. ~24 bytes a child instead of a 64-byte map node, and no
-// allocation per child.
+// An actor's children by endpoint id, in creation order: a sorted vector of their addresses
+// (ids mostly arrive in increasing order, so adding appends; the order's key is the child's
+// endpoint id). An exited child's entry becomes a tombstone that holds no reference and keeps
+// only the id, so that the order can still be searched: a borrowed address (see
+// ActorAddress::borrow) whose pointer is the id, never dereferenced nor copied (the vector
+// only moves its items). Tombstones are compacted away once they are half of it. 16 bytes a
+// child (a map node took 64, an (id, address) pair 24) and no allocation per child.
 class child_list {
  public:
   void add(std::uint64_t id, const ActorAddress& child) {
     auto it = items_.end();
-    if (!items_.empty() && items_.back().first >= id) {
-      it = std::lower_bound(items_.begin(), items_.end(), id,
-                            [](const auto& item, std::uint64_t key) { return item.first < key; });
-      if (it != items_.end() && it->first == id) {
-        if (!it->second) ++live_;
-        it->second = child;
+    if (!items_.empty() && key(items_.back()) >= id) {
+      it = find(id);
+      if (it != items_.end() && key(*it) == id) {
+        if (gone(*it)) ++live_;
+        *it = child;
         return;
       }
     }
-    items_.emplace(it, id, child);
+    items_.emplace(it, child);
     ++live_;
   }
   // Removes `child` if it is the one listed under `id`.
   void remove(std::uint64_t id, const ActorAddress& child) {
-    auto it = std::lower_bound(items_.begin(), items_.end(), id,
-                               [](const auto& item, std::uint64_t key) { return item.first < key; });
-    if (it == items_.end() || it->first != id || !it->second || it->second != child) return;
-    it->second = ActorAddress{};
-    if (--live_ * 2 < items_.size()) {
-      std::erase_if(items_, [](const auto& item) { return !item.second; });
-    }
+    auto it = find(id);
+    if (it == items_.end() || key(*it) != id || gone(*it) || *it != child) return;
+    *it = tombstone(id);
+    if (--live_ * 2 < items_.size()) std::erase_if(items_, gone);
   }
   bool empty() const noexcept { return live_ == 0; }
   std::size_t size() const noexcept { return live_; }
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& [id, child] : items_) {
-      if (child) f(child);
+    for (const ActorAddress& child : items_) {
+      if (!gone(child)) f(child);
     }
   }
   void clear() noexcept {
@@ -86,17 +85,26 @@ class child_list {
   }
 
  private:
-  std::vector<std::pair<std::uint64_t, ActorAddress>> items_;
+  static bool gone(const ActorAddress& item) noexcept { return !item || item.borrowed(); }
+  static std::uint64_t key(const ActorAddress& item) noexcept {
+    return gone(item) ? reinterpret_cast<std::uintptr_t>(item.endpoint()) : item.endpoint()->id();
+  }
+  static ActorAddress tombstone(std::uint64_t id) noexcept {
+    return ActorAddress::borrow(reinterpret_cast<endpoint*>(static_cast<std::uintptr_t>(id)));
+  }
+  std::vector<ActorAddress>::iterator find(std::uint64_t id) {
+    return std::lower_bound(items_.begin(), items_.end(), id,
+                            [](const ActorAddress& item, std::uint64_t k) { return key(item) < k; });
+  }
+
+  std::vector<ActorAddress> items_;
   std::size_t live_ = 0;
 };
 
 class actor_cell final : public endpoint, public runnable {
  public:
-  // type_name: the registry's name of the type, or one the system gives its own actors (a
-  // copy is kept then: host_actor's callers pass temporaries).
   actor_cell(system_core& core, std::uint64_t id, const actor_type* type,
-             const std::string& type_name, Requirements requirements, ActorAddress parent,
-             std::string global_name);
+             Requirements requirements, ActorAddress parent, std::string global_name);
   ~actor_cell() override;
 
   // Binds the actor to this cell; mail that arrived before schedules its first activation.
@@ -136,7 +144,11 @@ class actor_cell final : public endpoint, public runnable {
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
   const std::string& global_name() const noexcept;
+  // The registry's name of the type, unless the system named the actor (name_type).
   const std::string& type_name() const noexcept;
+  // Before start(): the system's own actors (a multi-process admin or logger) go by a name of
+  // the system's rather than the registry's; a copy is kept in rare_.
+  void name_type(const std::string& name);
   const actor_type* type() const noexcept { return type_; }
   const Requirements& requirements() const noexcept;
   const ActorAddress& parent() const noexcept { return parent_; }
@@ -339,15 +351,15 @@ class actor_cell final : public endpoint, public runnable {
   }
   std::unique_ptr<rare_state> rare_;
 
-  // Counts one more in `low` (received_ or sent_here_); past 2^32 - 1, half of it moves to
-  // `base` in rare_, so the low part stays at least 2^31 (the actor is never "young" again).
+  // Counts one more in `low` (received_ or sent_here_). When it wraps to 0 (2^32 counted),
+  // 2^31 moves to `base` in rare_ and the low part restarts at 2^31, so it never reads as a
+  // "young" actor's again (an increment and a rarely taken branch per message).
   void count(std::uint32_t& low, std::uint64_t rare_state::*base) {
-    if (low == UINT32_MAX) [[unlikely]] carry(low, base);
-    ++low;
+    if (++low == 0) [[unlikely]] carry(low, base);
   }
   [[gnu::noinline]] void carry(std::uint32_t& low, std::uint64_t rare_state::*base) {
     rare().*base += std::uint64_t{1} << 31;
-    low -= std::uint32_t{1} << 31;
+    low = std::uint32_t{1} << 31;
   }
   std::uint64_t total(std::uint32_t low, std::uint64_t rare_state::*base) const {
     return (rare_ ? rare_.get()->*base : 0) + low;

@@ -29,16 +29,17 @@ namespace {
 
 std::atomic<std::uint64_t> next_system_id{0};
 
-// The cell, its control block and an actor of `room` bytes in one block: the smallest of
-// kCellBlocks that fits (no size kept in the control block), else one sized to fit.
+// The cell, its control block and an actor of `room` bytes in one block larger than the first
+// of kCellBlocks: the smallest that fits (no size kept in the control block), else one sized to
+// fit. Out of line: only the first class's allocation is inlined into spawn.
 template <std::size_t... I, class... Args>
-std::shared_ptr<actor_cell> allocate_cell_block(std::index_sequence<I...>, std::size_t room,
-                                                Args&&... args) {
+[[gnu::noinline]] std::shared_ptr<actor_cell> allocate_larger_cell_block(
+    std::index_sequence<I...>, std::size_t room, Args&&... args) {
   std::shared_ptr<actor_cell> cell;
   const bool fixed =
-      ((room <= kCellBlocks[I] - kCellHead &&
+      ((room <= kCellBlocks[I + 1] - kCellHead &&
         (cell = std::allocate_shared<actor_cell>(
-             fixed_cell_block_allocator<actor_cell, kCellHead, kCellBlocks[I]>(),
+             fixed_cell_block_allocator<actor_cell, kCellHead, kCellBlocks[I + 1]>(),
              std::forward<Args>(args)...),
          true)) ||
        ...);
@@ -47,6 +48,17 @@ std::shared_ptr<actor_cell> allocate_cell_block(std::index_sequence<I...>, std::
                                             std::forward<Args>(args)...);
   }
   return cell;
+}
+
+template <class... Args>
+std::shared_ptr<actor_cell> allocate_cell_block(std::size_t room, Args&&... args) {
+  if (room <= kCellBlocks[0] - kCellHead) [[likely]] {
+    return std::allocate_shared<actor_cell>(
+        fixed_cell_block_allocator<actor_cell, kCellHead, kCellBlocks[0]>(),
+        std::forward<Args>(args)...);
+  }
+  return allocate_larger_cell_block(std::make_index_sequence<kCellBlocks.size() - 1>(), room,
+                                    std::forward<Args>(args)...);
 }
 
 constexpr const char* kVersion = "0.1.0";
@@ -223,8 +235,9 @@ std::shared_ptr<actor_cell> system_core::make_cell(const actor_type& type,
                                                    ActorAddress parent, std::string global_name,
                                                    std::uint64_t endpoint_id,
                                                    std::unique_ptr<Actor>& actor) {
-  auto cell = std::make_shared<actor_cell>(*this, endpoint_id, &type, type_name, std::move(req),
+  auto cell = std::make_shared<actor_cell>(*this, endpoint_id, &type, std::move(req),
                                            std::move(parent), std::move(global_name));
+  cell->name_type(type_name);
   actor = type.make();
   return cell;
 }
@@ -386,14 +399,12 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
   std::shared_ptr<actor_cell> cell;
   void* room = nullptr;
   if (in_block) {
-    cell = allocate_cell_block(std::make_index_sequence<kCellBlocks.size()>(), type.size, *this,
-                               next_endpoint_id(), &type, type_name, std::move(req),
+    cell = allocate_cell_block(type.size, *this, next_endpoint_id(), &type, std::move(req),
                                std::move(parent_address), std::move(global_name));
     room = cell_block_room;
   } else {
-    cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, type_name,
-                                        std::move(req), std::move(parent_address),
-                                        std::move(global_name));
+    cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, std::move(req),
+                                        std::move(parent_address), std::move(global_name));
   }
   std::unique_ptr<Actor> actor;
   Actor* actor_in_block = nullptr;
