@@ -89,7 +89,6 @@ const Requirements& actor_cell::requirements() const noexcept {
 actor_cell::~actor_cell() {
   drop_actor();
   if (alive_) core_.context().get_executor().on_work_finished();
-  mail_chunk::destroy(spare_);
   if (has_direct_) {
     direct_.~envelope();
   } else {
@@ -152,8 +151,6 @@ void actor_cell::abandon() {
       has_waiter_ = false;
     }
     incoming_.clear();
-    mail_chunk::destroy(spare_);
-    spare_ = nullptr;
     if (has_direct_) take_direct(direct);
   }
   loop.reset();
@@ -188,7 +185,7 @@ void actor_cell::abandon() {
     }
     if (i < n) {
       const std::uint32_t first = busy_ ? mail_chunk::kLargest : mail_chunk::kFirst;
-      for (; i < n; ++i) incoming_.push_back(std::move(items[i]), spare_, first);
+      for (; i < n; ++i) incoming_.push_back(std::move(items[i]), first);
       has_mail_.store(true, std::memory_order_relaxed);
     }
     if (now == loop_state::idle || now == loop_state::parked) {
@@ -427,11 +424,10 @@ bool actor_cell::take_arrival(envelope& out) {
   mail_chunk* done = batch_.take_exhausted();
   {
     std::lock_guard lock(mutex_);
-    batch_.swap(incoming_);
+    batch_.swap(incoming_);  // leaves incoming_ without a chunk: `done` is its spare
     has_mail_.store(false, std::memory_order_relaxed);
-    if (done && !spare_) std::swap(done, spare_);
+    if (done) incoming_.adopt(std::exchange(done, nullptr));
   }
-  mail_chunk::destroy(done);
   return batch_.pop(out);
 }
 
@@ -459,7 +455,7 @@ bool actor_cell::go_idle() {
   {
     std::lock_guard lock(mutex_);
     if (!incoming_.empty()) return false;
-    std::swap(spare, spare_);
+    spare = incoming_.take_exhausted();
     state_.store(loop_state::idle, std::memory_order_relaxed);
   }
   mail_chunk::destroy(spare);
@@ -484,13 +480,17 @@ bool actor_cell::next_or_idle(envelope& out) {
     std::lock_guard lock(mutex_);
     idle = incoming_.empty();
     if (idle) {
-      if (young) std::swap(spare, spare_);
+      if (young) spare = incoming_.take_exhausted();
       state_.store(loop_state::idle, std::memory_order_relaxed);
     } else {
-      batch_.swap(incoming_);
+      batch_.swap(incoming_);  // leaves incoming_ without a chunk
       has_mail_.store(false, std::memory_order_relaxed);
     }
-    if (done && !spare_ && !(idle && young)) std::swap(done, spare_);
+    // The emptied chunk stays as incoming_'s spare, unless it has one or the actor goes idle
+    // young.
+    if (done && !incoming_.has_chunk() && !(idle && young)) {
+      incoming_.adopt(std::exchange(done, nullptr));
+    }
     busy_ = !young;
   }
   // From here on, when idle, nothing of the cell is touched.

@@ -298,8 +298,9 @@ class actor_cell final : public endpoint, public runnable {
   std::uint32_t received_ = 0;
   std::uint32_t sent_here_ = 0;
 
+  // A busy actor's incoming_ keeps an emptied chunk when it has no mail (its spare: the next
+  // message needs no allocation); an idle young one has none.
   mail_queue incoming_;
-  mail_chunk* spare_ = nullptr;  // an emptied chunk kept for the next message (a busy actor's)
   union {
     // The envelope of a delivery that found the actor idle. An idle actor has no mail at all
     // (mailbox, batch and held messages are empty), so this one is the oldest: the activation
