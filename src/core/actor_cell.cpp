@@ -13,6 +13,7 @@
 #include <asio/cancellation_state.hpp>
 
 #include "core/actor_registry.hpp"
+#include "core/cell_block.hpp"
 #include "core/reply_endpoint.hpp"
 #include "system/system_core.hpp"
 #include "thespian/errors.hpp"
@@ -36,7 +37,18 @@ thread_local actor_cell* gathering_cell = nullptr;
 thread_local const endpoint* last_target = nullptr;
 thread_local gather_area thread_area;
 
+// Where an actor constructed in its cell's block (fixed_cell_block_allocator) sits, counted
+// from the cell: the cell follows the control block's vtable pointer and two counts. bind()
+// checks it for each actor; one elsewhere is found through rare_.
+constexpr std::size_t kActorOffset = kCellHead - 2 * sizeof(void*);
+
 }  // namespace
+
+inline Actor& actor_cell::actor() const noexcept {
+  if (actor_in_rare_) [[unlikely]] return *rare_->actor;
+  return *std::launder(reinterpret_cast<Actor*>(
+      reinterpret_cast<char*>(const_cast<actor_cell*>(this)) + kActorOffset));
+}
 
 struct actor_cell::gathering {
   actor_cell* outer;
@@ -97,8 +109,9 @@ actor_cell::~actor_cell() {
 }
 
 void actor_cell::drop_actor() noexcept {
-  Actor* actor = std::exchange(actor_, nullptr);
-  if (!actor) return;
+  if (!has_actor_) return;
+  Actor* actor = &this->actor();
+  has_actor_ = false;
   if (actor_in_block_) {
     actor->~Actor();  // the block is freed with the cell
   } else {
@@ -112,9 +125,13 @@ void actor_cell::start_in_block(Actor* actor) { bind(actor, true); }
 
 void actor_cell::bind(Actor* actor, bool in_block) {
   address_ = ActorAddress(shared_from_this());
-  actor_ = actor;
   actor_in_block_ = in_block;
-  actor_->cell_ = this;
+  if (reinterpret_cast<char*>(actor) != reinterpret_cast<char*>(this) + kActorOffset) {
+    rare().actor = actor;
+    actor_in_rare_ = true;
+  }
+  has_actor_ = true;
+  actor->cell_ = this;
   alive_ = true;
   core_.context().get_executor().on_work_started();
   bool ready;
@@ -242,7 +259,7 @@ void actor_cell::run_scheduled() {
 
 bool actor_cell::run_sync(envelope& out, first_step& step, std::exception_ptr& error) {
   int handled = 0;
-  while (actor_) {
+  while (has_actor_) {
     if (!next_or_idle(out)) return true;
     if (out.kind != envelope_kind::user || out.message.is_control()) {
       step = first_step::handle;
@@ -253,7 +270,7 @@ bool actor_cell::run_sync(envelope& out, first_step& step, std::exception_ptr& e
       bool handled_here;
       {
         gathering sends(this);
-        handled_here = actor_->on_message(out.message, out.sender);
+        handled_here = actor().on_message(out.message, out.sender);
       }
       if (!handled_here) {
         step = first_step::receive;
@@ -512,7 +529,7 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
     case first_step::receive:
       uses_receive_ = true;
       try {
-        co_await actor_->receive(first.message, first.sender);
+        co_await actor().receive(first.message, first.sender);
       } catch (...) {
         error = std::current_exception();
       }
@@ -523,7 +540,7 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
       break;
   }
   int handled_this_turn = 1;
-  while (actor_) {
+  while (has_actor_) {
     envelope e;
     if (!take_held(e) && !take_arrival(e)) {
       handled_this_turn = 0;  // waiting for mail ends the turn
@@ -542,9 +559,9 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
       count(received_, &rare_state::received_base);
       std::exception_ptr failed;
       try {
-        if (!actor_->on_message(e.message, e.sender)) {
+        if (!actor().on_message(e.message, e.sender)) {
           uses_receive_ = true;
-          co_await actor_->receive(e.message, e.sender);
+          co_await actor().receive(e.message, e.sender);
         }
       } catch (...) {
         failed = std::current_exception();
@@ -554,7 +571,7 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
       if (!keep && e.message.is<ActorExitRequest>()) keep = shared_from_this();
       co_await handle(std::move(e));
     }
-    if (++handled_this_turn >= kMessagesPerTurn && actor_) {
+    if (++handled_this_turn >= kMessagesPerTurn && has_actor_) {
       // Yield to other actors: a later activation, queued behind them, carries on.
       yield_turn();
       co_return;
@@ -615,8 +632,8 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
 asio::awaitable<void> actor_cell::invoke(const envelope& e) {
   std::exception_ptr error;
   try {
-    if (!actor_->on_message(e.message, e.sender)) {
-      co_await actor_->receive(e.message, e.sender);
+    if (!actor().on_message(e.message, e.sender)) {
+      co_await actor().receive(e.message, e.sender);
     }
   } catch (...) {
     error = std::current_exception();
@@ -634,8 +651,8 @@ asio::awaitable<void> actor_cell::recover(const envelope& e, std::exception_ptr 
   core_.log(LogLevel::info, describe() + " threw on a " + e.message.type_name() +
                                 " message; retrying once: " + first);
   try {
-    if (!actor_->on_message(e.message, e.sender)) {
-      co_await actor_->receive(e.message, e.sender);
+    if (!actor().on_message(e.message, e.sender)) {
+      co_await actor().receive(e.message, e.sender);
     }
     co_return;
   } catch (...) {

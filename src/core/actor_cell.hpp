@@ -252,6 +252,8 @@ class actor_cell final : public endpoint, public runnable {
   void bind(Actor* actor, bool in_block);
   // Destroys the actor (deletes it, or only destroys it when it lives in the cell's block).
   void drop_actor() noexcept;
+  // The bound actor (has_actor_): behind the cell in its block, or where rare_ says.
+  inline Actor& actor() const noexcept;
   ActorStatus status() const;
 
   // The order below keeps the cell small (an idle actor is mostly its cell): the flags, the
@@ -289,7 +291,13 @@ class actor_cell final : public endpoint, public runnable {
   // tells simpleSystemBase's waits that something may still happen), from start() to exit:
   // counted with on_work_started/finished (a work guard object took 24 bytes of every cell).
   bool alive_ : 1 = false;
-  bool actor_in_block_ : 1 = false;  // actor_ was constructed in the cell's block
+  bool actor_in_block_ : 1 = false;  // the actor was constructed in the cell's block
+  // The actor is bound (start) and not dropped yet: actor() is valid.
+  bool has_actor_ : 1 = false;
+  // The actor is not at its usual place right behind the cell in the block (kActorOffset):
+  // an actor of its own allocation, or a block sized to fit a large one. rare_->actor says
+  // where. No pointer in the cell for what the block's layout says.
+  bool actor_in_rare_ : 1 = false;
   // rare_->waiter holds the parked activation (set by park(), under mutex_; taken by
   // run_scheduled): an actor that never uses receive() never parks, so it lives in rare_.
   bool has_waiter_ : 1 = false;
@@ -323,7 +331,6 @@ class actor_cell final : public endpoint, public runnable {
   std::atomic<gather_area*> out_{nullptr};
 
   // Primary thread only.
-  Actor* actor_ = nullptr;  // owned (see actor_in_block_)
   // What most actors never use, in an allocation of its own made on first use (or at
   // construction, for requirements and a global name): an idle actor is mostly its cell, so
   // this keeps the cell small.
@@ -340,6 +347,7 @@ class actor_cell final : public endpoint, public runnable {
     std::shared_ptr<const Capabilities> caps;
     std::uint64_t caps_generation = 0;
     std::optional<loop_thread> waiter;  // see has_waiter_
+    Actor* actor = nullptr;  // see actor_in_rare_
     // A name given by the system (its own actors'), instead of the registry's for type_.
     std::string type_name;
     // What the 32-bit counters in the cell carried over (see count()).

@@ -96,7 +96,7 @@ inline constexpr std::size_t kCellHead =
 // The sizes an actor's block comes in, each a small-pool class; the first fits an actor with
 // no state of its own (most of an idle actor's bytes). Larger actors take
 // cell_block_allocator's blocks.
-inline constexpr std::array<std::size_t, 7> kCellBlocks{264, 288, 320, 384, 512, 768, 1024};
+inline constexpr std::array<std::size_t, 7> kCellBlocks{248, 288, 320, 384, 512, 768, 1024};
 static_assert(kCellHead + sizeof(Actor) <= kCellBlocks[0]);
 
 // The block that fixed_cell_block_allocator gives an actor of `room` bytes; 0: none fits.
