@@ -258,6 +258,9 @@ void actor_cell::run_scheduled() {
 }
 
 bool actor_cell::run_sync(envelope& out, first_step& step, std::exception_ptr& error) {
+  if (!has_actor_) return true;
+  // Where the actor is, found once: it stays there until it is dropped (has_actor_).
+  Actor& actor = this->actor();
   int handled = 0;
   while (has_actor_) {
     if (!next_or_idle(out)) return true;
@@ -270,7 +273,7 @@ bool actor_cell::run_sync(envelope& out, first_step& step, std::exception_ptr& e
       bool handled_here;
       {
         gathering sends(this);
-        handled_here = actor().on_message(out.message, out.sender);
+        handled_here = actor.on_message(out.message, out.sender);
       }
       if (!handled_here) {
         step = first_step::receive;
