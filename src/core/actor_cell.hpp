@@ -69,7 +69,9 @@ class child_list {
     auto it = find(id);
     if (it == items_.end() || key(*it) != id || gone(*it) || *it != child) return;
     *it = tombstone(id);
-    if (--live_ * 2 < items_.size()) std::erase_if(items_, gone);
+    if (--live_ * 2 < items_.size()) {
+      std::erase_if(items_, [](const ActorAddress& item) { return gone(item); });
+    }
   }
   bool empty() const noexcept { return live_ == 0; }
   std::size_t size() const noexcept { return live_; }
