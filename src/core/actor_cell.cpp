@@ -12,6 +12,8 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/cancellation_state.hpp>
 
+#include "core/actor_registry.hpp"
+#include "core/cell_block.hpp"
 #include "core/reply_endpoint.hpp"
 #include "system/system_core.hpp"
 #include "thespian/errors.hpp"
@@ -35,7 +37,18 @@ thread_local actor_cell* gathering_cell = nullptr;
 thread_local const endpoint* last_target = nullptr;
 thread_local gather_area thread_area;
 
+// Where an actor constructed in its cell's block (fixed_cell_block_allocator) sits, counted
+// from the cell: the cell follows the control block's vtable pointer and two counts. bind()
+// checks it for each actor; one elsewhere is found through rare_.
+constexpr std::size_t kActorOffset = kCellHead - 2 * sizeof(void*);
+
 }  // namespace
+
+inline Actor& actor_cell::actor() const noexcept {
+  if (actor_in_rare_) [[unlikely]] return *rare_->actor;
+  return *std::launder(reinterpret_cast<Actor*>(
+      reinterpret_cast<char*>(const_cast<actor_cell*>(this)) + kActorOffset));
+}
 
 struct actor_cell::gathering {
   actor_cell* outer;
@@ -56,17 +69,23 @@ struct actor_cell::gathering {
 };
 
 actor_cell::actor_cell(system_core& core, std::uint64_t id, const actor_type* type,
-                       const std::string& type_name, Requirements requirements,
-                       ActorAddress parent, std::string global_name)
+                       Requirements requirements, ActorAddress parent, std::string global_name)
     : endpoint(core.id(), id),
       core_(core),
       type_(type),
-      type_name_(&type_name),
       parent_(std::move(parent)) {
   if (!requirements.empty() || !global_name.empty()) {
     rare().requirements = std::move(requirements);
     rare().global_name = std::move(global_name);
   }
+}
+
+void actor_cell::name_type(const std::string& name) {
+  if (name != actor_type_name(*type_)) rare().type_name = name;
+}
+
+const std::string& actor_cell::type_name() const noexcept {
+  return rare_ && !rare_->type_name.empty() ? rare_->type_name : actor_type_name(*type_);
 }
 
 const std::string& actor_cell::global_name() const noexcept {
@@ -82,12 +101,17 @@ const Requirements& actor_cell::requirements() const noexcept {
 actor_cell::~actor_cell() {
   drop_actor();
   if (alive_) core_.context().get_executor().on_work_finished();
-  mail_chunk::destroy(spare_);
+  if (has_direct_) {
+    direct_.~envelope();
+  } else {
+    batch_.~mail_queue();
+  }
 }
 
 void actor_cell::drop_actor() noexcept {
-  Actor* actor = std::exchange(actor_, nullptr);
-  if (!actor) return;
+  if (!has_actor_) return;
+  Actor* actor = &this->actor();
+  has_actor_ = false;
   if (actor_in_block_) {
     actor->~Actor();  // the block is freed with the cell
   } else {
@@ -101,9 +125,13 @@ void actor_cell::start_in_block(Actor* actor) { bind(actor, true); }
 
 void actor_cell::bind(Actor* actor, bool in_block) {
   address_ = ActorAddress(shared_from_this());
-  actor_ = actor;
   actor_in_block_ = in_block;
-  actor_->cell_ = this;
+  if (reinterpret_cast<char*>(actor) != reinterpret_cast<char*>(this) + kActorOffset) {
+    rare().actor = actor;
+    actor_in_rare_ = true;
+  }
+  has_actor_ = true;
+  actor->cell_ = this;
   alive_ = true;
   core_.context().get_executor().on_work_started();
   bool ready;
@@ -116,9 +144,10 @@ void actor_cell::bind(Actor* actor, bool in_block) {
 }
 
 Logger& actor_cell::logger(Actor& actor) {
-  std::call_once(logger_once_, [&] {
-    actor.log_ = std::make_unique<Logger>(core_.log(), address_.to_string());
-  });
+  // Under the cell's send lock (rarely taken, never held while logging), made once: a
+  // std::once_flag took a word of every cell for what most actors never do.
+  std::lock_guard lock(out_lock_);
+  if (!actor.log_) actor.log_ = std::make_unique<Logger>(core_.log(), address_.to_string());
   return *actor.log_;
 }
 
@@ -129,18 +158,17 @@ void actor_cell::mark_failed() {
 
 void actor_cell::abandon() {
   std::optional<loop_thread> loop;
+  envelope direct;
   {
     std::lock_guard lock(mutex_);
     exited_ = true;
-    if (waiter_) {
-      loop.emplace(std::move(*waiter_));
-      waiter_.reset();
+    if (has_waiter_) {
+      loop.emplace(std::move(*rare_->waiter));
+      rare_->waiter.reset();
+      has_waiter_ = false;
     }
     incoming_.clear();
-    mail_chunk::destroy(spare_);
-    spare_ = nullptr;
-    direct_ = envelope{};
-    has_direct_ = false;
+    if (has_direct_) take_direct(direct);
   }
   loop.reset();
   if (rare_) rare_->wakeups.clear();
@@ -152,7 +180,10 @@ void actor_cell::abandon() {
     rare_->held_next = 0;
     rare_->children.clear();
   }
-  if (std::exchange(alive_, false)) core_.context().get_executor().on_work_finished();
+  if (alive_) {
+    alive_ = false;
+    core_.context().get_executor().on_work_finished();
+  }
   address_ = ActorAddress{};
 }
 
@@ -166,13 +197,12 @@ void actor_cell::abandon() {
     std::size_t i = 0;
     if (now == loop_state::idle && n > 0) {
       // Idle: nothing is queued anywhere, so this is the oldest mail (see direct_).
-      direct_ = std::move(items[0]);
-      has_direct_ = true;
+      put_direct(std::move(items[0]));
       i = 1;
     }
     if (i < n) {
       const std::uint32_t first = busy_ ? mail_chunk::kLargest : mail_chunk::kFirst;
-      for (; i < n; ++i) incoming_.push_back(std::move(items[i]), spare_, first);
+      for (; i < n; ++i) incoming_.push_back(std::move(items[i]), first);
       has_mail_.store(true, std::memory_order_relaxed);
     }
     if (now == loop_state::idle || now == loop_state::parked) {
@@ -200,16 +230,17 @@ std::size_t actor_cell::deliver_some(envelope* items, std::size_t n) {
 }
 
 void actor_cell::run_scheduled() {
-  // Scheduled: neither deliver() nor the loop touches waiter_ until it is resumed here.
+  // Scheduled: neither deliver() nor the loop touches the waiter until it is resumed here.
   state_.store(loop_state::running, std::memory_order_relaxed);
   // The activation may end the actor and release this cell, and once run_sync() is done
   // another thread may be running it: nothing below touches `this` after either.
   system_core& core = core_;
   const std::uint64_t id = this->id();
   try {
-    if (waiter_) {
-      loop_thread loop(std::move(*waiter_));
-      waiter_.reset();
+    if (has_waiter_) {
+      has_waiter_ = false;
+      loop_thread loop(std::move(*rare_->waiter));
+      rare_->waiter.reset();
       loop.launch();  // runs on this thread until it parks again (moving `loop` out), or ends
       return;
     }
@@ -227,19 +258,22 @@ void actor_cell::run_scheduled() {
 }
 
 bool actor_cell::run_sync(envelope& out, first_step& step, std::exception_ptr& error) {
+  if (!has_actor_) return true;
+  // Where the actor is, found once: it stays there until it is dropped (has_actor_).
+  Actor& actor = this->actor();
   int handled = 0;
-  while (actor_) {
+  while (has_actor_) {
     if (!next_or_idle(out)) return true;
     if (out.kind != envelope_kind::user || out.message.is_control()) {
       step = first_step::handle;
       return false;
     }
-    ++received_;
+    count(received_, &rare_state::received_base);
     try {
       bool handled_here;
       {
         gathering sends(this);
-        handled_here = actor_->on_message(out.message, out.sender);
+        handled_here = actor.on_message(out.message, out.sender);
       }
       if (!handled_here) {
         step = first_step::receive;
@@ -283,7 +317,7 @@ void actor_cell::send(const ActorAddress& to, Message message) {
     }
     if (out_) flush_gathered();  // sends to another target go in order
     send_now(to, std::move(message));
-    ++sent_here_;  // the primary thread's own counter
+    count(sent_here_, &rare_state::sent_base);  // the primary thread's own counter
     last_target = to.endpoint();
     return;
   }
@@ -391,9 +425,11 @@ const Capabilities& actor_cell::capabilities() {
 
 void actor_cell::park(loop_thread* running) {
   bool ready;
+  rare_state& r = rare();  // allocated outside the lock
   {
     std::lock_guard lock(mutex_);
-    waiter_.emplace(std::move(*running));  // leaves `running` empty: its pump returns
+    r.waiter.emplace(std::move(*running));  // leaves `running` empty: its pump returns
+    has_waiter_ = true;
     ready = !incoming_.empty();  // arrived since take_arrival looked
     state_.store(ready ? loop_state::scheduled : loop_state::parked, std::memory_order_relaxed);
   }
@@ -408,11 +444,10 @@ bool actor_cell::take_arrival(envelope& out) {
   mail_chunk* done = batch_.take_exhausted();
   {
     std::lock_guard lock(mutex_);
-    batch_.swap(incoming_);
+    batch_.swap(incoming_);  // leaves incoming_ without a chunk: `done` is its spare
     has_mail_.store(false, std::memory_order_relaxed);
-    if (done && !spare_) std::swap(done, spare_);
+    if (done) incoming_.adopt(std::exchange(done, nullptr));
   }
-  mail_chunk::destroy(done);
   return batch_.pop(out);
 }
 
@@ -440,7 +475,7 @@ bool actor_cell::go_idle() {
   {
     std::lock_guard lock(mutex_);
     if (!incoming_.empty()) return false;
-    std::swap(spare, spare_);
+    spare = incoming_.take_exhausted();
     state_.store(loop_state::idle, std::memory_order_relaxed);
   }
   mail_chunk::destroy(spare);
@@ -449,8 +484,7 @@ bool actor_cell::go_idle() {
 
 bool actor_cell::next_or_idle(envelope& out) {
   if (has_direct_) {
-    out = std::move(direct_);
-    has_direct_ = false;
+    take_direct(out);
     return true;
   }
   if (take_held(out)) return true;
@@ -466,13 +500,17 @@ bool actor_cell::next_or_idle(envelope& out) {
     std::lock_guard lock(mutex_);
     idle = incoming_.empty();
     if (idle) {
-      if (young) std::swap(spare, spare_);
+      if (young) spare = incoming_.take_exhausted();
       state_.store(loop_state::idle, std::memory_order_relaxed);
     } else {
-      batch_.swap(incoming_);
+      batch_.swap(incoming_);  // leaves incoming_ without a chunk
       has_mail_.store(false, std::memory_order_relaxed);
     }
-    if (done && !spare_ && !(idle && young)) std::swap(done, spare_);
+    // The emptied chunk stays as incoming_'s spare, unless it has one or the actor goes idle
+    // young.
+    if (done && !incoming_.has_chunk() && !(idle && young)) {
+      incoming_.adopt(std::exchange(done, nullptr));
+    }
     busy_ = !young;
   }
   // From here on, when idle, nothing of the cell is touched.
@@ -494,7 +532,7 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
     case first_step::receive:
       uses_receive_ = true;
       try {
-        co_await actor_->receive(first.message, first.sender);
+        co_await actor().receive(first.message, first.sender);
       } catch (...) {
         error = std::current_exception();
       }
@@ -505,7 +543,7 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
       break;
   }
   int handled_this_turn = 1;
-  while (actor_) {
+  while (has_actor_) {
     envelope e;
     if (!take_held(e) && !take_arrival(e)) {
       handled_this_turn = 0;  // waiting for mail ends the turn
@@ -521,12 +559,12 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
     if (e.kind == envelope_kind::user && !e.message.is_control()) {
       // The common case, kept to on_message or a single coroutine call: receive, and only
       // on failure the retry-then-poison path.
-      ++received_;
+      count(received_, &rare_state::received_base);
       std::exception_ptr failed;
       try {
-        if (!actor_->on_message(e.message, e.sender)) {
+        if (!actor().on_message(e.message, e.sender)) {
           uses_receive_ = true;
-          co_await actor_->receive(e.message, e.sender);
+          co_await actor().receive(e.message, e.sender);
         }
       } catch (...) {
         failed = std::current_exception();
@@ -536,7 +574,7 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
       if (!keep && e.message.is<ActorExitRequest>()) keep = shared_from_this();
       co_await handle(std::move(e));
     }
-    if (++handled_this_turn >= kMessagesPerTurn && actor_) {
+    if (++handled_this_turn >= kMessagesPerTurn && has_actor_) {
       // Yield to other actors: a later activation, queued behind them, carries on.
       yield_turn();
       co_return;
@@ -572,7 +610,7 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
     case envelope_kind::user:
       break;
   }
-  ++received_;
+  count(received_, &rare_state::received_base);
   if (e.message.is<StatusRequest>()) {
     if (e.sender) core_.send(address_, e.sender, status());
     co_return;
@@ -597,8 +635,8 @@ asio::awaitable<void> actor_cell::handle(envelope e) {
 asio::awaitable<void> actor_cell::invoke(const envelope& e) {
   std::exception_ptr error;
   try {
-    if (!actor_->on_message(e.message, e.sender)) {
-      co_await actor_->receive(e.message, e.sender);
+    if (!actor().on_message(e.message, e.sender)) {
+      co_await actor().receive(e.message, e.sender);
     }
   } catch (...) {
     error = std::current_exception();
@@ -616,8 +654,8 @@ asio::awaitable<void> actor_cell::recover(const envelope& e, std::exception_ptr 
   core_.log(LogLevel::info, describe() + " threw on a " + e.message.type_name() +
                                 " message; retrying once: " + first);
   try {
-    if (!actor_->on_message(e.message, e.sender)) {
-      co_await actor_->receive(e.message, e.sender);
+    if (!actor().on_message(e.message, e.sender)) {
+      co_await actor().receive(e.message, e.sender);
     }
     co_return;
   } catch (...) {
@@ -799,8 +837,7 @@ void actor_cell::finish_exit() {
     exited_ = true;
     left.swap(incoming_);
     has_mail_.store(false, std::memory_order_relaxed);
-    if (has_direct_) direct.emplace(std::move(direct_));
-    has_direct_ = false;
+    if (has_direct_) take_direct(direct.emplace());
   }
   if (rare_) {
     for (auto& [tag, timer] : rare_->wakeups) timer->cancel();
@@ -833,7 +870,10 @@ void actor_cell::finish_exit() {
     if (!parent_.endpoint()->deliver(std::move(e))) core_.dead_letter(parent_, std::move(e));
   }
   if (rare_) rare_->children.clear();
-  if (std::exchange(alive_, false)) core_.context().get_executor().on_work_finished();
+  if (alive_) {
+    alive_ = false;
+    core_.context().get_executor().on_work_finished();
+  }
   core_.actor_exited(*this);
   address_ = ActorAddress{};  // it refers to this cell: keeping it would keep the cell forever
 }
@@ -841,23 +881,25 @@ void actor_cell::finish_exit() {
 ActorStatus actor_cell::status() const {
   ActorStatus s;
   s.address = address_;
-  s.type_name = *type_name_;
+  s.type_name = type_name();
   s.parent = parent_;
   if (rare_) {
     s.children.reserve(rare_->children.size());
     rare_->children.for_each([&s](const ActorAddress& child) { s.children.push_back(child); });
   }
+  bool direct;
   {
     std::lock_guard lock(mutex_);
-    s.pending_messages = incoming_.size() + (has_direct_ ? 1 : 0);
+    direct = has_direct_;
+    s.pending_messages = incoming_.size() + (direct ? 1 : 0);
   }
-  s.pending_messages += batch_.size();
+  if (!direct) s.pending_messages += batch_.size();  // they share their bytes
   if (rare_) {
     s.pending_messages += rare_->held.size() - rare_->held_next;
     s.pending_wakeups = rare_->wakeups.size();
   }
-  s.received = received_;
-  s.sent = sent_.load(std::memory_order_relaxed) + sent_here_;
+  s.received = total(received_, &rare_state::received_base);
+  s.sent = sent_.load(std::memory_order_relaxed) + total(sent_here_, &rare_state::sent_base);
   return s;
 }
 

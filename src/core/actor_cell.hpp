@@ -7,7 +7,7 @@
 // coroutine thread, see run()) starts when mail reaches an idle actor, handles what is there
 // and ends. An idle actor therefore holds no coroutine frame at all, and creating one makes
 // none. Only an activation suspended inside receive() (an ask, a timer) stays, parked in
-// waiter_ until the mail it waits for arrives.
+// rare_state::waiter until the mail it waits for arrives.
 #pragma once
 
 #include <algorithm>
@@ -42,42 +42,43 @@ namespace thespian::detail {
 
 class system_core;
 
-// An actor's children by endpoint id, in creation order: a sorted vector (ids mostly arrive
-// in increasing order, so adding appends) whose exited entries are emptied and compacted away
-// once they are half of it. ~24 bytes a child instead of a 64-byte map node, and no
-// allocation per child.
+// An actor's children by endpoint id, in creation order: a sorted vector of their addresses
+// (ids mostly arrive in increasing order, so adding appends; the order's key is the child's
+// endpoint id). An exited child's entry becomes a tombstone that holds no reference and keeps
+// only the id, so that the order can still be searched: a borrowed address (see
+// ActorAddress::borrow) whose pointer is the id, never dereferenced nor copied (the vector
+// only moves its items). Tombstones are compacted away once they are half of it. 16 bytes a
+// child (a map node took 64, an (id, address) pair 24) and no allocation per child.
 class child_list {
  public:
   void add(std::uint64_t id, const ActorAddress& child) {
     auto it = items_.end();
-    if (!items_.empty() && items_.back().first >= id) {
-      it = std::lower_bound(items_.begin(), items_.end(), id,
-                            [](const auto& item, std::uint64_t key) { return item.first < key; });
-      if (it != items_.end() && it->first == id) {
-        if (!it->second) ++live_;
-        it->second = child;
+    if (!items_.empty() && key(items_.back()) >= id) {
+      it = find(id);
+      if (it != items_.end() && key(*it) == id) {
+        if (gone(*it)) ++live_;
+        *it = child;
         return;
       }
     }
-    items_.emplace(it, id, child);
+    items_.emplace(it, child);
     ++live_;
   }
   // Removes `child` if it is the one listed under `id`.
   void remove(std::uint64_t id, const ActorAddress& child) {
-    auto it = std::lower_bound(items_.begin(), items_.end(), id,
-                               [](const auto& item, std::uint64_t key) { return item.first < key; });
-    if (it == items_.end() || it->first != id || !it->second || it->second != child) return;
-    it->second = ActorAddress{};
+    auto it = find(id);
+    if (it == items_.end() || key(*it) != id || gone(*it) || *it != child) return;
+    *it = tombstone(id);
     if (--live_ * 2 < items_.size()) {
-      std::erase_if(items_, [](const auto& item) { return !item.second; });
+      std::erase_if(items_, [](const ActorAddress& item) { return gone(item); });
     }
   }
   bool empty() const noexcept { return live_ == 0; }
   std::size_t size() const noexcept { return live_; }
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& [id, child] : items_) {
-      if (child) f(child);
+    for (const ActorAddress& child : items_) {
+      if (!gone(child)) f(child);
     }
   }
   void clear() noexcept {
@@ -86,16 +87,26 @@ class child_list {
   }
 
  private:
-  std::vector<std::pair<std::uint64_t, ActorAddress>> items_;
+  static bool gone(const ActorAddress& item) noexcept { return !item || item.borrowed(); }
+  static std::uint64_t key(const ActorAddress& item) noexcept {
+    return gone(item) ? reinterpret_cast<std::uintptr_t>(item.endpoint()) : item.endpoint()->id();
+  }
+  static ActorAddress tombstone(std::uint64_t id) noexcept {
+    return ActorAddress::borrow(reinterpret_cast<endpoint*>(static_cast<std::uintptr_t>(id)));
+  }
+  std::vector<ActorAddress>::iterator find(std::uint64_t id) {
+    return std::lower_bound(items_.begin(), items_.end(), id,
+                            [](const ActorAddress& item, std::uint64_t k) { return key(item) < k; });
+  }
+
+  std::vector<ActorAddress> items_;
   std::size_t live_ = 0;
 };
 
 class actor_cell final : public endpoint, public runnable {
  public:
-  // type_name: the registry's interned name of the type (it outlives every cell).
   actor_cell(system_core& core, std::uint64_t id, const actor_type* type,
-             const std::string& type_name, Requirements requirements, ActorAddress parent,
-             std::string global_name);
+             Requirements requirements, ActorAddress parent, std::string global_name);
   ~actor_cell() override;
 
   // Binds the actor to this cell; mail that arrived before schedules its first activation.
@@ -135,7 +146,11 @@ class actor_cell final : public endpoint, public runnable {
   // --- for Actor's protected members (primary thread unless noted)
   const ActorAddress& address() const noexcept { return address_; }
   const std::string& global_name() const noexcept;
-  const std::string& type_name() const noexcept { return *type_name_; }
+  // The registry's name of the type, unless the system named the actor (name_type).
+  const std::string& type_name() const noexcept;
+  // Before start(): the system's own actors (a multi-process admin or logger) go by a name of
+  // the system's rather than the registry's; a copy is kept in rare_.
+  void name_type(const std::string& name);
   const actor_type* type() const noexcept { return type_; }
   const Requirements& requirements() const noexcept;
   const ActorAddress& parent() const noexcept { return parent_; }
@@ -160,8 +175,8 @@ class actor_cell final : public endpoint, public runnable {
   inline std::size_t take_delivery(envelope* items, std::size_t n);
   // `co_await park_loop{this}` in a coroutine of the loop parks it until mail arrives. It
   // suspends through asio's "run after suspend" hook and keeps the loop's awaitable_thread in
-  // waiter_: no initiation frame and no completion handler are made per wait, which is what a
-  // ping-pong pair does on every message.
+  // rare_state::waiter: no initiation frame and no completion handler are made per wait, which
+  // is what a ping-pong pair does on every message.
   struct park_loop {
     actor_cell* cell;
     loop_thread* operator()(asio::detail::awaitable_frame_base<asio::any_io_executor>* frame) const {
@@ -239,20 +254,22 @@ class actor_cell final : public endpoint, public runnable {
   void bind(Actor* actor, bool in_block);
   // Destroys the actor (deletes it, or only destroys it when it lives in the cell's block).
   void drop_actor() noexcept;
+  // The bound actor (has_actor_): behind the cell in its block, or where rare_ says.
+  inline Actor& actor() const noexcept;
   ActorStatus status() const;
 
-  // The order below keeps the cell small (an idle actor is mostly its cell): the flags and
-  // the two spin locks share one 16-byte group instead of a padded word each.
+  // The order below keeps the cell small (an idle actor is mostly its cell): the flags, the
+  // two spin locks and the two primary-thread counters share one 16-byte group instead of a
+  // padded word each. test/unit/system/system_core_test.cpp pins the size.
   system_core& core_;
-  const actor_type* type_;
-  const std::string* type_name_;
+  const actor_type* type_;  // its name is the registry's (or rare_state::type_name)
   const ActorAddress parent_;
   ActorAddress address_;  // set by start(), cleared at exit (it refers to this cell)
 
   // Where the receive loop is. idle: no activation (the first delivery schedules one); parked:
-  // waiter_ holds a suspended activation and the first delivery schedules it; scheduled: it is
-  // in the run queue (only the queue touches waiter_); running: anything else (handling mail,
-  // or suspended in something receive() awaits), so deliveries only queue.
+  // rare_->waiter holds a suspended activation and the first delivery schedules it; scheduled:
+  // it is in the run queue (only the queue touches the waiter); running: anything else
+  // (handling mail, or suspended in something receive() awaits), so deliveries only queue.
   enum class loop_state : std::uint8_t { running, idle, parked, scheduled };
 
   // Shared with senders on other threads.
@@ -265,30 +282,49 @@ class actor_cell final : public endpoint, public runnable {
   bool exited_ = false;
   // Written under mutex_ by the delivery that found the actor idle (see direct_).
   bool has_direct_ = false;
-  // Primary thread only.
+  // Primary thread only (whoever runs the cell: the run queue's hand-off orders the writes),
+  // so they may share a byte.
   // on_message() declined a message at least once: the actor awaits in receive(), so a busy
   // one keeps its activation parked rather than starting one per message.
-  bool uses_receive_ = false;
-  bool exiting_ = false;
-  bool exit_guarded_ = false;
+  bool uses_receive_ : 1 = false;
+  bool exiting_ : 1 = false;
+  bool exit_guarded_ : 1 = false;
   // A live actor is outstanding work of the io_context even while it has no activation (what
   // tells simpleSystemBase's waits that something may still happen), from start() to exit:
   // counted with on_work_started/finished (a work guard object took 24 bytes of every cell).
-  bool alive_ = false;
-  bool actor_in_block_ = false;  // actor_ was constructed in the cell's block (start_in_block)
-  std::once_flag logger_once_;
+  bool alive_ : 1 = false;
+  bool actor_in_block_ : 1 = false;  // the actor was constructed in the cell's block
+  // The actor is bound (start) and not dropped yet: actor() is valid.
+  bool has_actor_ : 1 = false;
+  // The actor is not at its usual place right behind the cell in the block (kActorOffset):
+  // an actor of its own allocation, or a block sized to fit a large one. rare_->actor says
+  // where. No pointer in the cell for what the block's layout says.
+  bool actor_in_rare_ : 1 = false;
+  // rare_->waiter holds the parked activation (set by park(), under mutex_; taken by
+  // run_scheduled): an actor that never uses receive() never parks, so it lives in rare_.
+  bool has_waiter_ : 1 = false;
+  // Messages handed to the actor, and sent by on_message() on the primary thread (a plain
+  // counter: no atomic add per message): 32 bits here, the rest in rare_ (see count()).
+  std::uint32_t received_ = 0;
+  std::uint32_t sent_here_ = 0;
 
+  // A busy actor's incoming_ keeps an emptied chunk when it has no mail (its spare: the next
+  // message needs no allocation); an idle young one has none.
   mail_queue incoming_;
-  mail_chunk* spare_ = nullptr;  // an emptied chunk kept for the next message (a busy actor's)
-  std::optional<loop_thread> waiter_;
-  // The envelope of a delivery that found the actor idle. An idle actor has no mail at all
-  // (mailbox, batch and held messages are empty), so this one is the oldest: the activation it
-  // schedules takes it first, without a lock, and it never goes through the chunk chain (one
-  // lock section, an append, a swap and a pop fewer per message for a ping-pong or a ring).
-  // Written under mutex_ by that delivery only; then the scheduled activation's alone.
-  envelope direct_;
+  union {
+    // The envelope of a delivery that found the actor idle. An idle actor has no mail at all
+    // (mailbox, batch and held messages are empty), so this one is the oldest: the activation
+    // it schedules takes it first, without a lock, and it never goes through the chunk chain
+    // (one lock section, an append, a swap and a pop fewer per message for a ping-pong or a
+    // ring). Written under mutex_ by that delivery only; then the scheduled activation's alone.
+    // It shares its bytes with batch_, which is empty (no chunk) whenever the actor is idle:
+    // has_direct_ says which of the two is alive (see put_direct and take_direct).
+    envelope direct_;
+    // Primary thread only: taken from incoming_ in one lock, not handled yet.
+    mail_queue batch_{};
+  };
   // Sends from other threads of the actor (and the coroutine path); sends from on_message()
-  // on the primary thread count in sent_here_, a plain counter (no atomic add per message).
+  // on the primary thread count in sent_here_.
   std::atomic<std::uint64_t> sent_{0};
   // Where the on_message() call running now (on the primary thread) gathers, while it holds
   // gathered sends: a send from another thread of the actor goes to its `foreign` outbox
@@ -297,8 +333,6 @@ class actor_cell final : public endpoint, public runnable {
   std::atomic<gather_area*> out_{nullptr};
 
   // Primary thread only.
-  Actor* actor_ = nullptr;  // owned (see actor_in_block_)
-  mail_queue batch_;  // taken from incoming_ in one lock, not handled yet
   // What most actors never use, in an allocation of its own made on first use (or at
   // construction, for requirements and a global name): an idle actor is mostly its cell, so
   // this keeps the cell small.
@@ -314,14 +348,45 @@ class actor_cell final : public endpoint, public runnable {
     // The system's capabilities as this actor last saw them (a shared snapshot, not a copy).
     std::shared_ptr<const Capabilities> caps;
     std::uint64_t caps_generation = 0;
+    std::optional<loop_thread> waiter;  // see has_waiter_
+    Actor* actor = nullptr;  // see actor_in_rare_
+    // A name given by the system (its own actors'), instead of the registry's for type_.
+    std::string type_name;
+    // What the 32-bit counters in the cell carried over (see count()).
+    std::uint64_t received_base = 0;
+    std::uint64_t sent_base = 0;
   };
   rare_state& rare() {
     if (!rare_) rare_ = std::make_unique<rare_state>();
     return *rare_;
   }
   std::unique_ptr<rare_state> rare_;
-  std::uint64_t received_ = 0;
-  std::uint64_t sent_here_ = 0;
+
+  // Counts one more in `low` (received_ or sent_here_). When it wraps to 0 (2^32 counted),
+  // 2^31 moves to `base` in rare_ and the low part restarts at 2^31, so it never reads as a
+  // "young" actor's again (an increment and a rarely taken branch per message).
+  void count(std::uint32_t& low, std::uint64_t rare_state::*base) {
+    if (++low == 0) [[unlikely]] carry(low, base);
+  }
+  [[gnu::noinline]] void carry(std::uint32_t& low, std::uint64_t rare_state::*base) {
+    rare().*base += std::uint64_t{1} << 31;
+    low = std::uint32_t{1} << 31;
+  }
+  std::uint64_t total(std::uint32_t low, std::uint64_t rare_state::*base) const {
+    return (rare_ ? rare_.get()->*base : 0) + low;
+  }
+  // batch_ and direct_ share their bytes: the idle actor's first delivery puts the envelope
+  // over the (empty) batch; the activation takes it and leaves an empty batch behind.
+  void put_direct(envelope&& e) noexcept {
+    new (&direct_) envelope(std::move(e));
+    has_direct_ = true;
+  }
+  void take_direct(envelope& out) noexcept {
+    out = std::move(direct_);
+    // Moved from, direct_ owns nothing (see mail_queue::pop): its lifetime ends here.
+    new (&batch_) mail_queue();
+    has_direct_ = false;
+  }
 };
 
 }  // namespace thespian::detail

@@ -4,8 +4,9 @@
 // holds the mailbox lock across a large copy and the page faults of fresh memory. Chunks grow
 // from 2 to 20 envelopes (a busy actor's start at 20), so an actor with a message or two pays
 // one small allocation. The
-// receiver takes the whole chain under the lock in one swap; one emptied chunk is kept as a
-// spare for the senders, so a busy actor allocates nothing per message.
+// receiver takes the whole chain under the lock in one swap; one emptied chunk goes back to the
+// emptied queue (adopt) for the senders' next messages, so a busy actor allocates nothing per
+// message.
 //
 // Not thread-safe: actor_cell guards its incoming queue and spare with its mailbox lock, and
 // its batch is touched by the receiving thread only.
@@ -75,18 +76,12 @@ class mail_queue {
     std::swap(tail_, other.tail_);
   }
 
-  // Appends; a new chunk is `spare` (taken) when the queue is empty and one is offered, else
-  // one of `first` envelopes, or four times the last one's.
-  void push_back(envelope&& e, mail_chunk*& spare, std::uint32_t first = mail_chunk::kFirst) {
+  // Appends; a new chunk holds `first` envelopes when the queue has none, else four times the
+  // last one's.
+  void push_back(envelope&& e, std::uint32_t first = mail_chunk::kFirst) {
     if (!tail_ || tail_->end == tail_->capacity) {
-      mail_chunk* c;
-      if (!tail_ && spare) {
-        c = spare;
-        spare = nullptr;
-      } else {
-        c = mail_chunk::make(tail_ ? std::min(tail_->capacity * 4, mail_chunk::kLargest)
-                                   : first);
-      }
+      mail_chunk* c =
+          mail_chunk::make(tail_ ? std::min(tail_->capacity * 4, mail_chunk::kLargest) : first);
       if (tail_) {
         tail_->next = c;
       } else {
@@ -127,6 +122,11 @@ class mail_queue {
     c->begin = c->end = 0;
     return c;
   }
+
+  // The queue has no chunk: `c` (emptied, as take_exhausted leaves it) becomes its only one,
+  // where the next pushes go without an allocation.
+  void adopt(mail_chunk* c) noexcept { head_ = tail_ = c; }
+  bool has_chunk() const noexcept { return head_ != nullptr; }
 
   // A receiver's batch was most often written by senders on other threads: ask for the
   // envelopes a few places ahead, and for the payload of a nearer one, before they are

@@ -17,25 +17,32 @@
 namespace thespian::detail {
 namespace {
 
-// Size classes: 16-byte steps to 128, then coarser to kSmallPoolMax. 288 and 352: an idle
-// actor is mostly one block of the cell, its control block and the actor (cell_block.hpp),
-// ~330-350 bytes for a small actor, which 384 would round up by a tenth.
-constexpr std::array<std::uint32_t, 22> kClassSize{16,  32,  48,  64,  80,  96,  112, 128,
-                                                   160, 192, 224, 256, 288, 320, 352, 384,
-                                                   448, 512, 640, 768, 896, 1024};
+// Size classes: 16-byte steps to 128, then coarser to kSmallPoolMax. 248 and the larger ones
+// up to 1024: the blocks an actor's cell comes in (kCellBlocks, cell_block.hpp), an idle
+// actor being mostly one of them. 248, not 256: glibc adds 8 bytes to each operator-new
+// block and rounds to 16, so a 16k + 8 class wastes nothing (248 -> 256, 256 -> 272).
+constexpr std::array<std::uint32_t, 23> kClassSize{16,  32,  48,  64,  80,  96,  112, 128,
+                                                   160, 192, 224, 248, 256, 288, 320, 352,
+                                                   384, 448, 512, 640, 768, 896, 1024};
 constexpr std::size_t kClasses = kClassSize.size();
 static_assert(kClassSize.back() == kSmallPoolMax);
 
-// class_of[(bytes + 15) / 16]: the smallest class that holds `bytes`.
+// 8-byte granules (248 is not a multiple of 16).
+constexpr std::size_t kGranule = 8;
+// class_of[(bytes + 7) / 8]: the smallest class that holds `bytes`.
 constexpr auto kClassOf = [] {
-  std::array<std::uint8_t, kSmallPoolMax / 16 + 1> table{};
+  std::array<std::uint8_t, kSmallPoolMax / kGranule + 1> table{};
   std::size_t c = 0;
   for (std::size_t i = 0; i < table.size(); ++i) {
-    while (kClassSize[c] < i * 16) ++c;
+    while (kClassSize[c] < i * kGranule) ++c;
     table[i] = static_cast<std::uint8_t>(c);
   }
   return table;
 }();
+constexpr std::size_t class_of(std::size_t bytes) noexcept {
+  return kClassOf[(bytes + kGranule - 1) / kGranule];
+}
+static_assert(kClassSize[class_of(248)] == 248 && kClassSize[class_of(249)] == 256);
 
 // Blocks a thread moves to or from the depot at once, and what it keeps before giving back.
 constexpr std::uint32_t kBatch = 64;
@@ -213,7 +220,7 @@ namespace {
 
 void* small_allocate(std::size_t bytes) {
   if (bytes > kSmallPoolMax) return ::operator new(bytes);
-  const std::size_t c = kClassOf[(bytes + 15) / 16];
+  const std::size_t c = class_of(bytes);
   thread_cache* tc = my_cache();
   free_block* b = tc ? tc->head[c] : nullptr;
   if (!b) [[unlikely]] return allocate_slow(c, tc);
@@ -232,7 +239,7 @@ void small_deallocate(void* p, std::size_t bytes) noexcept {
     ::operator delete(p);
     return;
   }
-  const std::size_t c = kClassOf[(bytes + 15) / 16];
+  const std::size_t c = class_of(bytes);
   thread_cache* tc = my_cache();
   if (!tc) {
     ::operator delete(p);

@@ -348,6 +348,66 @@ BOOST_AUTO_TEST_CASE(cell_block_allocator_reports_aligned_room_behind_the_object
   }
 }
 
+// An idle actor is mostly its block: this pins its size, so that a later change cannot
+// silently regrow it. An actor with no state of its own (Placed) gets the smallest block,
+// 248 bytes (glibc's chunk: 256), its room right behind the control block's 16 bytes of
+// counts and vtable and the cell (no allocator state in between).
+BOOST_AUTO_TEST_CASE(an_actor_without_state_of_its_own_takes_the_248_byte_block) {
+  using thespian::detail::actor_cell;
+  using thespian::detail::cell_block_bytes;
+  using thespian::detail::kCellHead;
+  BOOST_TEST(sizeof(actor_cell) <= 208u);
+  BOOST_TEST(kCellHead <= 224u);
+  BOOST_TEST(cell_block_bytes(sizeof(system_core_test::Placed)) == 248u);
+  auto core = make_core();
+  const ActorAddress a =
+      core->create_actor(actor_type_of<system_core_test::Placed>(), {}, {}, nullptr);
+  const auto* cell = dynamic_cast<const actor_cell*>(a.endpoint());
+  BOOST_REQUIRE(cell != nullptr);
+  BOOST_TEST(cell->actor_in_block());
+  const auto actor = reinterpret_cast<std::uintptr_t>(system_core_test::last_placed.load());
+  const auto cell_at = reinterpret_cast<std::uintptr_t>(cell);
+  BOOST_TEST(actor - cell_at == kCellHead - 2 * sizeof(void*));
+}
+
+// The fixed-size blocks: the room starts Head bytes in and holds the rest of the block (ASan,
+// where the pool is plain operator new, sees any overrun).
+BOOST_AUTO_TEST_CASE(fixed_cell_block_allocator_gives_the_rest_of_the_block_as_room) {
+  using thespian::detail::cell_block_room;
+  struct object {
+    std::uint64_t words[5] = {1, 2, 3, 4, 5};
+  };
+  cell_block_room = nullptr;
+  auto p = std::allocate_shared<object>(
+      thespian::detail::fixed_cell_block_allocator<object, 64, 264>());
+  auto* room = static_cast<unsigned char*>(cell_block_room);
+  BOOST_REQUIRE(room != nullptr);
+  BOOST_TEST(room >= reinterpret_cast<unsigned char*>(p.get() + 1));
+  std::memset(room, 0xab, 264 - 64);
+  BOOST_TEST(p->words[4] == 5u);
+  std::weak_ptr<object> w = p;
+  p.reset();
+  BOOST_TEST(w.expired());
+}
+
+// The cell keeps no type name of its own: the registry's, or the one the system gave its own
+// actors (a multi-process admin or logger) in the cell's rare part.
+BOOST_AUTO_TEST_CASE(an_actor_reports_the_registry_type_name_or_the_one_it_was_hosted_under) {
+  using thespian::detail::actor_cell;
+  auto core = make_core();
+  const ActorAddress created =
+      core->create_actor(actor_type_of<system_core_test::Quiet>(), {}, {}, nullptr);
+  const std::string custom = "system_core_test.Hosted";
+  const ActorAddress hosted = core->host_actor(actor_type_of<system_core_test::Quiet>(), custom,
+                                               {}, {}, ActorAddress{}, 987654, false);
+  const auto* c = dynamic_cast<const actor_cell*>(created.endpoint());
+  const auto* h = dynamic_cast<const actor_cell*>(hosted.endpoint());
+  BOOST_REQUIRE(c != nullptr);
+  BOOST_REQUIRE(h != nullptr);
+  BOOST_TEST(c->type_name() == "system_core_test::Quiet");
+  BOOST_TEST(h->type_name() == custom);
+}
+
 BOOST_AUTO_TEST_CASE(an_over_aligned_actor_gets_an_allocation_of_its_own) {
   using thespian::detail::actor_cell;
   auto core = make_core();

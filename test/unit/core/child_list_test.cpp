@@ -1,0 +1,89 @@
+// Unit tests of child_list (src/core/actor_cell.hpp), an actor's children in 16 bytes each: a
+// removed child's entry becomes a tombstone that releases the child and keeps its id, so that
+// later removals still find their entries by id, whatever the order children leave in.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "../support.hpp"
+#include "core/actor_cell.hpp"
+
+namespace {
+
+using thespian::ActorAddress;
+using thespian::detail::child_list;
+
+std::vector<std::shared_ptr<unit_support::recording_endpoint>> make_children(std::size_t n) {
+  std::vector<std::shared_ptr<unit_support::recording_endpoint>> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(std::make_shared<unit_support::recording_endpoint>(1, 10 + 3 * i));
+  }
+  return out;
+}
+
+std::vector<std::uint64_t> listed_ids(const child_list& list) {
+  std::vector<std::uint64_t> ids;
+  list.for_each([&ids](const ActorAddress& child) { ids.push_back(child.endpoint()->id()); });
+  return ids;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(child_list_unit)
+
+BOOST_AUTO_TEST_CASE(children_leaving_in_any_order_are_each_found_and_released) {
+  for (unsigned seed : {1u, 2u, 3u}) {
+    BOOST_TEST_CONTEXT("seed " << seed) {
+      auto children = make_children(1000);
+      child_list list;
+      for (const auto& c : children) list.add(c->id(), ActorAddress(c));
+      std::vector<std::size_t> order(children.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      if (seed > 1) std::shuffle(order.begin(), order.end(), std::mt19937(seed));
+      if (seed == 3) std::reverse(order.begin(), order.end());
+      std::vector<bool> left(children.size(), false);
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        const auto& c = children[order[k]];
+        BOOST_TEST(c.use_count() == 2);  // ours and the list's
+        list.remove(c->id(), ActorAddress(c));
+        left[order[k]] = true;
+        BOOST_TEST(c.use_count() == 1);  // the list released it
+        BOOST_TEST(list.size() == children.size() - k - 1);
+        if (k % 97 == 0) {
+          std::vector<std::uint64_t> expected;
+          for (std::size_t i = 0; i < children.size(); ++i) {
+            if (!left[i]) expected.push_back(children[i]->id());
+          }
+          BOOST_TEST(listed_ids(list) == expected, "in creation order, without the ones gone");
+        }
+      }
+      BOOST_TEST(list.empty());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_removed_child_can_be_listed_again_and_a_stranger_is_not_removed) {
+  auto children = make_children(4);
+  child_list list;
+  for (const auto& c : children) list.add(c->id(), ActorAddress(c));
+  list.remove(children[1]->id(), ActorAddress(children[1]));
+  // Another endpoint under a listed id is not that child: nothing happens.
+  auto stranger = std::make_shared<unit_support::recording_endpoint>(2, children[2]->id());
+  list.remove(stranger->id(), ActorAddress(stranger));
+  BOOST_TEST(list.size() == 3u);
+  // Removing it twice, or an id never listed, changes nothing either.
+  list.remove(children[1]->id(), ActorAddress(children[1]));
+  list.remove(5, ActorAddress(stranger));
+  BOOST_TEST(list.size() == 3u);
+  list.add(children[1]->id(), ActorAddress(children[1]));  // over its own tombstone
+  BOOST_TEST(list.size() == 4u);
+  BOOST_TEST(listed_ids(list) == (std::vector<std::uint64_t>{10, 13, 16, 19}));
+  list.clear();
+  BOOST_TEST(children[0].use_count() == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
