@@ -19,6 +19,10 @@ constexpr int kResumesPerDrain = 64;
 constexpr int kLingerRounds = 8;
 constexpr int kLingerPauses = 16;
 
+// A drain's local queue (run_queue::local_queue) beyond this many actors gives its older half
+// to the shared queue, where the other threads take them.
+constexpr std::size_t kLocalLimit = 4096;
+
 }  // namespace
 
 namespace {
@@ -33,6 +37,13 @@ void run_queue::schedule(runnable* r) {
     runnable* previous = here->next;
     here->next = r;
     if (!previous) return;
+    if (here->pool) {
+      here->local.items.push_back(previous);
+      if (here->local.items.size() - here->local.head > kLocalLimit) {
+        spill(here->local, kLocalLimit / 2);
+      }
+      return;
+    }
     // Another thread may take it: post a drain for it while one more may run.
     bool post = false;
     {
@@ -44,7 +55,7 @@ void run_queue::schedule(runnable* r) {
         post = true;
       }
     }
-    if (post) asio::post(context_, [this] { drain(nullptr); });
+    if (post) asio::post(context_, [this] { drain(nullptr, {}); });
     return;
   }
   push_shared(r);
@@ -66,7 +77,7 @@ void run_queue::push_shared(runnable* r) {
       post = true;
     }
   }
-  if (post) asio::post(context_, [this] { drain(nullptr); });
+  if (post) asio::post(context_, [this] { drain(nullptr, {}); });
 }
 
 runnable* run_queue::pop_shared_or_retire(bool linger) {
@@ -92,8 +103,22 @@ runnable* run_queue::pop_shared_or_retire(bool linger) {
   }
 }
 
-void run_queue::drain(runnable* first) {
-  drain_context here{this, first, true};
+void run_queue::spill(local_queue& local, std::size_t count) {
+  bool post = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < count && !local.empty(); ++i) shared_.push_back(local.pop());
+    queued_.store(shared_.size(), std::memory_order_relaxed);
+    if (drains_ < max_drains_) {
+      ++drains_;
+      post = true;
+    }
+  }
+  if (post) asio::post(context_, [this] { drain(nullptr, {}); });
+}
+
+void run_queue::drain(runnable* first, local_queue local) {
+  drain_context here{this, first, true, std::move(local)};
   struct enter {
     drain_context* outer;
     explicit enter(drain_context* inner) : outer(current_drain) { current_drain = inner; }
@@ -105,6 +130,8 @@ void run_queue::drain(runnable* first) {
       runnable* r = here.next;
       if (r) {
         here.next = nullptr;
+      } else if (!here.local.empty()) {
+        r = here.local.pop();
       } else {
         r = pop_shared_or_retire(max_drains_ > 1);
         if (!r) return;
@@ -116,8 +143,15 @@ void run_queue::drain(runnable* first) {
   // counts as one of the running drains), starting with the slot's actor. defer, not post: it
   // wakes no idle thread, so a busy chain of actors (a ping-pong pair, a ring) keeps its thread
   // and its caches instead of hopping threads every turn.
+  // The local queue goes with it (its actors keep this thread).
   runnable* next = here.next;
-  asio::defer(context_, [this, next] { drain(next); });
+  if (here.local.empty()) {
+    asio::defer(context_, [this, next] { drain(next, {}); });
+  } else {
+    asio::defer(context_, [this, next, local = std::move(here.local)]() mutable {
+      drain(next, std::move(local));
+    });
+  }
 }
 
 run_queue::caller_turn::caller_turn(run_queue& queue)
