@@ -143,7 +143,12 @@ void run_queue::drain(runnable* first, local_queue local) {
   // counts as one of the running drains), starting with the slot's actor. defer, not post: it
   // wakes no idle thread, so a busy chain of actors (a ping-pong pair, a ring) keeps its thread
   // and its caches instead of hopping threads every turn.
-  // The local queue goes with it (its actors keep this thread).
+  // The local queue goes with it (its actors keep this thread), unless the shared queue has
+  // entries: then it goes behind them, or actors that keep making each other ready would
+  // never let this drain reach them (with one thread, never let anyone).
+  if (!here.local.empty() && queued_.load(std::memory_order_relaxed) != 0) {
+    spill(here.local, here.local.items.size());
+  }
   runnable* next = here.next;
   if (here.local.empty()) {
     asio::defer(context_, [this, next] { drain(next, {}); });

@@ -98,4 +98,58 @@ BOOST_AUTO_TEST_CASE(actors_made_ready_by_a_pool_actor_run_on_its_thread_after_i
   for (int i = 0; i + 1 < kChildren; ++i) BOOST_TEST(children[i].order == i + 1);
 }
 
+// Three actors that keep making each other ready, two at a time, so that the drain's slot or
+// its local queue always holds one, until `stop`.
+struct cycler final : thespian::detail::runnable {
+  run_queue* queue = nullptr;
+  cycler* first = nullptr;   // made ready, then displaced by `second` (the local queue)
+  cycler* second = nullptr;  // the slot
+  const std::atomic<bool>* stop = nullptr;
+  std::atomic<long>* runs = nullptr;
+  void run_scheduled() override {
+    runs->fetch_add(1);
+    if (stop->load()) return;
+    if (first) queue->schedule(first);
+    if (second) queue->schedule(second);
+  }
+};
+struct marker final : thespian::detail::runnable {
+  std::atomic<bool> ran{false};
+  void run_scheduled() override { ran = true; }
+};
+
+// The local queue never starves the shared one: with one thread, an actor made ready from
+// outside runs while pool actors keep making each other ready.
+BOOST_AUTO_TEST_CASE(actors_kept_local_do_not_starve_the_shared_queue) {
+  asio::io_context context;
+  auto guard = asio::make_work_guard(context);
+  run_queue queue(context, 1);
+  std::atomic<bool> stop{false};
+  std::atomic<long> runs{0};
+  cycler p, q, r;
+  for (cycler* c : {&p, &q, &r}) {
+    c->queue = &queue;
+    c->stop = &stop;
+    c->runs = &runs;
+  }
+  p.first = &q;  // p makes q then r ready: q waits in the local queue, r in the slot
+  p.second = &r;
+  q.second = &p;  // q makes p ready again
+  marker outside;
+  std::thread pool([&context] { context.run(); });
+  queue.schedule(&p);
+  auto deadline = clock::now() + std::chrono::seconds(5);
+  while (runs.load() < 1000 && clock::now() < deadline) std::this_thread::yield();
+  BOOST_REQUIRE(runs.load() >= 1000);  // the cycle runs
+  queue.schedule(&outside);
+  deadline = clock::now() + std::chrono::seconds(2);
+  while (!outside.ran.load() && clock::now() < deadline) std::this_thread::yield();
+  const bool ran = outside.ran.load();
+  stop = true;
+  guard.reset();
+  context.stop();
+  pool.join();
+  BOOST_TEST(ran);
+}
+
 }  // namespace run_queue_test
