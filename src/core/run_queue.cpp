@@ -1,8 +1,15 @@
-// Implements run_queue (see run_queue.hpp): drains, the per-drain "next" slot, the shared queue.
+// Implements run_queue (see run_queue.hpp): drains, the per-drain "next" slot and lane (local
+// queue), stealing from a lane whose drain is stuck in one long actor, the shared queue.
 #include "core/run_queue.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <vector>
 
 #include <asio/defer.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 namespace thespian::detail {
 namespace {
@@ -19,73 +26,218 @@ constexpr int kResumesPerDrain = 64;
 constexpr int kLingerRounds = 8;
 constexpr int kLingerPauses = 16;
 
-// A drain's local queue (run_queue::local_queue) beyond this many actors gives its older half
-// to the shared queue, where the other threads take them.
+// A drain's lane beyond this many actors gives its older half to the shared queue, where the
+// other threads take them.
 constexpr std::size_t kLocalLimit = 4096;
 
+// A thief takes at most this many actors at once (half of what may be taken, up to this).
+constexpr std::size_t kStealMost = 64;
+
+// How often the watch timer looks at the lanes while actors wait in them and no thread is
+// awake to look: a drain stuck in one actor for two looks in a row (100-200 us) is stolen from.
+constexpr auto kWatchPeriod = std::chrono::microseconds(100);
+
+// Lanes a lingering thief keeps track of (a pool of more threads steals from the first ones).
+constexpr std::size_t kWatchedLanes = 64;
+
 }  // namespace
+
+// One pool drain's local queue: the owner pushes at the tail and pops at the head; a thief
+// takes from the head too, and only below `mark`, so the actors the owner's current actor
+// makes ready stay with it, and the ones left keep their order. A spin lock, not a lock-free
+// deque: the owner's push and pop each take it uncontended (one exchange), and thieves come
+// only when a drain has been stuck in one actor for microseconds.
+struct alignas(64) run_queue::lane {
+  spin_lock lock;
+  std::vector<runnable*> ring;  // capacity a power of two; under lock
+  // Absolute positions; written under lock, read without it by the owner (tail, which only
+  // it moves) and by thieves looking for work (a hint, checked again under the lock).
+  std::atomic<std::uint64_t> head{0};
+  std::atomic<std::uint64_t> tail{0};
+  // The tail when the owner's current actor began (only written while the lane held actors):
+  // thieves take only below it.
+  std::atomic<std::uint64_t> mark{0};
+  // Actors the owner began while its lane held others: progress, for a thief deciding whether
+  // the owner is stuck.
+  std::atomic<std::uint64_t> runs{0};
+  std::uint64_t watched_runs = 0;  // `runs` at the watch timer's last look (the watcher's)
+  bool in_use = false;             // under run_queue::mutex_
+
+  bool empty() const noexcept {
+    return head.load(std::memory_order_relaxed) == tail.load(std::memory_order_relaxed);
+  }
+  // What a thief could take if the owner is stuck (a hint).
+  bool stealable() const noexcept {
+    return mark.load(std::memory_order_relaxed) > head.load(std::memory_order_relaxed);
+  }
+  // The owner's; under lock.
+  void push_locked(runnable* r) {
+    const std::uint64_t h = head.load(std::memory_order_relaxed);
+    const std::uint64_t t = tail.load(std::memory_order_relaxed);
+    if (t - h == ring.size()) {
+      std::vector<runnable*> bigger(ring.empty() ? 64 : ring.size() * 2);
+      for (std::uint64_t i = h; i != t; ++i) {
+        bigger[i & (bigger.size() - 1)] = ring[i & (ring.size() - 1)];
+      }
+      ring.swap(bigger);
+    }
+    ring[t & (ring.size() - 1)] = r;
+    tail.store(t + 1, std::memory_order_relaxed);
+  }
+  // The owner's: the oldest entry, or nullptr.
+  runnable* pop() noexcept {
+    if (empty()) return nullptr;
+    std::lock_guard guard(lock);
+    const std::uint64_t h = head.load(std::memory_order_relaxed);
+    if (h == tail.load(std::memory_order_relaxed)) return nullptr;  // a thief took the rest
+    head.store(h + 1, std::memory_order_relaxed);
+    return ring[h & (ring.size() - 1)];
+  }
+};
+
+// The timer behind watch(): a separate object so that run_queue.hpp need not include Asio's
+// timers.
+struct run_queue::watcher {
+  explicit watcher(asio::io_context& context) : timer(context) {}
+  asio::steady_timer timer;
+};
 
 namespace {
 thread_local run_queue::drain_context* current_drain = nullptr;
 
-// Out of line: inlined, the vector's growth path made every schedule() (a ping-pong's hand-off
+// Out of line: inlined, the growth path made every schedule() (a ping-pong's hand-off
 // included, which never gets here) save and restore registers, ~4 instructions a message.
 // true: the local queue has grown past kLocalLimit.
-[[gnu::noinline]] bool keep_local(run_queue::drain_context& here, runnable* r) {
-  here.local.items.push_back(r);
-  return here.local.items.size() - here.local.head > kLocalLimit;
+[[gnu::noinline]] bool keep_local(run_queue::lane& local, runnable* r) {
+  std::lock_guard guard(local.lock);
+  local.push_locked(r);
+  return local.tail.load(std::memory_order_relaxed) - local.head.load(std::memory_order_relaxed) >
+         kLocalLimit;
 }
 }  // namespace
+
+run_queue::run_queue(asio::io_context& context, std::size_t max_drains)
+    : context_(context),
+      max_drains_(max_drains == 0 ? 1 : max_drains),
+      lanes_(std::make_unique<lane[]>(max_drains_)),
+      stealing_(max_drains_ > 1),
+      watcher_(std::make_unique<watcher>(context)) {}
+
+run_queue::~run_queue() = default;
 
 void run_queue::schedule(runnable* r) {
   drain_context* here = current_drain;
   if (here && here->owner == this) {
     // A hand-off from an actor this drain is running: it runs next, on this thread. An actor
-    // already waiting in the slot moves to the shared queue, where another thread may take it.
+    // already waiting in the slot moves to the drain's lane (a caller_turn's: to the shared
+    // queue, where another thread may take it).
     runnable* previous = here->next;
     here->next = r;
     if (!previous) return;
-    if (here->pool) {
-      if (keep_local(*here, previous)) spill(here->local, kLocalLimit / 2);
+    if (here->local) {
+      if (keep_local(*here->local, previous)) spill(*here->local, kLocalLimit / 2);
       return;
     }
     // Another thread may take it: post a drain for it while one more may run.
-    bool post = false;
+    lane* posted;
     {
       std::lock_guard lock(mutex_);
       shared_.push_back(previous);
       queued_.store(shared_.size(), std::memory_order_relaxed);
-      if (drains_ < max_drains_) {
-        ++drains_;
-        post = true;
-      }
+      posted = claim_drain_locked();
     }
-    if (post) asio::post(context_, [this] { drain(nullptr, {}); });
+    if (posted) post_drain(posted);
     return;
   }
   push_shared(r);
+}
+
+run_queue::lane* run_queue::claim_drain_locked() {
+  const std::size_t drains = drains_.load(std::memory_order_relaxed);
+  if (drains >= max_drains_) return nullptr;
+  for (std::size_t i = 0; i < max_drains_; ++i) {
+    if (!lanes_[i].in_use) {
+      lanes_[i].in_use = true;
+      drains_.store(drains + 1, std::memory_order_relaxed);
+      return &lanes_[i];
+    }
+  }
+  return nullptr;  // not reached: a retiring drain frees its lane with its count
+}
+
+void run_queue::post_drain(lane* local) {
+  asio::post(context_, [this, local] { drain(local, nullptr); });
 }
 
 void run_queue::push_shared(runnable* r) {
   // From a drain of this queue (an actor yielding its turn), that drain takes the entry after
   // what is queued before it: no further drain is posted, so a yield wakes no idle thread and
   // the actor does not hop threads every turn.
-  const bool drained_here =
-      current_drain != nullptr && current_drain->owner == this && current_drain->pool;
-  bool post = false;
+  const bool drained_here = current_drain != nullptr && current_drain->owner == this &&
+                            current_drain->local != nullptr;
+  lane* posted = nullptr;
   {
     std::lock_guard lock(mutex_);
     shared_.push_back(r);
     queued_.store(shared_.size(), std::memory_order_relaxed);
-    if (!drained_here && drains_ < max_drains_) {
-      ++drains_;
-      post = true;
-    }
+    if (!drained_here) posted = claim_drain_locked();
   }
-  if (post) asio::post(context_, [this] { drain(nullptr, {}); });
+  if (posted) post_drain(posted);
 }
 
-runnable* run_queue::pop_shared_or_retire(bool linger) {
+bool run_queue::anything_to_steal() const noexcept {
+  for (std::size_t i = 0; i < max_drains_; ++i) {
+    if (lanes_[i].stealable()) return true;
+  }
+  return false;
+}
+
+void run_queue::offer() {
+  // The watch timer will see this lane at its next look.
+  if (watching_.load(std::memory_order_relaxed)) return;
+  if (drains_.load(std::memory_order_relaxed) >= max_drains_) {
+    // Every drain runs: the one that retires first looks at the lanes after its count is
+    // down (find_work_or_retire). The fences make sure that it sees this lane's mark, or that
+    // this look sees its count.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (drains_.load(std::memory_order_relaxed) >= max_drains_) return;
+  }
+  lane* posted;
+  {
+    std::lock_guard lock(mutex_);
+    posted = claim_drain_locked();
+  }
+  if (posted) post_drain(posted);
+}
+
+runnable* run_queue::steal(lane& victim, lane& mine) {
+  std::array<runnable*, kStealMost> taken;
+  std::size_t count = 0;
+  {
+    std::lock_guard guard(victim.lock);
+    const std::uint64_t h = victim.head.load(std::memory_order_relaxed);
+    const std::uint64_t t = victim.tail.load(std::memory_order_relaxed);
+    const std::uint64_t m = std::min(victim.mark.load(std::memory_order_relaxed), t);
+    if (m <= h) return nullptr;
+    count = std::min<std::size_t>((m - h + 1) / 2, kStealMost);
+    for (std::size_t i = 0; i < count; ++i) taken[i] = victim.ring[(h + i) & (victim.ring.size() - 1)];
+    victim.head.store(h + count, std::memory_order_relaxed);
+  }
+  if (count > 1) {
+    std::lock_guard guard(mine.lock);
+    for (std::size_t i = 1; i < count; ++i) mine.push_locked(taken[i]);
+  }
+  return taken[0];
+}
+
+runnable* run_queue::find_work_or_retire(lane& mine, bool linger) {
+  // A lane is stolen from when its owner began no actor between two looks a linger apart
+  // (about 10 us) and still holds actors queued before the current one.
+  std::array<std::uint64_t, kWatchedLanes> seen_runs;
+  const std::size_t watched = stealing_ ? std::min(max_drains_, kWatchedLanes) : 0;
+  for (std::size_t i = 0; i < watched; ++i) {
+    seen_runs[i] = lanes_[i].runs.load(std::memory_order_relaxed);
+  }
   for (int round = 0;; ++round) {
     {
       std::lock_guard lock(mutex_);
@@ -96,8 +248,23 @@ runnable* run_queue::pop_shared_or_retire(bool linger) {
         return r;
       }
       if (!linger || round == kLingerRounds) {
-        --drains_;
-        return nullptr;
+        drains_.store(drains_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+        mine.in_use = false;
+        break;
+      }
+    }
+    if (round == kLingerRounds - 1) {
+      for (std::size_t i = 0; i < watched; ++i) {
+        lane& victim = lanes_[i];
+        if (&victim == &mine || !victim.stealable()) continue;
+        if (victim.runs.load(std::memory_order_relaxed) != seen_runs[i]) continue;
+        if (runnable* r = steal(victim, mine)) {
+          // Another lane (or the rest of this one) may wait behind a long actor too: a
+          // thief wakes the next sleeper, as an owner would (this thief's own lane, when it
+          // took more than one, is offered when it begins the first).
+          if (anything_to_steal()) offer();
+          return r;
+        }
       }
     }
     for (int i = 0; i < kLingerPauses && queued_.load(std::memory_order_relaxed) == 0; ++i) {
@@ -106,24 +273,77 @@ runnable* run_queue::pop_shared_or_retire(bool linger) {
 #endif
     }
   }
+  // Retired. An owner that began an actor while this drain still counted as running woke
+  // nobody (offer() saw no sleeper): look at the lanes from a timer while actors wait in them.
+  // The fence pairs with offer()'s.
+  if (stealing_) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (anything_to_steal()) watch();
+  }
+  return nullptr;
 }
 
-void run_queue::spill(local_queue& local, std::size_t count) {
-  bool post = false;
+void run_queue::watch() {
+  if (watching_.exchange(true, std::memory_order_acq_rel)) return;
+  for (std::size_t i = 0; i < max_drains_; ++i) {
+    lanes_[i].watched_runs = lanes_[i].runs.load(std::memory_order_relaxed);
+  }
+  watcher_->timer.expires_after(kWatchPeriod);
+  watcher_->timer.async_wait([this](const std::error_code& error) {
+    if (!error) on_watch();
+  });
+}
+
+void run_queue::on_watch() {
+  bool waiting = false;
+  bool stuck = false;
+  for (std::size_t i = 0; i < max_drains_; ++i) {
+    lane& l = lanes_[i];
+    if (!l.stealable()) continue;
+    waiting = true;
+    if (l.runs.load(std::memory_order_relaxed) == l.watched_runs) stuck = true;
+  }
+  if (waiting && !stuck) {
+    for (std::size_t i = 0; i < max_drains_; ++i) {
+      lanes_[i].watched_runs = lanes_[i].runs.load(std::memory_order_relaxed);
+    }
+    watcher_->timer.expires_after(kWatchPeriod);
+    watcher_->timer.async_wait([this](const std::error_code& error) {
+      if (!error) on_watch();
+    });
+    return;
+  }
+  watching_.store(false, std::memory_order_release);
+  if (!stuck) return;
+  // A drain that lingers finds the stuck lane (its owner still begins nothing) and steals.
+  lane* claimed;
   {
     std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < count && !local.empty(); ++i) shared_.push_back(local.pop());
-    queued_.store(shared_.size(), std::memory_order_relaxed);
-    if (drains_ < max_drains_) {
-      ++drains_;
-      post = true;
-    }
+    claimed = claim_drain_locked();
   }
-  if (post) asio::post(context_, [this] { drain(nullptr, {}); });
+  if (claimed) drain(claimed, nullptr);
 }
 
-void run_queue::drain(runnable* first, local_queue local) {
-  drain_context here{this, first, true, std::move(local)};
+void run_queue::spill(lane& local, std::size_t count) {
+  std::vector<runnable*> moved;
+  moved.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    runnable* r = local.pop();
+    if (!r) break;
+    moved.push_back(r);
+  }
+  lane* posted;
+  {
+    std::lock_guard lock(mutex_);
+    for (runnable* r : moved) shared_.push_back(r);
+    queued_.store(shared_.size(), std::memory_order_relaxed);
+    posted = claim_drain_locked();
+  }
+  if (posted) post_drain(posted);
+}
+
+void run_queue::drain(lane* local, runnable* first) {
+  drain_context here{this, first, local};
   struct enter {
     drain_context* outer;
     explicit enter(drain_context* inner) : outer(current_drain) { current_drain = inner; }
@@ -135,11 +355,16 @@ void run_queue::drain(runnable* first, local_queue local) {
       runnable* r = here.next;
       if (r) {
         here.next = nullptr;
-      } else if (!here.local.empty()) {
-        r = here.local.pop();
-      } else {
-        r = pop_shared_or_retire(max_drains_ > 1);
+      } else if (!(r = local->pop())) {
+        r = find_work_or_retire(*local, max_drains_ > 1);
         if (!r) return;
+      }
+      if (!local->empty()) {
+        // Others wait behind this actor: a thief may take them if it runs long.
+        const std::uint64_t began = local->runs.load(std::memory_order_relaxed) + 1;
+        local->mark.store(local->tail.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        local->runs.store(began, std::memory_order_relaxed);
+        if (stealing_) offer();
       }
       r->run_scheduled();
     }
@@ -148,24 +373,19 @@ void run_queue::drain(runnable* first, local_queue local) {
   // counts as one of the running drains), starting with the slot's actor. defer, not post: it
   // wakes no idle thread, so a busy chain of actors (a ping-pong pair, a ring) keeps its thread
   // and its caches instead of hopping threads every turn.
-  // The local queue goes with it (its actors keep this thread), unless the shared queue has
-  // entries: then it goes behind them, or actors that keep making each other ready would
+  // The lane stays with it (its actors keep this thread), unless the shared queue has
+  // entries: then they go behind them, or actors that keep making each other ready would
   // never let this drain reach them (with one thread, never let anyone).
-  if (!here.local.empty() && queued_.load(std::memory_order_relaxed) != 0) {
-    spill(here.local, here.local.items.size());
+  if (!local->empty() && queued_.load(std::memory_order_relaxed) != 0) {
+    spill(*local, local->tail.load(std::memory_order_relaxed) -
+                      local->head.load(std::memory_order_relaxed));
   }
   runnable* next = here.next;
-  if (here.local.empty()) {
-    asio::defer(context_, [this, next] { drain(next, {}); });
-  } else {
-    asio::defer(context_, [this, next, local = std::move(here.local)]() mutable {
-      drain(next, std::move(local));
-    });
-  }
+  asio::defer(context_, [this, local, next] { drain(local, next); });
 }
 
 run_queue::caller_turn::caller_turn(run_queue& queue)
-    : queue_(queue), here_{&queue, nullptr, false}, entered_(current_drain == nullptr) {
+    : queue_(queue), here_{&queue, nullptr, nullptr}, entered_(current_drain == nullptr) {
   if (entered_) current_drain = &here_;
 }
 
