@@ -33,20 +33,19 @@ constexpr std::size_t kLocalLimit = 4096;
 // A thief takes at most this many actors at once (half of what may be taken, up to this).
 constexpr std::size_t kStealMost = 64;
 
-// How often the watch timer looks at the lanes while actors wait in them and no thread is
-// awake to look: a drain stuck in one actor for two looks in a row (100-200 us) is stolen from.
+// How often the watch timer looks at the lanes while actors wait in them: a drain that began
+// no actor between two looks (stuck in one for 100-200 us) is stolen from. Far above an
+// ordinary actor's run (a coordinator sending to 64 workers runs ~10 us), so that the actors
+// of a busy drain keep its thread and caches; far below a task worth running in parallel.
 constexpr auto kWatchPeriod = std::chrono::microseconds(100);
-
-// Lanes a lingering thief keeps track of (a pool of more threads steals from the first ones).
-constexpr std::size_t kWatchedLanes = 64;
 
 }  // namespace
 
 // One pool drain's local queue: the owner pushes at the tail and pops at the head; a thief
 // takes from the head too, and only below `mark`, so the actors the owner's current actor
 // makes ready stay with it, and the ones left keep their order. A spin lock, not a lock-free
-// deque: the owner's push and pop each take it uncontended (one exchange), and thieves come
-// only when a drain has been stuck in one actor for microseconds.
+// deque: the owner's push and pop each take it uncontended (one exchange), and a thief comes
+// only when a drain has been stuck in one actor for 100 us or more.
 struct alignas(64) run_queue::lane {
   spin_lock lock;
   std::vector<runnable*> ring;  // capacity a power of two; under lock
@@ -104,17 +103,27 @@ struct run_queue::watcher {
 
 namespace {
 thread_local run_queue::drain_context* current_drain = nullptr;
+}  // namespace
 
 // Out of line: inlined, the growth path made every schedule() (a ping-pong's hand-off
 // included, which never gets here) save and restore registers, ~4 instructions a message.
-// true: the local queue has grown past kLocalLimit.
-[[gnu::noinline]] bool keep_local(run_queue::lane& local, runnable* r) {
-  std::lock_guard guard(local.lock);
-  local.push_locked(r);
-  return local.tail.load(std::memory_order_relaxed) - local.head.load(std::memory_order_relaxed) >
-         kLocalLimit;
+[[gnu::noinline]] void run_queue::keep_local(lane& local, runnable* r) {
+  std::size_t waiting;
+  {
+    std::lock_guard guard(local.lock);
+    local.push_locked(r);
+    waiting = static_cast<std::size_t>(local.tail.load(std::memory_order_relaxed) -
+                                       local.head.load(std::memory_order_relaxed));
+  }
+  if (waiting > kLocalLimit) {
+    spill(local, kLocalLimit / 2);
+  } else if (waiting == 1 && stealing_) {
+    // The lane was empty: the watch may have stopped. The fence pairs with on_watch()'s: it
+    // sees this entry, or this look sees that it stopped.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!watching_.load(std::memory_order_relaxed)) watch();
+  }
 }
-}  // namespace
 
 run_queue::run_queue(asio::io_context& context, std::size_t max_drains)
     : context_(context),
@@ -135,7 +144,7 @@ void run_queue::schedule(runnable* r) {
     here->next = r;
     if (!previous) return;
     if (here->local) {
-      if (keep_local(*here->local, previous)) spill(*here->local, kLocalLimit / 2);
+      keep_local(*here->local, previous);
       return;
     }
     // Another thread may take it: post a drain for it while one more may run.
@@ -153,12 +162,11 @@ void run_queue::schedule(runnable* r) {
 }
 
 run_queue::lane* run_queue::claim_drain_locked() {
-  const std::size_t drains = drains_.load(std::memory_order_relaxed);
-  if (drains >= max_drains_) return nullptr;
+  if (drains_ >= max_drains_) return nullptr;
   for (std::size_t i = 0; i < max_drains_; ++i) {
     if (!lanes_[i].in_use) {
       lanes_[i].in_use = true;
-      drains_.store(drains + 1, std::memory_order_relaxed);
+      ++drains_;
       return &lanes_[i];
     }
   }
@@ -185,31 +193,6 @@ void run_queue::push_shared(runnable* r) {
   if (posted) post_drain(posted);
 }
 
-bool run_queue::anything_to_steal() const noexcept {
-  for (std::size_t i = 0; i < max_drains_; ++i) {
-    if (lanes_[i].stealable()) return true;
-  }
-  return false;
-}
-
-void run_queue::offer() {
-  // The watch timer will see this lane at its next look.
-  if (watching_.load(std::memory_order_relaxed)) return;
-  if (drains_.load(std::memory_order_relaxed) >= max_drains_) {
-    // Every drain runs: the one that retires first looks at the lanes after its count is
-    // down (find_work_or_retire). The fences make sure that it sees this lane's mark, or that
-    // this look sees its count.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (drains_.load(std::memory_order_relaxed) >= max_drains_) return;
-  }
-  lane* posted;
-  {
-    std::lock_guard lock(mutex_);
-    posted = claim_drain_locked();
-  }
-  if (posted) post_drain(posted);
-}
-
 runnable* run_queue::steal(lane& victim, lane& mine) {
   std::array<runnable*, kStealMost> taken;
   std::size_t count = 0;
@@ -230,14 +213,7 @@ runnable* run_queue::steal(lane& victim, lane& mine) {
   return taken[0];
 }
 
-runnable* run_queue::find_work_or_retire(lane& mine, bool linger) {
-  // A lane is stolen from when its owner began no actor between two looks a linger apart
-  // (about 10 us) and still holds actors queued before the current one.
-  std::array<std::uint64_t, kWatchedLanes> seen_runs;
-  const std::size_t watched = stealing_ ? std::min(max_drains_, kWatchedLanes) : 0;
-  for (std::size_t i = 0; i < watched; ++i) {
-    seen_runs[i] = lanes_[i].runs.load(std::memory_order_relaxed);
-  }
+runnable* run_queue::pop_shared_or_retire(lane& mine, bool linger) {
   for (int round = 0;; ++round) {
     {
       std::lock_guard lock(mutex_);
@@ -248,23 +224,9 @@ runnable* run_queue::find_work_or_retire(lane& mine, bool linger) {
         return r;
       }
       if (!linger || round == kLingerRounds) {
-        drains_.store(drains_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+        --drains_;
         mine.in_use = false;
-        break;
-      }
-    }
-    if (round == kLingerRounds - 1) {
-      for (std::size_t i = 0; i < watched; ++i) {
-        lane& victim = lanes_[i];
-        if (&victim == &mine || !victim.stealable()) continue;
-        if (victim.runs.load(std::memory_order_relaxed) != seen_runs[i]) continue;
-        if (runnable* r = steal(victim, mine)) {
-          // Another lane (or the rest of this one) may wait behind a long actor too: a
-          // thief wakes the next sleeper, as an owner would (this thief's own lane, when it
-          // took more than one, is offered when it begins the first).
-          if (anything_to_steal()) offer();
-          return r;
-        }
+        return nullptr;
       }
     }
     for (int i = 0; i < kLingerPauses && queued_.load(std::memory_order_relaxed) == 0; ++i) {
@@ -273,14 +235,6 @@ runnable* run_queue::find_work_or_retire(lane& mine, bool linger) {
 #endif
     }
   }
-  // Retired. An owner that began an actor while this drain still counted as running woke
-  // nobody (offer() saw no sleeper): look at the lanes from a timer while actors wait in them.
-  // The fence pairs with offer()'s.
-  if (stealing_) {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (anything_to_steal()) watch();
-  }
-  return nullptr;
 }
 
 void run_queue::watch() {
@@ -296,32 +250,44 @@ void run_queue::watch() {
 
 void run_queue::on_watch() {
   bool waiting = false;
-  bool stuck = false;
+  lane* stuck = nullptr;
   for (std::size_t i = 0; i < max_drains_; ++i) {
     lane& l = lanes_[i];
-    if (!l.stealable()) continue;
+    if (l.empty()) continue;
     waiting = true;
-    if (l.runs.load(std::memory_order_relaxed) == l.watched_runs) stuck = true;
-  }
-  if (waiting && !stuck) {
-    for (std::size_t i = 0; i < max_drains_; ++i) {
-      lanes_[i].watched_runs = lanes_[i].runs.load(std::memory_order_relaxed);
+    if (!stuck && l.stealable() && l.runs.load(std::memory_order_relaxed) == l.watched_runs) {
+      stuck = &l;
     }
-    watcher_->timer.expires_after(kWatchPeriod);
-    watcher_->timer.async_wait([this](const std::error_code& error) {
-      if (!error) on_watch();
-    });
+  }
+  if (!waiting) {
+    watching_.store(false, std::memory_order_release);
+    // Pairs with keep_local()'s fence: an owner that filled an empty lane meanwhile either
+    // saw the watch stop (and armed it) or is seen here.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (std::size_t i = 0; i < max_drains_; ++i) {
+      if (!lanes_[i].empty()) {
+        watch();
+        break;
+      }
+    }
     return;
   }
-  watching_.store(false, std::memory_order_release);
+  for (std::size_t i = 0; i < max_drains_; ++i) {
+    lanes_[i].watched_runs = lanes_[i].runs.load(std::memory_order_relaxed);
+  }
+  watcher_->timer.expires_after(kWatchPeriod);
+  watcher_->timer.async_wait([this](const std::error_code& error) {
+    if (!error) on_watch();
+  });
   if (!stuck) return;
-  // A drain that lingers finds the stuck lane (its owner still begins nothing) and steals.
-  lane* claimed;
+  // This thread is idle (it runs a timer's handler): it becomes a drain that starts with what
+  // it takes. No drain may start when every one runs; the next look tries again.
+  lane* mine;
   {
     std::lock_guard lock(mutex_);
-    claimed = claim_drain_locked();
+    mine = claim_drain_locked();
   }
-  if (claimed) drain(claimed, nullptr);
+  if (mine) drain(mine, steal(*stuck, *mine));
 }
 
 void run_queue::spill(lane& local, std::size_t count) {
@@ -356,15 +322,14 @@ void run_queue::drain(lane* local, runnable* first) {
       if (r) {
         here.next = nullptr;
       } else if (!(r = local->pop())) {
-        r = find_work_or_retire(*local, max_drains_ > 1);
+        r = pop_shared_or_retire(*local, max_drains_ > 1);
         if (!r) return;
       }
-      if (!local->empty()) {
+      if (stealing_ && !local->empty()) {
         // Others wait behind this actor: a thief may take them if it runs long.
         const std::uint64_t began = local->runs.load(std::memory_order_relaxed) + 1;
         local->mark.store(local->tail.load(std::memory_order_relaxed), std::memory_order_relaxed);
         local->runs.store(began, std::memory_order_relaxed);
-        if (stealing_) offer();
       }
       r->run_scheduled();
     }

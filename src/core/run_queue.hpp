@@ -52,9 +52,9 @@ class run_queue {
   // actors keep finishing: an actor that creates children and greets each one (spawn) made
   // ~2x the work on two cores that it makes on one, the children's cells, the queue's line and
   // the parent's counts crossing between cores for each child. An idle pool thread takes the
-  // older half of what waited before the drain's current actor began only once that actor has
-  // run for a while (work stealing): a coordinator that hands long tasks to several workers
-  // in one on_message gets them run in parallel.
+  // older half of what waited before the drain's current actor began once that actor has run
+  // for 100-200 us (work stealing): a coordinator that hands long tasks to several workers in
+  // one on_message gets them run in parallel.
   struct lane;
 
   struct drain_context {
@@ -97,19 +97,18 @@ class run_queue {
   // max_drains_ run already.
   lane* claim_drain_locked();
   void post_drain(lane* local);
-  // The next shared entry, an actor stolen from a busy drain, or nullptr after retiring the
-  // calling drain (whose lane is empty). linger: look again for a while before retiring.
-  runnable* find_work_or_retire(lane& mine, bool linger);
-  // Takes the older half of what `victim` queued before its current actor began; runs the
-  // first of them next and keeps the rest in `mine`. nullptr: nothing to take.
+  // The next shared entry, or nullptr after retiring the calling drain (whose lane is empty).
+  // linger: look again for a while before retiring (a pool with more than one thread).
+  runnable* pop_shared_or_retire(lane& mine, bool linger);
+  // The owner's: appends to its lane (past kLocalLimit, spills the older half), and arms the
+  // watch when the lane was empty.
+  void keep_local(lane& local, runnable* r);
+  // Takes the older half of what `victim` queued before its current actor began; returns the
+  // first of them (to run next) and keeps the rest in `mine`. nullptr: nothing to take.
   runnable* steal(lane& victim, lane& mine);
-  // Called by a drain that begins an actor while its lane holds others: wakes a sleeping pool
-  // thread unless one is awake or watching already.
-  void offer();
-  // Whether some lane holds actors a thief could take once their drain's actor has run long.
-  bool anything_to_steal() const noexcept;
-  // Looks again at the lanes in a while, from a timer, when a retiring drain leaves actors
-  // that a thief could take (so an idle thread sleeps instead of spinning while they wait).
+  // While actors wait in some lane, a timer looks at the lanes every ~100 us: a lane whose
+  // drain began no actor between two looks gives the older half of what waited before its
+  // current actor to a drain started for it on the timer's (idle) thread.
   void watch();
   void on_watch();
 
@@ -121,11 +120,10 @@ class run_queue {
   spin_lock mutex_;
   std::deque<runnable*> shared_;
   std::atomic<std::size_t> queued_{0};  // shared_.size(), for a lingering drain's unlocked look
-  // Posted or running (written under mutex_; read without it to decide whether to wake).
-  std::atomic<std::size_t> drains_{0};
+  std::size_t drains_ = 0;  // posted or running
   const std::unique_ptr<lane[]> lanes_;  // one per drain that may run at once
   const bool stealing_;                  // more than one drain may run
-  std::atomic<bool> watching_{false};    // the watch timer is armed
+  std::atomic<bool> watching_{false};    // the watch timer is armed (while a lane holds actors)
   const std::unique_ptr<watcher> watcher_;
 };
 
