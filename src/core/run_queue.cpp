@@ -71,17 +71,20 @@ struct alignas(64) run_queue::lane {
   }
   // The owner's; under lock.
   void push_locked(runnable* r) {
-    const std::uint64_t h = head.load(std::memory_order_relaxed);
     const std::uint64_t t = tail.load(std::memory_order_relaxed);
-    if (t - h == ring.size()) {
-      std::vector<runnable*> bigger(ring.empty() ? 64 : ring.size() * 2);
-      for (std::uint64_t i = h; i != t; ++i) {
-        bigger[i & (bigger.size() - 1)] = ring[i & (ring.size() - 1)];
-      }
-      ring.swap(bigger);
-    }
+    if (t - head.load(std::memory_order_relaxed) == ring.size()) [[unlikely]] grow();
     ring[t & (ring.size() - 1)] = r;
     tail.store(t + 1, std::memory_order_relaxed);
+  }
+  // Out of line, so that a push saves no registers for it.
+  [[gnu::noinline]] void grow() {
+    const std::uint64_t h = head.load(std::memory_order_relaxed);
+    const std::uint64_t t = tail.load(std::memory_order_relaxed);
+    std::vector<runnable*> bigger(ring.empty() ? 64 : ring.size() * 2);
+    for (std::uint64_t i = h; i != t; ++i) {
+      bigger[i & (bigger.size() - 1)] = ring[i & (ring.size() - 1)];
+    }
+    ring.swap(bigger);
   }
   // The owner's: the oldest entry, or nullptr.
   runnable* pop() noexcept {
@@ -291,17 +294,22 @@ void run_queue::on_watch() {
 }
 
 void run_queue::spill(lane& local, std::size_t count) {
+  // Under the lane's lock, then the queue's: never both at once (a thief holds a lane's
+  // lock alone too).
   std::vector<runnable*> moved;
-  moved.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    runnable* r = local.pop();
-    if (!r) break;
-    moved.push_back(r);
+  {
+    std::lock_guard guard(local.lock);
+    const std::uint64_t h = local.head.load(std::memory_order_relaxed);
+    const std::uint64_t t = local.tail.load(std::memory_order_relaxed);
+    count = std::min<std::size_t>(count, static_cast<std::size_t>(t - h));
+    moved.resize(count);
+    for (std::size_t i = 0; i < count; ++i) moved[i] = local.ring[(h + i) & (local.ring.size() - 1)];
+    local.head.store(h + count, std::memory_order_relaxed);
   }
   lane* posted;
   {
     std::lock_guard lock(mutex_);
-    for (runnable* r : moved) shared_.push_back(r);
+    shared_.insert(shared_.end(), moved.begin(), moved.end());
     queued_.store(shared_.size(), std::memory_order_relaxed);
     posted = claim_drain_locked();
   }
