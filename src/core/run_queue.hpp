@@ -53,7 +53,7 @@ class run_queue {
   // ~2x the work on two cores that it makes on one, the children's cells, the queue's line and
   // the parent's counts crossing between cores for each child. An idle pool thread takes the
   // older half of what waited before the drain's current actor began once that actor has run
-  // for 100-200 us (work stealing): a coordinator that hands long tasks to several workers in
+  // for 1-2 ms (work stealing): a coordinator that hands long tasks to several workers in
   // one on_message gets them run in parallel.
   struct lane;
 
@@ -106,7 +106,7 @@ class run_queue {
   // Takes the older half of what `victim` queued before its current actor began; returns the
   // first of them (to run next) and keeps the rest in `mine`. nullptr: nothing to take.
   runnable* steal(lane& victim, lane& mine);
-  // While actors wait in some lane, a timer looks at the lanes every ~100 us: a lane whose
+  // While actors wait in some lane, a timer looks at the lanes every millisecond: a lane whose
   // drain began no actor between two looks gives the older half of what waited before its
   // current actor to a drain started for it on the timer's (idle) thread.
   void watch();
