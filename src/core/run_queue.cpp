@@ -62,6 +62,9 @@ struct alignas(64) run_queue::lane {
   // the owner is stuck.
   std::atomic<std::uint64_t> runs{0};
   std::uint64_t watched_runs = 0;  // `runs` at the watch timer's last look (the watcher's)
+  // The owner's: it pushed since it last found the lane empty (so that a drain whose lane
+  // stays empty, a ping-pong's, looks at one flag per actor and not at head and tail).
+  bool filled = false;
   bool in_use = false;             // under run_queue::mutex_
 
   bool empty() const noexcept {
@@ -120,6 +123,7 @@ thread_local run_queue::drain_context* current_drain = nullptr;
     waiting = static_cast<std::size_t>(local.tail.load(std::memory_order_relaxed) -
                                        local.head.load(std::memory_order_relaxed));
   }
+  local.filled = stealing_;
   if (waiting > kLocalLimit) {
     spill(local, kLocalLimit / 2);
   } else if (waiting == 1 && stealing_) {
@@ -212,8 +216,11 @@ runnable* run_queue::steal(lane& victim, lane& mine) {
     victim.head.store(h + count, std::memory_order_relaxed);
   }
   if (count > 1) {
-    std::lock_guard guard(mine.lock);
-    for (std::size_t i = 1; i < count; ++i) mine.push_locked(taken[i]);
+    {
+      std::lock_guard guard(mine.lock);
+      for (std::size_t i = 1; i < count; ++i) mine.push_locked(taken[i]);
+    }
+    mine.filled = true;  // this thread owns `mine`: a third thread may take from it in turn
   }
   return taken[0];
 }
@@ -332,10 +339,11 @@ void run_queue::drain(lane* local, runnable* first) {
       if (r) {
         here.next = nullptr;
       } else if (!(r = local->pop())) {
+        local->filled = false;
         r = pop_shared_or_retire(*local, max_drains_ > 1);
         if (!r) return;
       }
-      if (stealing_ && !local->empty()) {
+      if (local->filled && !local->empty()) {
         // Others wait behind this actor: a thief may take them if it runs long.
         const std::uint64_t began = local->runs.load(std::memory_order_relaxed) + 1;
         local->mark.store(local->tail.load(std::memory_order_relaxed), std::memory_order_relaxed);
