@@ -45,14 +45,18 @@ constexpr auto kWatchPeriod = std::chrono::milliseconds(1);
 
 // One pool drain's local queue: the owner pushes at the tail and pops at the head; a thief
 // takes from the head too, and only below `mark`, so the actors the owner's current actor
-// makes ready stay with it, and the ones left keep their order. A spin lock, not a lock-free
-// deque: the owner's push and pop each take it uncontended (one exchange), and a thief comes
-// only when a drain has been stuck in one actor for a millisecond or more.
+// makes ready stay with it, and the ones left keep their order. The owner pushes without the
+// lock (only it writes the tail and the slots at and past it, and a thief reads only slots
+// below the mark, which the owner publishes with a release store); its pop and a thief's
+// take, which both move the head, go under a spin lock (uncontended: one exchange), and a
+// thief comes only when a drain has been stuck in one actor for a millisecond or more.
 struct alignas(64) run_queue::lane {
   spin_lock lock;
-  std::vector<runnable*> ring;  // capacity a power of two; under lock
-  // Absolute positions; written under lock, read without it by the owner (tail, which only
-  // it moves) and by thieves looking for work (a hint, checked again under the lock).
+  // Capacity a power of two; only the owner replaces it (under the lock, which thieves
+  // hold while they read it).
+  std::vector<runnable*> ring;
+  // Absolute positions. head: moved under the lock (the owner's pop, a thief's take), read
+  // without it as a hint. tail: the owner's alone.
   std::atomic<std::uint64_t> head{0};
   std::atomic<std::uint64_t> tail{0};
   // The tail when the owner's current actor began (only written while the lane held actors):
@@ -74,15 +78,18 @@ struct alignas(64) run_queue::lane {
   bool stealable() const noexcept {
     return mark.load(std::memory_order_relaxed) > head.load(std::memory_order_relaxed);
   }
-  // The owner's; under lock.
-  void push_locked(runnable* r) {
+  // The owner's, without the lock. The head is read with acquire: a slot a thief read is
+  // written again only after its take.
+  void push(runnable* r) {
     const std::uint64_t t = tail.load(std::memory_order_relaxed);
-    if (t - head.load(std::memory_order_relaxed) == ring.size()) [[unlikely]] grow();
+    if (t - head.load(std::memory_order_acquire) >= ring.size()) [[unlikely]] grow();
     ring[t & (ring.size() - 1)] = r;
-    tail.store(t + 1, std::memory_order_relaxed);
+    tail.store(t + 1, std::memory_order_release);
   }
-  // Out of line, so that a push saves no registers for it.
+  // Out of line, so that a push saves no registers for it. Under the lock: a thief may be
+  // reading the ring; the head it sees is then the real one.
   [[gnu::noinline]] void grow() {
+    std::lock_guard guard(lock);
     const std::uint64_t h = head.load(std::memory_order_relaxed);
     const std::uint64_t t = tail.load(std::memory_order_relaxed);
     std::vector<runnable*> bigger(ring.empty() ? 64 : ring.size() * 2);
@@ -97,7 +104,7 @@ struct alignas(64) run_queue::lane {
     std::lock_guard guard(lock);
     const std::uint64_t h = head.load(std::memory_order_relaxed);
     if (h == tail.load(std::memory_order_relaxed)) return nullptr;  // a thief took the rest
-    head.store(h + 1, std::memory_order_relaxed);
+    head.store(h + 1, std::memory_order_release);
     return ring[h & (ring.size() - 1)];
   }
 };
@@ -116,13 +123,9 @@ thread_local run_queue::drain_context* current_drain = nullptr;
 // Out of line: inlined, the growth path made every schedule() (a ping-pong's hand-off
 // included, which never gets here) save and restore registers, ~4 instructions a message.
 [[gnu::noinline]] void run_queue::keep_local(lane& local, runnable* r) {
-  std::size_t waiting;
-  {
-    std::lock_guard guard(local.lock);
-    local.push_locked(r);
-    waiting = static_cast<std::size_t>(local.tail.load(std::memory_order_relaxed) -
-                                       local.head.load(std::memory_order_relaxed));
-  }
+  local.push(r);
+  const auto waiting = static_cast<std::size_t>(local.tail.load(std::memory_order_relaxed) -
+                                                local.head.load(std::memory_order_relaxed));
   local.filled = stealing_;
   if (waiting > kLocalLimit) {
     spill(local, kLocalLimit / 2);
@@ -208,18 +211,15 @@ runnable* run_queue::steal(lane& victim, lane& mine) {
   {
     std::lock_guard guard(victim.lock);
     const std::uint64_t h = victim.head.load(std::memory_order_relaxed);
-    const std::uint64_t t = victim.tail.load(std::memory_order_relaxed);
-    const std::uint64_t m = std::min(victim.mark.load(std::memory_order_relaxed), t);
+    const std::uint64_t t = victim.tail.load(std::memory_order_acquire);
+    const std::uint64_t m = std::min(victim.mark.load(std::memory_order_acquire), t);
     if (m <= h) return nullptr;
     count = std::min<std::size_t>((m - h + 1) / 2, kStealMost);
     for (std::size_t i = 0; i < count; ++i) taken[i] = victim.ring[(h + i) & (victim.ring.size() - 1)];
-    victim.head.store(h + count, std::memory_order_relaxed);
+    victim.head.store(h + count, std::memory_order_release);
   }
   if (count > 1) {
-    {
-      std::lock_guard guard(mine.lock);
-      for (std::size_t i = 1; i < count; ++i) mine.push_locked(taken[i]);
-    }
+    for (std::size_t i = 1; i < count; ++i) mine.push(taken[i]);
     mine.filled = true;  // this thread owns `mine`: a third thread may take from it in turn
   }
   return taken[0];
@@ -313,7 +313,7 @@ void run_queue::spill(lane& local, std::size_t count) {
     count = std::min<std::size_t>(count, static_cast<std::size_t>(t - h));
     moved.resize(count);
     for (std::size_t i = 0; i < count; ++i) moved[i] = local.ring[(h + i) & (local.ring.size() - 1)];
-    local.head.store(h + count, std::memory_order_relaxed);
+    local.head.store(h + count, std::memory_order_release);
   }
   lane* posted;
   {
@@ -346,7 +346,7 @@ void run_queue::drain(lane* local, runnable* first) {
       if (local->filled && !local->empty()) {
         // Others wait behind this actor: a thief may take them if it runs long.
         const std::uint64_t began = local->runs.load(std::memory_order_relaxed) + 1;
-        local->mark.store(local->tail.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        local->mark.store(local->tail.load(std::memory_order_relaxed), std::memory_order_release);
         local->runs.store(began, std::memory_order_relaxed);
       }
       r->run_scheduled();
