@@ -144,6 +144,12 @@ struct stream_channel<Protocol>::impl {
     std::uint64_t fd_generation = 0;
     // The frames being written, back to back; only the transmit turn holder touches it.
     std::string write_buffer;
+    // I/O thread: reads done on this link, and their count at the last sweep (a link with
+    // messages in flight and no read since then is looked at: look_if_stalled); the
+    // generation whose reader a look cancelled.
+    std::uint64_t reads = 0;
+    std::uint64_t reads_at_sweep = 0;
+    std::uint64_t look_generation = 0;
   };
 
   // One accepted connection (I/O thread only).
@@ -532,9 +538,10 @@ struct stream_channel<Protocol>::impl {
       } else {
         auto [read_ec, read_n] = co_await link->socket.async_read_some(drain_buffer(room.data(), room.size()), as_tuple_awaitable);
         if (read_ec == asio::error::operation_aborted && !self->closed.load() &&
-            link->ending_generation == generation && generation == link->generation &&
-            link->socket.is_open()) {
-          look_directly = true;  // end_after_reading cancelled the read
+            (link->ending_generation == generation || link->look_generation == generation) &&
+            generation == link->generation && link->socket.is_open()) {
+          look_directly = true;  // end_after_reading or sweep_loop cancelled the read
+          link->look_generation = 0;
           continue;
         }
         ec = read_ec;
@@ -545,6 +552,7 @@ struct stream_channel<Protocol>::impl {
         break;
       }
       if (n > 0) decoder.commit(n);
+      ++link->reads;
       bool broken = false;
       bool delivered_any = false;
       std::uint64_t delivered_through = 0;
@@ -850,8 +858,32 @@ struct stream_channel<Protocol>::impl {
       for (auto& link : links) {
         link->queue.expire(now).run();
         if (link->queue.try_take_turn()) transmit(link);
+        look_if_stalled(*link);
       }
     }
+  }
+
+  // I/O thread. A reader takes a short read as "the socket is empty" and waits for the next
+  // epoll edge (drained_read.hpp). But when the peer's end (FIN, or the RST our next write
+  // draws from a closed socket) comes in the same edge as the last bytes it read, no edge
+  // follows: the link waits forever with messages in flight, which then never get an outcome
+  // (a dead_letters flake on multiprocTCPBase: a message written just after the peer's
+  // process closed its socket). So a link with messages in flight that had no read since
+  // the last sweep is looked at: bytes, an end or an error waiting make its reader look
+  // directly (one recv with MSG_PEEK per such link and sweep; none while reads go on).
+  static void look_if_stalled(peer_link& link) {
+    const bool progressed = link.reads != link.reads_at_sweep;
+    link.reads_at_sweep = link.reads;
+    if (progressed || link.queue.in_flight() == 0 || !link.socket.is_open() ||
+        link.look_generation == link.generation) {
+      return;
+    }
+    char byte = 0;
+    const ssize_t got = ::recv(link.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    link.look_generation = link.generation;
+    std::error_code ignored;
+    link.socket.cancel(ignored);
   }
 
   // I/O thread: closes everything and fails what is pending.
