@@ -732,7 +732,14 @@ struct stream_channel<Protocol>::impl {
           std::error_code release_ec;
           const int fd = protocol_ec ? -1 : connection->socket.release(release_ec);
           if (fd < 0 || release_ec) continue;
-          if (self->settings.on_origin(f.sequence, fd, rest)) {
+          bool taken = false;
+          try {
+            taken = self->settings.on_origin(f.sequence, fd, rest);
+          } catch (const std::exception& e) {
+            // E.g. the sending channel is closing: this connection stays one-way.
+            self->settings.report(absl::StrFormat("on_origin threw (connection kept one-way): %s", e.what()));
+          }
+          if (taken) {
             self->inbound.erase(connection);
             std::lock_guard lock(self->stats_mutex);
             self->stats.decoded += decoder.counters();
