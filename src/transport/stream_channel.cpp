@@ -396,6 +396,25 @@ struct stream_channel<Protocol>::impl {
     }
   }
 
+  // I/O thread: `fd`, a connection the peer dialled, as a socket of this channel; none (fd
+  // closed, the failure reported) once the channel is closed or when the descriptor is refused.
+  std::optional<socket_type> take_over(const peer_link& link, int fd, const char* what) {
+    if (closed.load()) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    socket_type s(io);
+    std::error_code ec;
+    s.assign(link.peer.protocol(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      settings.report(absl::StrFormat("cannot adopt %s from %s: %s", what, describe(link.peer),
+                                      ec.message()));
+      return std::nullopt;
+    }
+    return s;
+  }
+
   // `how`: a connection we dialled (announced as duplex when settings.duplex_route says so),
   // one the peer dialled to receive on (adopt), or one the peer dialled and announced
   // (adopt_duplex, with the bytes its listener read past the origin frame).
@@ -1115,23 +1134,12 @@ void stream_channel<Protocol>::adopt(const endpoint_type& peer, int fd) {
     return;
   }
   impl_->post([self = impl_.get(), link, fd] {
-    if (self->closed.load()) {
-      ::close(fd);
-      return;
-    }
-    typename Protocol::socket s(self->io);
-    std::error_code ec;
-    s.assign(link->peer.protocol(), fd, ec);
-    if (ec) {
-      ::close(fd);
-      self->settings.report(absl::StrFormat("cannot adopt a connection from %s: %s",
-                                            describe(link->peer), ec.message()));
-      return;
-    }
+    auto s = self->take_over(*link, fd, "a connection");
+    if (!s) return;
     // A second connection from the same peer replaces the first (which the peer gave up).
     self->connection_lost(link, link->generation, "the peer dialled again");
     link->backoff_timer.cancel();  // a connect_loop waiting for it ends (the link is connected)
-    self->connected(link, std::move(s), impl::connection_kind::adopted);
+    self->connected(link, std::move(*s), impl::connection_kind::adopted);
   });
 }
 
@@ -1152,23 +1160,13 @@ bool stream_channel<Protocol>::adopt_duplex(const endpoint_type& peer, int fd,
     return false;
   }
   impl_->post([self = impl_.get(), link, fd, carried = std::string(rest.begin(), rest.end())]() mutable {
-    if (self->closed.load()) {
-      ::close(fd);
+    auto s = self->take_over(*link, fd, "a duplex connection");
+    if (!s) {
       link->connecting.store(false);
+      if (!self->closed.load() && !link->queue.idle()) self->ensure_connecting(link);
       return;
     }
-    typename Protocol::socket s(self->io);
-    std::error_code ec;
-    s.assign(link->peer.protocol(), fd, ec);
-    if (ec) {
-      ::close(fd);
-      link->connecting.store(false);
-      self->settings.report(absl::StrFormat("cannot adopt a duplex connection from %s: %s",
-                                            describe(link->peer), ec.message()));
-      if (!link->queue.idle()) self->ensure_connecting(link);
-      return;
-    }
-    self->connected(link, std::move(s), impl::connection_kind::adopted_duplex, std::move(carried));
+    self->connected(link, std::move(*s), impl::connection_kind::adopted_duplex, std::move(carried));
   });
   return true;
 }
