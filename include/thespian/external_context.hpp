@@ -59,12 +59,12 @@ class THESPIAN_EXPORT ExternalContext {
  private:
   friend class ActorSystem;
   ExternalContext(std::shared_ptr<detail::system_core> core,
-                  std::shared_ptr<detail::external_endpoint> endpoint);
+                  detail::endpoint_ref<detail::external_endpoint> endpoint);
   ActorAddress create_actor_of(const detail::actor_type& type, Requirements req,
                                std::string global_name);
 
   std::shared_ptr<detail::system_core> core_;
-  std::shared_ptr<detail::external_endpoint> endpoint_;
+  detail::endpoint_ref<detail::external_endpoint> endpoint_;
   ActorAddress address_;
 };
 

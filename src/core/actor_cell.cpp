@@ -37,13 +37,12 @@ thread_local actor_cell* gathering_cell = nullptr;
 thread_local const endpoint* last_target = nullptr;
 thread_local gather_area thread_area;
 
-// Where an actor constructed in its cell's block (fixed_cell_block_allocator) sits, counted
-// from the cell: the cell follows the control block's vtable pointer and two counts. bind()
-// checks it for each actor; one elsewhere is found through rare_.
-constexpr std::size_t kActorOffset = kCellHead - 2 * sizeof(void*);
-
 }  // namespace
 
+std::size_t actor_cell::pooled_block_bytes() const noexcept { return cell_block_bytes(*type_); }
+
+// An actor constructed in its cell's block sits kActorOffset behind the cell (cell_block.hpp);
+// bind() checks it for each actor, and one elsewhere is found through rare_.
 inline Actor& actor_cell::actor() const noexcept {
   if (actor_in_rare_) [[unlikely]] return *rare_->actor;
   return *std::launder(reinterpret_cast<Actor*>(
@@ -124,7 +123,7 @@ void actor_cell::start(std::unique_ptr<Actor> actor) { bind(actor.release(), fal
 void actor_cell::start_in_block(Actor* actor) { bind(actor, true); }
 
 void actor_cell::bind(Actor* actor, bool in_block) {
-  address_ = ActorAddress(shared_from_this());
+  address_ = ActorAddress(endpoint_ref<endpoint>::share(this));
   actor_in_block_ = in_block;
   if (reinterpret_cast<char*>(actor) != reinterpret_cast<char*>(this) + kActorOffset) {
     rare().actor = actor;
@@ -522,11 +521,11 @@ bool actor_cell::next_or_idle(envelope& out) {
 actor_cell::activation actor_cell::run(envelope first, first_step step,
                                        std::exception_ptr error) {
   // Holds the cell while an exit may drop its last other reference (its own address_).
-  std::shared_ptr<endpoint> keep;
+  endpoint_ref<endpoint> keep;
   // What run_sync could not do without a coroutine comes first.
   switch (step) {
     case first_step::handle:
-      if (first.message.is<ActorExitRequest>()) keep = shared_from_this();
+      if (first.message.is<ActorExitRequest>()) keep = endpoint_ref<endpoint>::share(this);
       co_await handle(std::move(first));
       break;
     case first_step::receive:
@@ -571,7 +570,7 @@ actor_cell::activation actor_cell::run(envelope first, first_step step,
       }
       if (failed) co_await recover(e, failed);
     } else {
-      if (!keep && e.message.is<ActorExitRequest>()) keep = shared_from_this();
+      if (!keep && e.message.is<ActorExitRequest>()) keep = endpoint_ref<endpoint>::share(this);
       co_await handle(std::move(e));
     }
     if (++handled_this_turn >= kMessagesPerTurn && has_actor_) {
@@ -676,8 +675,8 @@ asio::awaitable<std::optional<Message>> actor_cell::ask(ActorAddress to, Message
                                                         std::chrono::nanoseconds timeout) {
   if (!to) throw InvalidActorAddress("ask to the null address from " + describe());
   const std::uint64_t tag = ++rare().next_tag;
-  std::weak_ptr<actor_cell> weak_self = std::static_pointer_cast<actor_cell>(shared_from_this());
-  auto reply = std::make_shared<reply_endpoint>(
+  endpoint_weak<actor_cell> weak_self = endpoint_ref<actor_cell>::share(this);
+  auto reply = make_endpoint<reply_endpoint>(
       core_.id(), core_.next_endpoint_id(), [weak_self, tag](envelope&& e) {
         if (auto self = weak_self.lock()) {
           self->deliver(envelope{std::move(e.message), std::move(e.sender),
@@ -718,7 +717,7 @@ void actor_cell::wakeup_after(std::chrono::nanoseconds delay, Message payload) {
   const std::uint64_t tag = ++rare().next_tag;
   auto timer = std::make_shared<asio::steady_timer>(core_.context(), delay);
   rare().wakeups.emplace(tag, timer);
-  std::weak_ptr<actor_cell> weak_self = std::static_pointer_cast<actor_cell>(shared_from_this());
+  endpoint_weak<actor_cell> weak_self = endpoint_ref<actor_cell>::share(this);
   timer->async_wait([weak_self, tag, wakeup = WakeupMessage{delay, std::move(payload)}](
                         const std::error_code& ec) mutable {
     if (ec) return;
@@ -764,7 +763,7 @@ void actor_cell::unwatch(int fd) {
 
 void actor_cell::arm_watch(int fd, watched_descriptor& watched) {
   const std::uint64_t tag = watched.armed = ++rare().next_tag;
-  std::weak_ptr<actor_cell> weak_self = std::static_pointer_cast<actor_cell>(shared_from_this());
+  endpoint_weak<actor_cell> weak_self = endpoint_ref<actor_cell>::share(this);
   watched.descriptor->async_wait(asio::posix::stream_descriptor::wait_read,
                                  [weak_self, fd, tag](const std::error_code& ec) {
                                    if (ec) return;
@@ -795,8 +794,8 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
     });
     const std::uint64_t tag = ++rare_->next_tag;
     asio::steady_timer patience(core_.context(), core_.options().shutdown_timeout);
-    std::weak_ptr<actor_cell> weak_self =
-        std::static_pointer_cast<actor_cell>(shared_from_this());
+    endpoint_weak<actor_cell> weak_self =
+        endpoint_ref<actor_cell>::share(this);
     patience.async_wait([weak_self, tag](const std::error_code& ec) {
       if (ec) return;
       if (auto self = weak_self.lock()) {

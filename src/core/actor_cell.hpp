@@ -124,6 +124,8 @@ class actor_cell final : public endpoint, public runnable {
   void abandon();
 
   bool deliver(envelope&& e) override;
+  // Its block's size follows from its actor's type (cell_block.hpp).
+  std::size_t pooled_block_bytes() const noexcept override;
   // All of them under one lock, or none (0) once the actor has exited.
   std::size_t deliver_some(envelope* items, std::size_t n) override;
   // The coroutine thread that runs the receive loop: the stack of asio frames (loop, receive(),

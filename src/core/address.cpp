@@ -13,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <mutex>
+#include <new>
 #include <ostream>
 #include <utility>
 
@@ -20,6 +21,7 @@
 #include <absl/strings/str_format.h>
 
 #include "core/endpoint.hpp"
+#include "thespian/detail/small_pool.hpp"
 #include "thespian/address.hpp"
 
 namespace thespian::detail {
@@ -32,11 +34,21 @@ class unknown_endpoint final : public endpoint {
   bool deliver(envelope&&) override { return false; }
 };
 
+// Gives an endpoint's block back: to the small pool when it came from there (`bytes`, see
+// endpoint::pooled_block_bytes), else to operator delete.
+void small_deallocate_or_delete(void* block, std::size_t bytes) noexcept {
+  if (bytes) {
+    small_deallocate(block, bytes);
+  } else {
+    ::operator delete(block);
+  }
+}
+
 using wire_key = std::pair<std::uint64_t, std::uint64_t>;
 
 struct wire_table {
   std::mutex mutex;
-  absl::flat_hash_map<wire_key, std::weak_ptr<endpoint>> endpoints;
+  absl::flat_hash_map<wire_key, endpoint_weak<endpoint>> endpoints;
   std::size_t size_after_sweep = 0;
 };
 
@@ -60,7 +72,7 @@ void sweep_if_grown(wire_table& t) {
 std::atomic<remote_resolver> installed_resolver{nullptr};
 
 // Puts `ep` in `slot`, bumping the epoch when that evicts another live endpoint.
-void assign_slot(std::weak_ptr<endpoint>& slot, const std::shared_ptr<endpoint>& ep) {
+void assign_slot(endpoint_weak<endpoint>& slot, const endpoint_ref<endpoint>& ep) {
   if (auto old = slot.lock(); old && old != ep) {
     replacement_epoch.fetch_add(1, std::memory_order_acq_rel);
   }
@@ -69,14 +81,14 @@ void assign_slot(std::weak_ptr<endpoint>& slot, const std::shared_ptr<endpoint>&
 
 // The calling thread's cache in front of the table: direct-mapped, a handful of entries (a
 // decoding thread sees few distinct targets in a row). Holding weak references keeps at most
-// this many control blocks per thread from being freed early: bounded.
+// this many endpoint blocks per thread from being freed early: bounded.
 class thread_cache {
  public:
   struct entry {
     std::uint64_t system_id = 0;
     std::uint64_t id = 0;
     std::uint64_t epoch = 0;
-    std::weak_ptr<endpoint> ep;  // empty: the slot is unused
+    endpoint_weak<endpoint> ep;  // empty: the slot is unused
   };
 
   entry& slot(std::uint64_t system_id, std::uint64_t id) noexcept {
@@ -99,13 +111,12 @@ bool same_key(const thread_cache::entry& e, std::uint64_t system_id, std::uint64
   return e.system_id == system_id && e.id == id && e.epoch == epoch;
 }
 
-void remember(const std::shared_ptr<endpoint>& ep) {
+void remember(const endpoint_ref<endpoint>& ep) {
   const std::uint64_t epoch = replacement_epoch.load(std::memory_order_acquire);
   auto& e = cache().slot(ep->system_id(), ep->id());
   // This thread entered this very endpoint (alive: the caller holds it) and nothing replaced a
   // live endpoint since, so the table still maps its identity to it.
-  if (same_key(e, ep->system_id(), ep->id(), epoch) && !e.ep.owner_before(ep) &&
-      !ep.owner_before(e.ep)) {
+  if (same_key(e, ep->system_id(), ep->id(), epoch) && e.ep.target() == ep.get()) {
     return;
   }
   {
@@ -119,22 +130,22 @@ void remember(const std::shared_ptr<endpoint>& ep) {
   e = {ep->system_id(), ep->id(), epoch, ep};
 }
 
-std::shared_ptr<endpoint> resolve_in_table(std::uint64_t system_id, std::uint64_t id) {
+endpoint_ref<endpoint> resolve_in_table(std::uint64_t system_id, std::uint64_t id) {
   auto& t = table();
   std::lock_guard lock(t.mutex);
   auto& slot = t.endpoints[{system_id, id}];
   if (auto ep = slot.lock()) return ep;
-  std::shared_ptr<endpoint> ep;
+  endpoint_ref<endpoint> ep;
   if (auto resolver = installed_resolver.load(std::memory_order_acquire)) {
     ep = resolver(system_id, id);
   }
-  if (!ep) ep = std::make_shared<unknown_endpoint>(system_id, id);
+  if (!ep) ep = make_endpoint<unknown_endpoint>(system_id, id);
   assign_slot(slot, ep);  // the old one is dead: no bump (a dead endpoint is never a cache hit)
   sweep_if_grown(t);
   return ep;
 }
 
-std::shared_ptr<endpoint> resolve(std::uint64_t system_id, std::uint64_t id) {
+endpoint_ref<endpoint> resolve(std::uint64_t system_id, std::uint64_t id) {
   const std::uint64_t epoch = replacement_epoch.load(std::memory_order_acquire);
   auto& e = cache().slot(system_id, id);
   if (same_key(e, system_id, id, epoch)) {
@@ -151,11 +162,35 @@ void set_remote_resolver(remote_resolver resolver) noexcept {
   installed_resolver.store(resolver, std::memory_order_release);
 }
 
-std::shared_ptr<endpoint> resolve_endpoint(std::uint64_t system_id, std::uint64_t id) {
+endpoint_ref<endpoint> resolve_endpoint(std::uint64_t system_id, std::uint64_t id) {
   return resolve(system_id, id);
 }
 
-void remember_endpoint(const std::shared_ptr<endpoint>& ep) { remember(ep); }
+void remember_endpoint(const endpoint_ref<endpoint>& ep) { remember(ep); }
+
+void destroy_endpoint(endpoint* ep) noexcept {
+  // Asked before the endpoint is gone; kept in the block (where the endpoint was) when weak
+  // references outlive it, for the last of them to free the block with.
+  const std::size_t bytes = ep->pooled_block_bytes();
+  ep->~endpoint();
+  ref_counts& counts = counts_of(ep);
+  if (counts.weak.load(std::memory_order_acquire) != 1) {
+    new (static_cast<void*>(ep)) std::size_t(bytes);
+    if (counts.weak.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  }
+  void* block = &counts;
+  counts.~ref_counts();
+  small_deallocate_or_delete(block, bytes);
+}
+
+void free_endpoint_block(endpoint* ep) noexcept {
+  // Only after destroy_endpoint dropped the strong references' weak count.
+  const std::size_t bytes = *std::launder(reinterpret_cast<std::size_t*>(ep));
+  ref_counts& counts = counts_of(ep);
+  void* block = &counts;
+  counts.~ref_counts();
+  small_deallocate_or_delete(block, bytes);
+}
 
 std::string endpoint::describe() const {
   // The same text in every process: a multi-process system's id says how it is reached (see
@@ -181,25 +216,19 @@ std::string endpoint::describe() const {
 namespace thespian {
 
 std::string ActorAddress::to_string() const {
-  return endpoint_ ? endpoint_->describe() : std::string("ActorAddr-(null)");
+  return bits_ ? endpoint()->describe() : std::string("ActorAddr-(null)");
 }
 
 std::ostream& operator<<(std::ostream& os, const ActorAddress& a) { return os << a.to_string(); }
 
 // Presence travels as a byte, not a bool: a bool loaded from a byte other than 0 or 1 is
 // undefined behaviour, and bytes on the wire are not to be trusted.
-std::shared_ptr<detail::endpoint> ActorAddress::claim(detail::endpoint* endpoint) noexcept {
-  // A borrowed address is only used while the reference it borrows from is held (see
-  // borrow()), so the endpoint is alive here.
-  return endpoint->shared_from_this();
-}
-
 void ActorAddress::save(cereal::PortableBinaryOutputArchive& ar) const {
-  const std::uint8_t present = endpoint_ ? 1 : 0;
+  const std::uint8_t present = bits_ ? 1 : 0;
   ar(present);
   if (!present) return;
   detail::remember(shared_endpoint());
-  ar(endpoint_->system_id(), endpoint_->id());
+  ar(endpoint()->system_id(), endpoint()->id());
 }
 
 void ActorAddress::load(cereal::PortableBinaryInputArchive& ar) {
@@ -209,12 +238,12 @@ void ActorAddress::load(cereal::PortableBinaryInputArchive& ar) {
     throw cereal::Exception("malformed ActorAddress: presence byte " + std::to_string(present));
   }
   if (!present) {
-    endpoint_.reset();
+    *this = ActorAddress();
     return;
   }
   std::uint64_t system_id = 0, id = 0;
   ar(system_id, id);
-  endpoint_ = detail::resolve(system_id, id);
+  *this = ActorAddress(detail::resolve(system_id, id));
 }
 
 }  // namespace thespian

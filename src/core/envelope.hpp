@@ -19,7 +19,7 @@ enum class envelope_kind : std::uint8_t {
   watch,        // a WatchMessage: watched descriptor `tag` is readable; dropped after unwatch/exit
 };
 
-// 40 bytes, not 48: the kind shares the tag's word (tags count asks, timers and watches from
+// 32 bytes, not 40: the kind shares the tag's word (tags count asks, timers and watches from
 // 1, so 56 bits never run out). Mailbox chunks move between the senders' cores and the
 // receiver's, so each envelope's bytes are cache traffic.
 struct envelope {
@@ -28,7 +28,7 @@ struct envelope {
   envelope_kind kind : 8 = envelope_kind::user;
   std::uint64_t tag : 56 = 0;
 };
-static_assert(sizeof(envelope) == 40);
+static_assert(sizeof(envelope) == 32);
 
 // Makes a borrowed sender (ActorAddress::borrow, a gathered run's) hold its own reference:
 // done to the last envelope of each run an actor's mailbox takes, and to every envelope

@@ -17,17 +17,17 @@
 namespace thespian::detail {
 namespace {
 
-// Size classes: 16-byte steps to 128, then coarser to kSmallPoolMax. 248 and the larger ones
+// Size classes: 16-byte steps to 128, then coarser to kSmallPoolMax. 200 and the larger ones
 // up to 1024: the blocks an actor's cell comes in (kCellBlocks, cell_block.hpp), an idle
-// actor being mostly one of them. 248, not 256: glibc adds 8 bytes to each operator-new
-// block and rounds to 16, so a 16k + 8 class wastes nothing (248 -> 256, 256 -> 272).
+// actor being mostly one of them. 200, not 208: glibc adds 8 bytes to each operator-new
+// block and rounds to 16, so a 16k + 8 class wastes nothing (200 -> 208, 208 -> 224).
 constexpr std::array<std::uint32_t, 23> kClassSize{16,  32,  48,  64,  80,  96,  112, 128,
-                                                   160, 192, 224, 248, 256, 288, 320, 352,
+                                                   160, 192, 200, 224, 256, 288, 320, 352,
                                                    384, 448, 512, 640, 768, 896, 1024};
 constexpr std::size_t kClasses = kClassSize.size();
 static_assert(kClassSize.back() == kSmallPoolMax);
 
-// 8-byte granules (248 is not a multiple of 16).
+// 8-byte granules (200 is not a multiple of 16).
 constexpr std::size_t kGranule = 8;
 // class_of[(bytes + 7) / 8]: the smallest class that holds `bytes`.
 constexpr auto kClassOf = [] {
@@ -42,7 +42,7 @@ constexpr auto kClassOf = [] {
 constexpr std::size_t class_of(std::size_t bytes) noexcept {
   return kClassOf[(bytes + kGranule - 1) / kGranule];
 }
-static_assert(kClassSize[class_of(248)] == 248 && kClassSize[class_of(249)] == 256);
+static_assert(kClassSize[class_of(200)] == 200 && kClassSize[class_of(201)] == 224);
 
 // Blocks a thread moves to or from the depot at once, and what it keeps before giving back.
 constexpr std::uint32_t kBatch = 64;

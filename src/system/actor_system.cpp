@@ -23,7 +23,7 @@ void start_async_ask(system_core& core, const ActorAddress& to, Message message,
 // ---------------------------------------------------------------- ExternalContext
 
 ExternalContext::ExternalContext(std::shared_ptr<detail::system_core> core,
-                                 std::shared_ptr<detail::external_endpoint> endpoint)
+                                 detail::endpoint_ref<detail::external_endpoint> endpoint)
     : core_(std::move(core)), endpoint_(std::move(endpoint)), address_(endpoint_) {}
 
 ExternalContext::ExternalContext(ExternalContext&&) noexcept = default;

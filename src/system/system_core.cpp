@@ -22,6 +22,7 @@
 #include "system/multiproc/node.hpp"
 #include "system/multiproc/system_route.hpp"
 #include "system/process/process_launcher.hpp"
+#include "thespian/detail/small_pool.hpp"
 #include "thespian/errors.hpp"
 
 namespace thespian::detail {
@@ -29,43 +30,18 @@ namespace {
 
 std::atomic<std::uint64_t> next_system_id{0};
 
-// The cell, its control block and an actor of `room` bytes in one block larger than the first
-// of kCellBlocks: the smallest that fits (no size kept in the control block), else one sized to
-// fit. Out of line: only the first class's allocation is inlined into spawn.
-template <std::size_t... I, class... Args>
-[[gnu::noinline]] std::shared_ptr<actor_cell> allocate_larger_cell_block(
-    std::index_sequence<I...>, std::size_t room, Args&&... args) {
-  std::shared_ptr<actor_cell> cell;
-  const bool fixed =
-      ((room <= kCellBlocks[I + 1] - kCellHead &&
-        (cell = std::allocate_shared<actor_cell>(
-             fixed_cell_block_allocator<actor_cell, kCellHead, kCellBlocks[I + 1]>(),
-             std::forward<Args>(args)...),
-         true)) ||
-       ...);
-  if (!fixed) {
-    cell = std::allocate_shared<actor_cell>(cell_block_allocator<actor_cell>(room),
-                                            std::forward<Args>(args)...);
-  }
-  return cell;
-}
-
-// Flattened: the construction's library layers, shared with the larger blocks' calls, are
-// inlined here (otherwise they stay out of line, ~40 instructions more per spawn).
+// The cell of an actor of `type` in a block of its own (cell_block.hpp), with room behind it
+// for the actor when the type is made in place; the cell says how the block is given back.
 template <class... Args>
-[[gnu::flatten]] std::shared_ptr<actor_cell> allocate_first_cell_block(Args&&... args) {
-  return std::allocate_shared<actor_cell>(
-      fixed_cell_block_allocator<actor_cell, kCellHead, kCellBlocks[0]>(),
-      std::forward<Args>(args)...);
-}
-
-template <class... Args>
-std::shared_ptr<actor_cell> allocate_cell_block(std::size_t room, Args&&... args) {
-  if (room <= kCellBlocks[0] - kCellHead) [[likely]] {
-    return allocate_first_cell_block(std::forward<Args>(args)...);
+endpoint_ref<actor_cell> make_cell_in_block(const actor_type& type, Args&&... args) {
+  const std::size_t bytes = cell_block_bytes(type);
+  void* block = small_allocate(bytes);
+  try {
+    return make_endpoint_at<actor_cell>(block, std::forward<Args>(args)...);
+  } catch (...) {
+    small_deallocate(block, bytes);
+    throw;
   }
-  return allocate_larger_cell_block(std::make_index_sequence<kCellBlocks.size() - 1>(), room,
-                                    std::forward<Args>(args)...);
 }
 
 constexpr const char* kVersion = "0.1.0";
@@ -116,7 +92,7 @@ std::string describe_exception(const std::exception_ptr& error) {
 struct system_core::pending_ask {
   pending_ask(ask_key k, ask_callback callback) : key(k), done(std::move(callback)) {}
   const ask_key key;  // where it sits in asks_
-  std::shared_ptr<reply_endpoint> reply;
+  endpoint_ref<reply_endpoint> reply;
   ask_callback done;
   std::atomic<bool> finished{false};
 
@@ -206,7 +182,7 @@ system_core::system_core(std::string_view base, Capabilities caps, SystemOptions
     driver_ = make_simple_driver(context_, options_.simple_run_limit);
   }
   caps_ = std::make_shared<const Capabilities>(std::move(current));
-  external_ = std::make_shared<external_endpoint>(*this, next_endpoint_id());
+  external_ = make_endpoint<external_endpoint>(*this, next_endpoint_id());
 }
 
 system_core::~system_core() {
@@ -237,13 +213,13 @@ void system_core::join_admin(std::uint64_t admin_system_id, std::uint64_t contro
   link_ = multiproc::link::to_admin(*this, admin_system_id, control_id);
 }
 
-std::shared_ptr<actor_cell> system_core::make_cell(const actor_type& type,
+endpoint_ref<actor_cell> system_core::make_cell(const actor_type& type,
                                                    const std::string& type_name, Requirements req,
                                                    ActorAddress parent, std::string global_name,
                                                    std::uint64_t endpoint_id,
                                                    std::unique_ptr<Actor>& actor) {
-  auto cell = std::make_shared<actor_cell>(*this, endpoint_id, &type, std::move(req),
-                                           std::move(parent), std::move(global_name));
+  auto cell = make_cell_in_block(type, *this, endpoint_id, &type, std::move(req),
+                                 std::move(parent), std::move(global_name));
   cell->name_type(type_name);
   actor = type.make();
   return cell;
@@ -254,7 +230,7 @@ ActorAddress system_core::host_actor(const actor_type& type, const std::string& 
                                      ActorAddress parent, std::uint64_t endpoint_id,
                                      bool system_actor) {
   std::unique_ptr<Actor> actor;
-  std::shared_ptr<actor_cell> cell;
+  endpoint_ref<actor_cell> cell;
   try {
     cell = make_cell(type, type_name, std::move(req), std::move(parent), std::move(global_name),
                      endpoint_id, actor);
@@ -399,20 +375,14 @@ ActorAddress system_core::spawn(const actor_type& type, const std::string& type_
   // decrement later, ~9 of which a creation made.
   ActorAddress parent_address = parent ? parent->address() : ActorAddress{};
   const bool named = !global_name.empty();  // the name itself moves into the cell
-  // One block for the control block, the cell and the actor (cell_block.hpp); the actor is
+  // One block for the counts, the cell and the actor (cell_block.hpp); the actor is
   // constructed in it once the cell exists, so that a constructor that throws leaves a cell
   // born exited (its block then has unused room, freed with it).
-  const bool in_block = type.make_at && type.align <= kCellBlockAlign;
-  std::shared_ptr<actor_cell> cell;
-  void* room = nullptr;
-  if (in_block) {
-    cell = allocate_cell_block(type.size, *this, next_endpoint_id(), &type, std::move(req),
-                               std::move(parent_address), std::move(global_name));
-    room = cell_block_room;
-  } else {
-    cell = std::make_shared<actor_cell>(*this, next_endpoint_id(), &type, std::move(req),
-                                        std::move(parent_address), std::move(global_name));
-  }
+  const bool in_block = actor_in_cell_block(type);
+  endpoint_ref<actor_cell> cell =
+      make_cell_in_block(type, *this, next_endpoint_id(), &type, std::move(req),
+                         std::move(parent_address), std::move(global_name));
+  void* room = reinterpret_cast<char*>(cell.get()) + kActorOffset;
   std::unique_ptr<Actor> actor;
   Actor* actor_in_block = nullptr;
   try {
@@ -484,13 +454,13 @@ std::size_t system_core::actor_count() const {
   return live_count_;
 }
 
-std::vector<std::shared_ptr<actor_cell>> system_core::live_cells() const {
+std::vector<endpoint_ref<actor_cell>> system_core::live_cells() const {
   std::lock_guard lock(actors_mutex_);
-  std::vector<std::shared_ptr<actor_cell>> cells;
+  std::vector<endpoint_ref<actor_cell>> cells;
   cells.reserve(live_count_);
   // Oldest first (the list is newest first): a parent comes before its children.
   for (actor_cell* c = live_head_; c; c = c->live.next) {
-    cells.push_back(std::static_pointer_cast<actor_cell>(c->shared_from_this()));
+    cells.push_back(endpoint_ref<actor_cell>::share(c));
   }
   std::reverse(cells.begin(), cells.end());
   return cells;
@@ -537,8 +507,8 @@ void system_core::apply_capability(std::string name, std::optional<CapabilityVal
   }
 }
 
-std::shared_ptr<external_endpoint> system_core::new_external_endpoint() {
-  return std::make_shared<external_endpoint>(*this, next_endpoint_id());
+endpoint_ref<external_endpoint> system_core::new_external_endpoint() {
+  return make_endpoint<external_endpoint>(*this, next_endpoint_id());
 }
 
 void system_core::start_async_ask(const ActorAddress& to, Message message,
@@ -575,7 +545,7 @@ void system_core::start_async_ask(const ActorAddress& to, Message message,
   std::weak_ptr<system_core> weak_core = weak_from_this();
   // The reply endpoint holds the ask weakly: asks_ owns it until it is answered or expires.
   std::weak_ptr<pending_ask> weak_ask = ask;
-  ask->reply = std::make_shared<reply_endpoint>(
+  ask->reply = make_endpoint<reply_endpoint>(
       id_, next_endpoint_id(), [weak_ask, weak_core](envelope&& e) {
         auto pending = weak_ask.lock();
         if (pending && pending->finish(nullptr, std::move(e.message))) {
@@ -662,7 +632,7 @@ SystemStatus system_core::status() {
 }
 
 void system_core::request_exit(bool top_level_only) {
-  std::vector<std::shared_ptr<actor_cell>> targets;
+  std::vector<endpoint_ref<actor_cell>> targets;
   {
     std::lock_guard lock(actors_mutex_);
     for (actor_cell* cell = live_head_; cell; cell = cell->live.next) {
@@ -674,7 +644,7 @@ void system_core::request_exit(bool top_level_only) {
           &static_cast<const actor_cell*>(parent)->core() == this) {
         continue;
       }
-      targets.push_back(std::static_pointer_cast<actor_cell>(cell->shared_from_this()));
+      targets.push_back(endpoint_ref<actor_cell>::share(cell));
     }
   }
   for (const auto& cell : targets) {
@@ -730,7 +700,7 @@ void system_core::shutdown() {
     // No thread runs actors any more: release what the abandoned ones still hold while the
     // io_context their coroutines belong to is alive.
     // Out of the list first: abandon() drops the address that keeps each cell alive.
-    const std::vector<std::shared_ptr<actor_cell>> abandoned = live_cells();
+    const std::vector<endpoint_ref<actor_cell>> abandoned = live_cells();
     {
       std::lock_guard lock(actors_mutex_);
       for (const auto& cell : abandoned) cell->live = {};

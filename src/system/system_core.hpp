@@ -115,10 +115,10 @@ class system_core : public std::enable_shared_from_this<system_core> {
   void apply_capability(std::string name, std::optional<CapabilityValue> value);
 
   // --- outside callers
-  const std::shared_ptr<external_endpoint>& default_endpoint() const noexcept {
+  const endpoint_ref<external_endpoint>& default_endpoint() const noexcept {
     return external_;
   }
-  std::shared_ptr<external_endpoint> new_external_endpoint();
+  endpoint_ref<external_endpoint> new_external_endpoint();
   void start_async_ask(const ActorAddress& to, Message message, std::chrono::nanoseconds timeout,
                        ask_callback done);
   SystemStatus status();
@@ -136,7 +136,7 @@ class system_core : public std::enable_shared_from_this<system_core> {
   ActorAddress spawn(const actor_type& type, const std::string& type_name, Requirements req,
                      std::string global_name, actor_cell* parent);
   // Builds the cell and the actor; throws what the constructor throws.
-  std::shared_ptr<actor_cell> make_cell(const actor_type& type, const std::string& type_name,
+  endpoint_ref<actor_cell> make_cell(const actor_type& type, const std::string& type_name,
                                         Requirements req, ActorAddress parent,
                                         std::string global_name, std::uint64_t endpoint_id,
                                         std::unique_ptr<Actor>& actor);
@@ -144,7 +144,7 @@ class system_core : public std::enable_shared_from_this<system_core> {
   // Arms ask_timer_ for `deadline` unless it is already due at or before it. Needs asks_mutex_.
   void arm_ask_timer_locked(std::chrono::steady_clock::time_point deadline);
   void expire_asks(const std::error_code& ec);
-  std::vector<std::shared_ptr<actor_cell>> live_cells() const;
+  std::vector<endpoint_ref<actor_cell>> live_cells() const;
   void request_exit(bool top_level_only);
 
   const process_role role_;
@@ -189,7 +189,7 @@ class system_core : public std::enable_shared_from_this<system_core> {
   asio::steady_timer ask_timer_{context_};
   std::optional<std::chrono::steady_clock::time_point> ask_timer_due_;
 
-  std::shared_ptr<external_endpoint> external_;
+  endpoint_ref<external_endpoint> external_;
   // client and member roles: the way to the admin, which creates every actor.
   std::unique_ptr<multiproc::link> link_;
   std::atomic<bool> shut_down_{false};

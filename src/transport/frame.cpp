@@ -105,7 +105,7 @@ class address_bytes_cache {
  private:
   struct entry {
     const void* key = nullptr;
-    std::weak_ptr<detail::endpoint> owner;
+    detail::endpoint_weak<detail::endpoint> owner;
     std::string bytes;
   };
   std::array<entry, 4> entries_;

@@ -31,8 +31,8 @@ void write(const std::string& dir, const std::string& name, const std::string& b
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   const std::string dir = argv[1];
-  auto a = std::make_shared<idle_endpoint>(77, 1);
-  auto b = std::make_shared<idle_endpoint>(77, 2);
+  auto a = thespian::detail::make_endpoint<idle_endpoint>(77, 1);
+  auto b = thespian::detail::make_endpoint<idle_endpoint>(77, 2);
   const ActorAddress one(a), two(b);
   const std::size_t max = transport::default_max_stream_frame_size;
   const std::string text = transport::encode_frame(frame{frame_kind::data, 1, one, two, std::string("hello")}, max);

@@ -83,8 +83,8 @@ class recording_endpoint final : public thespian::detail::endpoint {
   std::vector<thespian::detail::envelope> received_;
 };
 
-inline std::shared_ptr<recording_endpoint> make_recording_endpoint() {
-  return std::make_shared<recording_endpoint>(fresh_system_id(), 1);
+inline thespian::detail::endpoint_ref<recording_endpoint> make_recording_endpoint() {
+  return thespian::detail::make_endpoint<recording_endpoint>(fresh_system_id(), 1);
 }
 
 // Writes `value` with a PortableBinary archive and reads it back as a fresh T.

@@ -194,7 +194,7 @@ link::link(system_core& core, ActorAddress admin, std::unique_ptr<admin_process>
     : core_(core),
       admin_(std::move(admin)),
       process_(std::move(process)),
-      control_(std::make_shared<control_endpoint>(core, control_id)) {
+      control_(make_endpoint<control_endpoint>(core, control_id)) {
   remember_endpoint(control_);
 }
 

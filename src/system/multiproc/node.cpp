@@ -74,7 +74,7 @@ class relayed_endpoint final : public endpoint {
 
 std::uint64_t relay_route_of(std::uint64_t system_id, std::uint64_t id);
 
-std::shared_ptr<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t id) {
+endpoint_ref<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t id) {
   // An endpoint of a system of this process that is not (or no longer) there is unknown, not
   // remote: sending it to ourselves would only come back refused. Unless this process is the
   // admin of a routed system and relays that endpoint.
@@ -83,9 +83,9 @@ std::shared_ptr<endpoint> resolve_remote(std::uint64_t system_id, std::uint64_t 
   if (node::instance().is_local(system_id)) {
     const std::uint64_t route = relay_route_of(system_id, id);
     if (route == 0) return nullptr;
-    return std::make_shared<relayed_endpoint>(system_id, id, route);
+    return make_endpoint<relayed_endpoint>(system_id, id, route);
   }
-  return std::make_shared<remote_endpoint>(system_id, id);
+  return make_endpoint<remote_endpoint>(system_id, id);
 }
 
 using listener = std::variant<std::unique_ptr<transport::unix_channel>,
@@ -462,7 +462,7 @@ bool node::send_via(std::uint64_t route, endpoint& to, envelope&& e) {
   }
   transport::frame f;
   f.kind = transport::frame_kind::data;
-  f.target = ActorAddress(to.shared_from_this());
+  f.target = ActorAddress(endpoint_ref<endpoint>::share(&to));
   f.sender = e.sender;
   f.message = e.message;  // shares the immutable payload, kept for a dead letter
   const std::uint64_t sender_system = e.sender ? e.sender.endpoint()->system_id() : 0;
@@ -509,7 +509,7 @@ bool node::send_via(std::uint64_t route, endpoint& to, envelope&& e) {
         "a %s message to %s is too large for multiprocUDPBase: encoded with its addresses it "
         "takes %d bytes, and one UDP datagram carries at most %d (use multiprocTCPBase for "
         "larger messages)",
-        kept.type_name(), ActorAddress(to.shared_from_this()).to_string(),
+        kept.type_name(), ActorAddress(endpoint_ref<endpoint>::share(&to)).to_string(),
         too_large.frame_size(), too_large.max_size()));
   } catch (...) {
     impl_->finished_one();

@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(a_copy_of_a_borrowed_address_holds_its_own_reference) {
   assigned = borrowed;
   BOOST_TEST(!assigned.borrowed());
   BOOST_TEST(ep.use_count() == 3);
-  BOOST_TEST(borrowed.shared_endpoint() == ep);  // a counted reference too
+  BOOST_TEST((borrowed.shared_endpoint() == ep));  // a counted reference too
   BOOST_TEST((copy == borrowed));
   BOOST_TEST((assigned == ActorAddress(ep)));
   BOOST_TEST(std::hash<ActorAddress>{}(borrowed) == std::hash<ActorAddress>{}(copy));
@@ -116,6 +116,58 @@ BOOST_AUTO_TEST_CASE(moving_a_borrowed_address_through_a_const_reference_claims_
   assigned = std::move(as_a_handler_sees_it);  // NOLINT(performance-move-const-arg)
   BOOST_TEST(!assigned.borrowed());
   BOOST_TEST(ep.use_count() == 3);
+}
+
+// An endpoint goes with its last strong reference, even while weak ones remain (the wire
+// table's and the thread caches' are weak); those keep only its block, so lock() fails and
+// the block is freed with the last of them (ASan sees a use after free or a leak).
+BOOST_AUTO_TEST_CASE(an_endpoint_goes_with_its_last_address_and_weak_references_keep_only_its_block) {
+  struct counted_endpoint final : thespian::detail::endpoint {
+    counted_endpoint(std::uint64_t system_id, int& alive)
+        : endpoint(system_id, 1), alive_(alive) {
+      ++alive_;
+    }
+    ~counted_endpoint() override { --alive_; }
+    bool deliver(thespian::detail::envelope&&) override { return true; }
+    int& alive_;
+  };
+  int alive = 0;
+  auto ep = thespian::detail::make_endpoint<counted_endpoint>(unit_support::fresh_system_id(),
+                                                               alive);
+  BOOST_TEST(alive == 1);
+  thespian::detail::endpoint_weak<counted_endpoint> weak(ep);
+  thespian::detail::endpoint_weak<counted_endpoint> weak_copy = weak;
+  BOOST_TEST(!weak.expired());
+  ActorAddress a(ep);
+  BOOST_TEST(ep.use_count() == 2);
+  ep.reset();
+  BOOST_TEST(alive == 1);  // the address still holds it
+  {
+    auto locked = weak.lock();
+    BOOST_REQUIRE(locked);
+    BOOST_TEST(locked.use_count() == 2);
+    BOOST_TEST(static_cast<const void*>(locked.get()) == static_cast<const void*>(a.endpoint()));
+  }
+  a = ActorAddress();
+  BOOST_TEST(alive == 0);
+  BOOST_TEST(weak.expired());
+  BOOST_TEST(!weak.lock());
+  BOOST_TEST(!weak_copy.lock());
+  BOOST_TEST(weak.target() != nullptr);  // still names the (dead) endpoint's block
+}
+
+// A reference to an endpoint is one pointer, counted in front of the endpoint; converting to
+// the base endpoint type and back keeps the count.
+BOOST_AUTO_TEST_CASE(an_address_is_one_word_and_references_convert_without_recounting) {
+  BOOST_TEST(sizeof(ActorAddress) == sizeof(void*));
+  BOOST_TEST(sizeof(thespian::detail::endpoint_ref<recording_endpoint>) == sizeof(void*));
+  auto ep = make_recording_endpoint();
+  thespian::detail::endpoint_ref<thespian::detail::endpoint> base = ep;
+  BOOST_TEST(ep.use_count() == 2);
+  auto back = thespian::detail::endpoint_cast<recording_endpoint>(std::move(base));
+  BOOST_TEST(!base);
+  BOOST_TEST(back.use_count() == 2);
+  BOOST_TEST((back == ep));
 }
 
 BOOST_AUTO_TEST_CASE(addresses_of_distinct_endpoints_are_unequal_and_strictly_ordered) {
@@ -207,7 +259,7 @@ BOOST_AUTO_TEST_CASE(unknown_wire_address_decodes_to_one_address_that_accepts_no
 BOOST_AUTO_TEST_CASE(address_decoded_after_its_endpoint_is_gone_does_not_reach_it) {
   auto ep = make_recording_endpoint();
   const std::string bytes = unit_support::encode(ActorAddress(ep));
-  std::weak_ptr<recording_endpoint> weak = ep;
+  thespian::detail::endpoint_weak<recording_endpoint> weak = ep;
   ep.reset();
   BOOST_REQUIRE(weak.expired());  // the wire table must not keep the endpoint alive
   const auto back = unit_support::decode<ActorAddress>(bytes);
@@ -228,7 +280,7 @@ BOOST_AUTO_TEST_CASE(a_decode_right_after_a_cached_one_never_returns_the_endpoin
     BOOST_TEST(first.endpoint() == ep.get());
     BOOST_TEST(second.endpoint() == ep.get());
   }
-  std::weak_ptr<recording_endpoint> weak = ep;
+  thespian::detail::endpoint_weak<recording_endpoint> weak = ep;
   ep.reset();
   BOOST_REQUIRE(weak.expired());  // the cache must not keep it alive either
   const auto late = unit_support::decode<ActorAddress>(bytes);
@@ -244,7 +296,7 @@ BOOST_AUTO_TEST_CASE(a_placeholder_decoded_and_cached_gives_way_to_the_real_endp
   const std::string bytes = foreign_address_bytes(system_id, 1);
   const auto placeholder = unit_support::decode<ActorAddress>(bytes);  // kept alive on purpose
   BOOST_TEST((unit_support::decode<ActorAddress>(bytes) == placeholder));
-  auto real = std::make_shared<recording_endpoint>(system_id, 1);
+  auto real = thespian::detail::make_endpoint<recording_endpoint>(system_id, 1);
   (void)unit_support::encode(ActorAddress(real));  // enters it in the wire table
   const auto back = unit_support::decode<ActorAddress>(bytes);
   BOOST_TEST(back.endpoint() == real.get());
@@ -253,9 +305,9 @@ BOOST_AUTO_TEST_CASE(a_placeholder_decoded_and_cached_gives_way_to_the_real_endp
 
 BOOST_AUTO_TEST_CASE(an_endpoint_written_again_after_another_thread_replaced_it_is_entered_again) {
   const std::uint64_t system_id = unit_support::fresh_system_id();
-  auto mine = std::make_shared<recording_endpoint>(system_id, 5);
+  auto mine = thespian::detail::make_endpoint<recording_endpoint>(system_id, 5);
   const std::string bytes = unit_support::encode(ActorAddress(mine));  // this thread remembers it
-  auto theirs = std::make_shared<recording_endpoint>(system_id, 5);
+  auto theirs = thespian::detail::make_endpoint<recording_endpoint>(system_id, 5);
   std::thread([&] { (void)unit_support::encode(ActorAddress(theirs)); }).join();
   BOOST_TEST(unit_support::decode<ActorAddress>(bytes).endpoint() == theirs.get());
   // This thread wrote `mine` before: it must not trust that the table still maps it.
@@ -283,7 +335,7 @@ BOOST_AUTO_TEST_CASE(every_thread_decodes_an_identity_to_the_same_endpoint) {
 
 BOOST_AUTO_TEST_CASE(many_identities_decoded_in_turn_each_find_their_own_endpoint) {
   // More identities than the per-thread cache has slots: evictions must not mix them up.
-  std::vector<std::shared_ptr<recording_endpoint>> endpoints;
+  std::vector<thespian::detail::endpoint_ref<recording_endpoint>> endpoints;
   std::vector<std::string> wire;
   for (int i = 0; i < 100; ++i) {
     endpoints.push_back(make_recording_endpoint());

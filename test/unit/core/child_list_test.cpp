@@ -17,10 +17,10 @@ namespace {
 using thespian::ActorAddress;
 using thespian::detail::child_list;
 
-std::vector<std::shared_ptr<unit_support::recording_endpoint>> make_children(std::size_t n) {
-  std::vector<std::shared_ptr<unit_support::recording_endpoint>> out;
+std::vector<thespian::detail::endpoint_ref<unit_support::recording_endpoint>> make_children(std::size_t n) {
+  std::vector<thespian::detail::endpoint_ref<unit_support::recording_endpoint>> out;
   for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(std::make_shared<unit_support::recording_endpoint>(1, 10 + 3 * i));
+    out.push_back(thespian::detail::make_endpoint<unit_support::recording_endpoint>(1, 10 + 3 * i));
   }
   return out;
 }
@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(a_removed_child_can_be_listed_again_and_a_stranger_is_not_r
   for (const auto& c : children) list.add(c->id(), ActorAddress(c));
   list.remove(children[1]->id(), ActorAddress(children[1]));
   // Another endpoint under a listed id is not that child: nothing happens.
-  auto stranger = std::make_shared<unit_support::recording_endpoint>(2, children[2]->id());
+  auto stranger = thespian::detail::make_endpoint<unit_support::recording_endpoint>(2, children[2]->id());
   list.remove(stranger->id(), ActorAddress(stranger));
   BOOST_TEST(list.size() == 3u);
   // Removing it twice, or an id never listed, changes nothing either.

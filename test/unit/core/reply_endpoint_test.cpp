@@ -28,9 +28,9 @@ envelope user_envelope(Message m) {
 // Records what its callback was given.
 struct reply_probe {
   std::shared_ptr<std::vector<Message>> replies = std::make_shared<std::vector<Message>>();
-  std::shared_ptr<reply_endpoint> make() const {
+  thespian::detail::endpoint_ref<reply_endpoint> make() const {
     auto target = replies;
-    return std::make_shared<reply_endpoint>(unit_support::fresh_system_id(), 1,
+    return thespian::detail::make_endpoint<reply_endpoint>(unit_support::fresh_system_id(), 1,
                                             [target](envelope&& e) {
                                               target->push_back(std::move(e.message));
                                             });
@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(only_the_first_close_reports_that_it_closed_the_endpoint) {
 BOOST_AUTO_TEST_CASE(callback_state_is_released_after_the_reply) {
   auto held = std::make_shared<int>(0);
   std::weak_ptr<int> watch = held;
-  auto reply = std::make_shared<reply_endpoint>(unit_support::fresh_system_id(), 1,
+  auto reply = thespian::detail::make_endpoint<reply_endpoint>(unit_support::fresh_system_id(), 1,
                                                 [held](envelope&&) { ++*held; });
   held.reset();
   BOOST_REQUIRE(!watch.expired());  // the callback holds it while the ask is open
@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(callback_state_is_released_after_the_reply) {
 BOOST_AUTO_TEST_CASE(callback_state_is_released_on_close) {
   auto held = std::make_shared<int>(0);
   std::weak_ptr<int> watch = held;
-  auto reply = std::make_shared<reply_endpoint>(unit_support::fresh_system_id(), 1,
+  auto reply = thespian::detail::make_endpoint<reply_endpoint>(unit_support::fresh_system_id(), 1,
                                                 [held](envelope&&) { ++*held; });
   held.reset();
   BOOST_REQUIRE(!watch.expired());
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(callback_state_is_released_on_close) {
 BOOST_AUTO_TEST_CASE(exactly_one_of_many_concurrent_deliveries_wins) {
   constexpr int kThreads = 8;
   std::atomic<int> callbacks{0};
-  auto reply = std::make_shared<reply_endpoint>(unit_support::fresh_system_id(), 1,
+  auto reply = thespian::detail::make_endpoint<reply_endpoint>(unit_support::fresh_system_id(), 1,
                                                 [&callbacks](envelope&&) { ++callbacks; });
   std::atomic<int> accepted{0};
   std::latch start(kThreads);

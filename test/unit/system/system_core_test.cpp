@@ -298,7 +298,7 @@ BOOST_AUTO_TEST_CASE(create_actor_by_registered_name_makes_a_live_actor) {
 }
 
 // One allocation per actor: the actor is constructed right behind its cell, in the block that
-// also holds the cell's shared_ptr control block (cell_block.hpp).
+// also holds the cell's reference counts (cell_block.hpp).
 BOOST_AUTO_TEST_CASE(an_actor_is_constructed_in_its_cells_allocation_and_destroyed_at_exit) {
   using thespian::detail::actor_cell;
   auto core = make_core();
@@ -322,43 +322,18 @@ BOOST_AUTO_TEST_CASE(an_actor_is_constructed_in_its_cells_allocation_and_destroy
   BOOST_TEST(a.endpoint() == cell);
 }
 
-// The allocator itself: the room it reports follows the object it allocated, is aligned, and
-// holds `extra` bytes (ASan, where the pool is plain operator new, sees any overrun).
-BOOST_AUTO_TEST_CASE(cell_block_allocator_reports_aligned_room_behind_the_object) {
-  using thespian::detail::cell_block_allocator;
-  using thespian::detail::cell_block_room;
-  using thespian::detail::kCellBlockAlign;
-  struct object {
-    std::uint64_t words[5] = {1, 2, 3, 4, 5};
-  };
-  for (std::size_t extra : {std::size_t{8}, std::size_t{24}, std::size_t{200}, std::size_t{2000}}) {
-    BOOST_TEST_CONTEXT("extra " << extra) {
-      cell_block_room = nullptr;
-      auto p = std::allocate_shared<object>(cell_block_allocator<object>(extra));
-      auto* room = static_cast<unsigned char*>(cell_block_room);
-      BOOST_REQUIRE(room != nullptr);
-      BOOST_TEST(reinterpret_cast<std::uintptr_t>(room) % kCellBlockAlign == 0u);
-      BOOST_TEST(room >= reinterpret_cast<unsigned char*>(p.get() + 1));
-      std::memset(room, 0xab, extra);
-      BOOST_TEST(p->words[4] == 5u);  // the room does not overlap the object
-      std::weak_ptr<object> w = p;
-      p.reset();
-      BOOST_TEST(w.expired());
-    }
-  }
-}
-
 // An idle actor is mostly its block: this pins its size, so that a later change cannot
 // silently regrow it. An actor with no state of its own (Placed) gets the smallest block,
-// 248 bytes (glibc's chunk: 256), its room right behind the control block's 16 bytes of
-// counts and vtable and the cell (no allocator state in between).
-BOOST_AUTO_TEST_CASE(an_actor_without_state_of_its_own_takes_the_248_byte_block) {
+// 200 bytes (glibc's chunk: 208): 8 bytes of counts, the cell, then the actor.
+BOOST_AUTO_TEST_CASE(an_actor_without_state_of_its_own_takes_the_200_byte_block) {
   using thespian::detail::actor_cell;
   using thespian::detail::cell_block_bytes;
+  using thespian::detail::kActorOffset;
   using thespian::detail::kCellHead;
-  BOOST_TEST(sizeof(actor_cell) <= 208u);
-  BOOST_TEST(kCellHead <= 224u);
-  BOOST_TEST(cell_block_bytes(sizeof(system_core_test::Placed)) == 248u);
+  BOOST_TEST(sizeof(actor_cell) <= 168u);
+  BOOST_TEST(kCellHead <= 176u);
+  BOOST_TEST(sizeof(ActorAddress) == sizeof(void*));
+  BOOST_TEST(cell_block_bytes(actor_type_of<system_core_test::Placed>()) == 200u);
   auto core = make_core();
   const ActorAddress a =
       core->create_actor(actor_type_of<system_core_test::Placed>(), {}, {}, nullptr);
@@ -367,27 +342,29 @@ BOOST_AUTO_TEST_CASE(an_actor_without_state_of_its_own_takes_the_248_byte_block)
   BOOST_TEST(cell->actor_in_block());
   const auto actor = reinterpret_cast<std::uintptr_t>(system_core_test::last_placed.load());
   const auto cell_at = reinterpret_cast<std::uintptr_t>(cell);
-  BOOST_TEST(actor - cell_at == kCellHead - 2 * sizeof(void*));
+  BOOST_TEST(actor - cell_at == kActorOffset);
+  BOOST_TEST(cell->pooled_block_bytes() == 200u);
 }
 
-// The fixed-size blocks: the room starts Head bytes in and holds the rest of the block (ASan,
-// where the pool is plain operator new, sees any overrun).
-BOOST_AUTO_TEST_CASE(fixed_cell_block_allocator_gives_the_rest_of_the_block_as_room) {
-  using thespian::detail::cell_block_room;
-  struct object {
-    std::uint64_t words[5] = {1, 2, 3, 4, 5};
-  };
-  cell_block_room = nullptr;
-  auto p = std::allocate_shared<object>(
-      thespian::detail::fixed_cell_block_allocator<object, 64, 264>());
-  auto* room = static_cast<unsigned char*>(cell_block_room);
-  BOOST_REQUIRE(room != nullptr);
-  BOOST_TEST(room >= reinterpret_cast<unsigned char*>(p.get() + 1));
-  std::memset(room, 0xab, 264 - 64);
-  BOOST_TEST(p->words[4] == 5u);
-  std::weak_ptr<object> w = p;
-  p.reset();
-  BOOST_TEST(w.expired());
+// A larger actor takes the smallest block class its room fits, and one sized to fit beyond
+// the largest; a type made elsewhere (over-aligned, or no make_at) gets a block for the cell
+// alone. The cell gives its block back by the same rule (pooled_block_bytes).
+BOOST_AUTO_TEST_CASE(a_cell_block_is_the_smallest_class_that_fits_the_actor) {
+  using thespian::detail::cell_block_bytes;
+  using thespian::detail::kCellBlocks;
+  using thespian::detail::kCellHead;
+  thespian::detail::actor_type type = actor_type_of<system_core_test::Placed>();
+  type.size = kCellBlocks[1] - kCellHead;
+  BOOST_TEST(cell_block_bytes(type) == kCellBlocks[1]);
+  type.size = kCellBlocks[1] - kCellHead + 1;
+  BOOST_TEST(cell_block_bytes(type) == kCellBlocks[2]);
+  type.size = 5000;
+  BOOST_TEST(cell_block_bytes(type) == kCellHead + 5000);
+  type.align = 64;
+  BOOST_TEST(cell_block_bytes(type) == kCellBlocks[0]);
+  type.align = alignof(std::max_align_t);
+  type.make_at = nullptr;
+  BOOST_TEST(cell_block_bytes(type) == kCellBlocks[0]);
 }
 
 // The cell keeps no type name of its own: the registry's, or the one the system gave its own
