@@ -46,7 +46,8 @@ class sink_endpoint final : public thespian::detail::endpoint {
 };
 
 struct fixture {
-  thespian::detail::endpoint_ref<sink_endpoint> target = thespian::detail::make_endpoint<sink_endpoint>(0xbe9c400000ULL, 1);
+  thespian::detail::endpoint_ref<sink_endpoint> target =
+      thespian::detail::make_endpoint<sink_endpoint>(0xbe9c400000ULL, 1);
   frame sample() const {
     return frame{frame_kind::data, 0, thespian::ActorAddress(target), thespian::ActorAddress(),
                  thespian::Message(std::string(64, 'p'))};

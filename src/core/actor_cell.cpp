@@ -794,8 +794,7 @@ asio::awaitable<void> actor_cell::exit_sequence(envelope request) {
     });
     const std::uint64_t tag = ++rare_->next_tag;
     asio::steady_timer patience(core_.context(), core_.options().shutdown_timeout);
-    endpoint_weak<actor_cell> weak_self =
-        endpoint_ref<actor_cell>::share(this);
+    endpoint_weak<actor_cell> weak_self = endpoint_ref<actor_cell>::share(this);
     patience.async_wait([weak_self, tag](const std::error_code& ec) {
       if (ec) return;
       if (auto self = weak_self.lock()) {

@@ -83,7 +83,9 @@ class recording_endpoint final : public thespian::detail::endpoint {
   std::vector<thespian::detail::envelope> received_;
 };
 
-inline thespian::detail::endpoint_ref<recording_endpoint> make_recording_endpoint() {
+using recording_ref = thespian::detail::endpoint_ref<recording_endpoint>;
+
+inline recording_ref make_recording_endpoint() {
   return thespian::detail::make_endpoint<recording_endpoint>(fresh_system_id(), 1);
 }
 

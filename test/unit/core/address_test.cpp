@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(moving_a_borrowed_address_through_a_const_reference_claims_
 // An endpoint goes with its last strong reference, even while weak ones remain (the wire
 // table's and the thread caches' are weak); those keep only its block, so lock() fails and
 // the block is freed with the last of them (ASan sees a use after free or a leak).
-BOOST_AUTO_TEST_CASE(an_endpoint_goes_with_its_last_address_and_weak_references_keep_only_its_block) {
+BOOST_AUTO_TEST_CASE(an_endpoint_goes_with_its_last_address_and_weak_references_keep_its_block) {
   struct counted_endpoint final : thespian::detail::endpoint {
     counted_endpoint(std::uint64_t system_id, int& alive)
         : endpoint(system_id, 1), alive_(alive) {
@@ -160,7 +160,7 @@ BOOST_AUTO_TEST_CASE(an_endpoint_goes_with_its_last_address_and_weak_references_
 // the base endpoint type and back keeps the count.
 BOOST_AUTO_TEST_CASE(an_address_is_one_word_and_references_convert_without_recounting) {
   BOOST_TEST(sizeof(ActorAddress) == sizeof(void*));
-  BOOST_TEST(sizeof(thespian::detail::endpoint_ref<recording_endpoint>) == sizeof(void*));
+  BOOST_TEST(sizeof(unit_support::recording_ref) == sizeof(void*));
   auto ep = make_recording_endpoint();
   thespian::detail::endpoint_ref<thespian::detail::endpoint> base = ep;
   BOOST_TEST(ep.use_count() == 2);
@@ -335,7 +335,7 @@ BOOST_AUTO_TEST_CASE(every_thread_decodes_an_identity_to_the_same_endpoint) {
 
 BOOST_AUTO_TEST_CASE(many_identities_decoded_in_turn_each_find_their_own_endpoint) {
   // More identities than the per-thread cache has slots: evictions must not mix them up.
-  std::vector<thespian::detail::endpoint_ref<recording_endpoint>> endpoints;
+  std::vector<unit_support::recording_ref> endpoints;
   std::vector<std::string> wire;
   for (int i = 0; i < 100; ++i) {
     endpoints.push_back(make_recording_endpoint());

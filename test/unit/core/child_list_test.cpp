@@ -17,7 +17,7 @@ namespace {
 using thespian::ActorAddress;
 using thespian::detail::child_list;
 
-using child_ref = thespian::detail::endpoint_ref<unit_support::recording_endpoint>;
+using child_ref = unit_support::recording_ref;
 
 std::vector<child_ref> make_children(std::size_t n, std::uint64_t stride = 3) {
   std::vector<child_ref> out;
@@ -80,7 +80,8 @@ BOOST_AUTO_TEST_CASE(a_removed_child_can_be_listed_again_and_a_stranger_is_not_r
   for (const auto& c : children) list.add(c->id(), ActorAddress(c));
   list.remove(children[1]->id(), ActorAddress(children[1]));
   // Another endpoint under a listed id is not that child: nothing happens.
-  auto stranger = thespian::detail::make_endpoint<unit_support::recording_endpoint>(2, children[2]->id());
+  auto stranger =
+      thespian::detail::make_endpoint<unit_support::recording_endpoint>(2, children[2]->id());
   list.remove(stranger->id(), ActorAddress(stranger));
   BOOST_TEST(list.size() == 3u);
   // Removing it twice, or an id never listed, changes nothing either.

@@ -24,7 +24,7 @@ using thespian::Message;
 using unit_support::contains;
 using unit_support::round_trip;
 
-ActorAddress live_address(const thespian::detail::endpoint_ref<unit_support::recording_endpoint>& ep) {
+ActorAddress live_address(const unit_support::recording_ref& ep) {
   return ActorAddress(ep);
 }
 

@@ -58,8 +58,8 @@ thespian::transport::decode_error error_for(const std::string& bytes, std::size_
 }
 
 struct sample {
-  thespian::detail::endpoint_ref<unit_support::recording_endpoint> a = unit_support::make_recording_endpoint();
-  thespian::detail::endpoint_ref<unit_support::recording_endpoint> b = unit_support::make_recording_endpoint();
+  unit_support::recording_ref a = unit_support::make_recording_endpoint();
+  unit_support::recording_ref b = unit_support::make_recording_endpoint();
   frame f{frame_kind::data, 5, ActorAddress(a), ActorAddress(b),
           thespian::DeadEnvelope{ActorAddress(a), std::string("hello")}};
   std::string bytes = encode_frame(f, 1 << 20);
