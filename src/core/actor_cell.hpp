@@ -43,35 +43,49 @@ namespace thespian::detail {
 class system_core;
 
 // An actor's children by endpoint id, in creation order: a sorted vector of their addresses
-// (ids mostly arrive in increasing order, so adding appends; the order's key is the child's
-// endpoint id). An exited child's entry becomes a tombstone that holds no reference and keeps
-// only the id, so that the order can still be searched: a borrowed address (see
-// ActorAddress::borrow) whose pointer is the id shifted left by one (a borrowed address keeps
-// its low bit for itself), never dereferenced nor copied (the vector only moves its items).
-// Tombstones are compacted away once they are half of it. 8 bytes a child (a map node took
-// 64, an (id, address) pair 24 with std::shared_ptr) and no allocation per child.
+// (ids mostly arrive in increasing order, so adding appends). The order's key is the child's
+// endpoint id without its lowest bit (order_key): an exited child's entry becomes a tombstone
+// that holds no reference and keeps only that key, in a borrowed address (see
+// ActorAddress::borrow) whose pointer is the key shifted left by one, never dereferenced nor
+// copied (the vector only moves its items); a borrowed address keeps the pointer's low bit
+// for itself, and a child's id may use all 64 bits (a remote child's is random). Two ids may
+// share a key: within one key, a child is told by its address. Tombstones are compacted away
+// once they are half of it. 8 bytes a child (a map node took 64, an (id, address) pair 24
+// with std::shared_ptr) and no allocation per child.
 class child_list {
  public:
   void add(std::uint64_t id, const ActorAddress& child) {
+    const std::uint64_t k = order_key(id);
     auto it = items_.end();
-    if (!items_.empty() && key(items_.back()) >= id) {
-      it = find(id);
-      if (it != items_.end() && key(*it) == id) {
-        if (gone(*it)) ++live_;
-        *it = child;
+    if (!items_.empty() && key(items_.back()) >= k) {
+      it = find(k);
+      auto same_key_end = it;
+      while (same_key_end != items_.end() && key(*same_key_end) == k) ++same_key_end;
+      // Listed again (its own entry), else into a tombstone of its key.
+      auto slot = std::find_if(it, same_key_end, [id](const ActorAddress& item) {
+        return !gone(item) && item.endpoint()->id() == id;
+      });
+      if (slot == same_key_end) slot = std::find_if(it, same_key_end, gone);
+      if (slot != same_key_end) {
+        if (gone(*slot)) ++live_;
+        *slot = child;
         return;
       }
+      it = same_key_end;  // behind the children listed before it under its key
     }
     items_.emplace(it, child);
     ++live_;
   }
-  // Removes `child` if it is the one listed under `id`.
+  // Removes `child` if it is listed under `id`.
   void remove(std::uint64_t id, const ActorAddress& child) {
-    auto it = find(id);
-    if (it == items_.end() || key(*it) != id || gone(*it) || *it != child) return;
-    *it = tombstone(id);
-    if (--live_ * 2 < items_.size()) {
-      std::erase_if(items_, [](const ActorAddress& item) { return gone(item); });
+    const std::uint64_t k = order_key(id);
+    for (auto it = find(k); it != items_.end() && key(*it) == k; ++it) {
+      if (gone(*it) || *it != child) continue;
+      *it = tombstone(k);
+      if (--live_ * 2 < items_.size()) {
+        std::erase_if(items_, [](const ActorAddress& item) { return gone(item); });
+      }
+      return;
     }
   }
   bool empty() const noexcept { return live_ == 0; }
@@ -89,16 +103,18 @@ class child_list {
 
  private:
   static bool gone(const ActorAddress& item) noexcept { return !item || item.borrowed(); }
+  static std::uint64_t order_key(std::uint64_t id) noexcept { return id >> 1; }
   static std::uint64_t key(const ActorAddress& item) noexcept {
     return gone(item) ? reinterpret_cast<std::uintptr_t>(item.endpoint()) >> 1
-                      : item.endpoint()->id();
+                      : order_key(item.endpoint()->id());
   }
-  static ActorAddress tombstone(std::uint64_t id) noexcept {
-    return ActorAddress::borrow(reinterpret_cast<endpoint*>(static_cast<std::uintptr_t>(id) << 1));
+  static ActorAddress tombstone(std::uint64_t k) noexcept {
+    return ActorAddress::borrow(reinterpret_cast<endpoint*>(static_cast<std::uintptr_t>(k) << 1));
   }
-  std::vector<ActorAddress>::iterator find(std::uint64_t id) {
-    return std::lower_bound(items_.begin(), items_.end(), id,
-                            [](const ActorAddress& item, std::uint64_t k) { return key(item) < k; });
+  std::vector<ActorAddress>::iterator find(std::uint64_t k) {
+    return std::lower_bound(
+        items_.begin(), items_.end(), k,
+        [](const ActorAddress& item, std::uint64_t wanted) { return key(item) < wanted; });
   }
 
   std::vector<ActorAddress> items_;

@@ -4,6 +4,7 @@
 // borrowed addresses (ActorAddress::borrow), whose copies hold their own reference.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <map>
 #include <set>
 #include <sstream>
@@ -154,6 +155,47 @@ BOOST_AUTO_TEST_CASE(an_endpoint_goes_with_its_last_address_and_weak_references_
   BOOST_TEST(!weak.lock());
   BOOST_TEST(!weak_copy.lock());
   BOOST_TEST(weak.target() != nullptr);  // still names the (dead) endpoint's block
+}
+
+// lock() racing the last strong release on another thread (the wire table's lookups race
+// exits so): it gets the endpoint, alive until it lets go, or nothing, never a destroyed one;
+// and the block goes with whichever reference is last, strong or weak (ASan and TSan watch).
+BOOST_AUTO_TEST_CASE(a_weak_lock_racing_the_last_release_gets_a_live_endpoint_or_none) {
+  struct counted_endpoint final : thespian::detail::endpoint {
+    counted_endpoint(std::uint64_t system_id, std::atomic<int>& alive)
+        : endpoint(system_id, 1), alive_(alive) {
+      alive_.fetch_add(1);
+    }
+    ~counted_endpoint() override { alive_.fetch_sub(1); }
+    bool deliver(thespian::detail::envelope&&) override { return true; }
+    std::atomic<int>& alive_;
+    const int value = 42;
+  };
+  std::atomic<int> alive{0};
+  int locked = 0;
+  for (int i = 0; i < 2000; ++i) {
+    auto ep = thespian::detail::make_endpoint<counted_endpoint>(unit_support::fresh_system_id(),
+                                                                 alive);
+    thespian::detail::endpoint_weak<counted_endpoint> weak(ep);
+    std::atomic<bool> ready{false}, go{false};
+    int seen = -1;
+    std::thread racer([&ready, &go, &seen, mine = weak] {
+      ready.store(true);
+      while (!go.load()) {
+        // spin: a yield here makes the release win every time
+      }
+      if (auto strong = mine.lock()) seen = strong->value;
+    });  // drops its weak copy as it ends: sometimes the block's last reference
+    while (!ready.load()) std::this_thread::yield();
+    go.store(true);
+    ep.reset();
+    racer.join();
+    BOOST_REQUIRE(seen == -1 || seen == 42);
+    if (seen == 42) ++locked;
+    BOOST_REQUIRE(weak.expired());
+  }
+  BOOST_TEST(alive.load() == 0);
+  BOOST_TEST_MESSAGE(locked << " of 2000 locks won the race");
 }
 
 // A reference to an endpoint is one pointer, counted in front of the endpoint; converting to

@@ -74,6 +74,50 @@ BOOST_AUTO_TEST_CASE(children_leaving_in_any_order_are_each_found_and_released) 
   }
 }
 
+// Ids that use all 64 bits (a remote child's id is random), in pairs that differ only in their
+// lowest bit, which a tombstone does not keep: each child is still found, and only it.
+BOOST_AUTO_TEST_CASE(children_with_any_64_bit_ids_are_each_found_and_released) {
+  std::mt19937_64 random(7);
+  std::vector<child_ref> children;
+  for (int i = 0; i < 400; ++i) {
+    const std::uint64_t id = random() | (i % 2 ? std::uint64_t{1} << 63 : 0);
+    children.push_back(
+        thespian::detail::make_endpoint<unit_support::recording_endpoint>(1, id & ~std::uint64_t{1}));
+    children.push_back(
+        thespian::detail::make_endpoint<unit_support::recording_endpoint>(1, id | 1));
+  }
+  child_list list;
+  for (const auto& c : children) list.add(c->id(), ActorAddress(c));
+  BOOST_TEST(list.size() == children.size());
+  std::vector<std::size_t> order(children.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(11));
+  std::vector<bool> left(children.size(), false);
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const auto& c = children[order[k]];
+    BOOST_TEST_CONTEXT("child " << k << ", id " << c->id()) {
+      // Listing it again changes nothing.
+      list.add(c->id(), ActorAddress(c));
+      BOOST_TEST(list.size() == children.size() - k);
+      list.remove(c->id(), ActorAddress(c));
+      BOOST_TEST(c.use_count() == 1);  // the list released it
+    }
+    left[order[k]] = true;
+    BOOST_REQUIRE(list.size() == children.size() - k - 1);
+    if (k % 89 == 0) {
+      std::vector<std::uint64_t> expected;
+      for (std::size_t i = 0; i < children.size(); ++i) {
+        if (!left[i]) expected.push_back(children[i]->id());
+      }
+      std::vector<std::uint64_t> listed = listed_ids(list);
+      std::sort(expected.begin(), expected.end());
+      std::sort(listed.begin(), listed.end());
+      BOOST_TEST(listed == expected);
+    }
+  }
+  BOOST_TEST(list.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_removed_child_can_be_listed_again_and_a_stranger_is_not_removed) {
   auto children = make_children(4);
   child_list list;
