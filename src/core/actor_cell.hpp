@@ -58,7 +58,13 @@ class child_list {
     const std::uint64_t k = order_key(id);
     auto it = items_.end();
     if (!items_.empty() && key(items_.back()) >= k) {
-      it = find(k);
+      if (key(items_.back()) == k) {
+        // Ids mostly increase: the next child often shares the last one's key (2n, 2n + 1),
+        // whose entries are then the last few.
+        while (it != items_.begin() && key(*(it - 1)) == k) --it;
+      } else {
+        it = find(k);
+      }
       auto same_key_end = it;
       while (same_key_end != items_.end() && key(*same_key_end) == k) ++same_key_end;
       // Listed again (its own entry), else into a tombstone of its key.
