@@ -75,7 +75,7 @@ class link {
   system_core& core_;
   ActorAddress admin_;
   std::unique_ptr<admin_process> process_;  // null in actor processes
-  endpoint_ref<endpoint> control_;       // endpoint 0 (protocol.hpp), while the link lives
+  endpoint_ref<endpoint> control_;          // endpoint 0 (protocol.hpp), while the link lives
   bool leave_running_ = false;
 };
 
